@@ -1,0 +1,329 @@
+/* api.c — the exports the JS package calls: argument armour, status codes and
+ * lw_last_error(); no maths. Every check happens here, before any kernel runs,
+ * so a bad call returns a status and leaves the model as it was. */
+#include <malloc.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+
+#define LW_EXPORT __attribute__((used, visibility("default")))
+#define LW_MAX_BATCH (1 << 20)
+#define LW_MAX_STEPS (1 << 20)
+
+static char last_error[256];
+
+static int fail(int status, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(last_error, sizeof last_error, fmt, ap);
+  va_end(ap);
+  return status;
+}
+
+LW_EXPORT const char *lw_last_error(void) { return last_error; }
+LW_EXPORT const char *lw_version(void) { return LW_VERSION; }
+LW_EXPORT int lw_real_size(void) { return (int)sizeof(lw_real); }
+LW_EXPORT int lw_simd(void) {
+#ifdef LW_SIMD
+  return 1;
+#else
+  return 0;
+#endif
+}
+/* Bytes in use on the heap: lets tests see that nothing leaks. */
+LW_EXPORT double lw_heap_used(void) { return (double)mallinfo().uordblks; }
+LW_EXPORT void *lw_alloc(size_t bytes) { return malloc(bytes ? bytes : 1); }
+LW_EXPORT void lw_free(void *p) { free(p); }
+
+LW_EXPORT lw_model *lw_model_create(const int32_t *cfg, int n, float forget_bias, float dropout) {
+  if (!cfg || n < LW_CONFIG_HIDDEN + 1) return fail(LW_STATUS_BAD_ARGUMENT, "config: too short"), NULL;
+  const int L = cfg[LW_CONFIG_LAYERS];
+  if (L < 1 || L > LW_MAX_LAYERS) return fail(1, "layers: %d is outside 1..%d", L, LW_MAX_LAYERS), NULL;
+  if (n != LW_CONFIG_HIDDEN + L) return fail(1, "config: expected %d entries, got %d", LW_CONFIG_HIDDEN + L, n), NULL;
+  if (cfg[LW_CONFIG_INPUT_SIZE] < 1 || cfg[LW_CONFIG_INPUT_SIZE] > LW_MAX_SIZE)
+    return fail(1, "inputSize: %d is outside 1..%d", cfg[LW_CONFIG_INPUT_SIZE], LW_MAX_SIZE), NULL;
+  if (cfg[LW_CONFIG_OUTPUT_SIZE] < 0 || cfg[LW_CONFIG_OUTPUT_SIZE] > LW_MAX_SIZE)
+    return fail(1, "outputSize: %d is outside 0..%d", cfg[LW_CONFIG_OUTPUT_SIZE], LW_MAX_SIZE), NULL;
+  if ((unsigned)cfg[LW_CONFIG_BIDIRECTIONAL] > 1) return fail(1, "bidirectional: must be 0 or 1"), NULL;
+  if (cfg[LW_CONFIG_CELL] != LW_CELL_LSTM) return fail(1, "cell: %d is not supported", cfg[LW_CONFIG_CELL]), NULL;
+  if ((unsigned)cfg[LW_CONFIG_RETURN_SEQUENCES] > 1) return fail(1, "returnSequences: must be 0 or 1"), NULL;
+  if ((unsigned)cfg[LW_CONFIG_LOSS] > LW_LOSS_SIGMOID_CE) return fail(1, "loss: %d is unknown", cfg[LW_CONFIG_LOSS]), NULL;
+  for (int l = 0; l < L; l++)
+    if (cfg[LW_CONFIG_HIDDEN + l] < 1 || cfg[LW_CONFIG_HIDDEN + l] > LW_MAX_SIZE)
+      return fail(1, "hiddenSize[%d]: %d is outside 1..%d", l, cfg[LW_CONFIG_HIDDEN + l], LW_MAX_SIZE), NULL;
+  if (!isfinite(forget_bias)) return fail(1, "forgetBias: must be finite"), NULL;
+  if (!(dropout >= 0 && dropout < 1)) return fail(1, "dropout: must be in [0, 1)"), NULL;
+
+  lw_model *m = calloc(1, sizeof *m);
+  if (!m) return fail(LW_STATUS_NO_MEMORY, "out of memory creating the model"), NULL;
+  m->I = cfg[LW_CONFIG_INPUT_SIZE], m->O = cfg[LW_CONFIG_OUTPUT_SIZE], m->L = L;
+  m->D = cfg[LW_CONFIG_BIDIRECTIONAL] ? 2 : 1, m->cell = cfg[LW_CONFIG_CELL];
+  m->return_sequences = cfg[LW_CONFIG_RETURN_SEQUENCES], m->loss = cfg[LW_CONFIG_LOSS];
+  m->seed = (uint32_t)cfg[LW_CONFIG_SEED];
+  for (int l = 0; l < L; l++) m->H[l] = cfg[LW_CONFIG_HIDDEN + l];
+  m->forget_bias = forget_bias, m->dropout = dropout;
+  /* params, grads, packed copies and two optimizer moments must fit in wasm32 */
+  if ((double)lw_model_param_count_for(m) * 5 * sizeof(real) > 1.5e9) {
+    free(m);
+    return fail(LW_STATUS_NO_MEMORY, "the model is too large: %.0f parameters", (double)lw_model_param_count_for(m)), NULL;
+  }
+  if (lw_model_init(m)) {
+    lw_model_release(m);
+    return fail(LW_STATUS_NO_MEMORY, "out of memory creating the model"), NULL;
+  }
+  m->opt.kind = LW_OPTIM_ADAM;
+  m->opt.hyper[LW_HYPER_LR] = (real)1e-3, m->opt.hyper[LW_HYPER_BETA1] = (real)0.9;
+  m->opt.hyper[LW_HYPER_BETA2] = (real)0.999, m->opt.hyper[LW_HYPER_EPS] = (real)1e-8;
+  return m;
+}
+
+LW_EXPORT void lw_model_free(lw_model *m) {
+  if (m) lw_model_release(m);
+}
+
+LW_EXPORT lw_real *lw_model_params(lw_model *m) { return m ? m->params : NULL; }
+LW_EXPORT lw_real *lw_model_grads(lw_model *m) { return m ? m->grads : NULL; }
+LW_EXPORT double lw_model_param_count(lw_model *m) { return m ? (double)m->P : 0; }
+
+/* Call after writing into lw_model_params(): refreshes the packed copies. */
+LW_EXPORT void lw_model_params_changed(lw_model *m) {
+  if (m) m->packed_dirty = 1, m->have_forward = 0;
+}
+
+LW_EXPORT int lw_model_tensor_count(lw_model *m) { return m ? m->L * m->D * 4 + (m->O ? 2 : 0) : 0; }
+
+/* out[6] = kind, layer, direction, offset (in reals), rows, cols (cols 1 for vectors). */
+LW_EXPORT int lw_model_tensor_info(lw_model *m, int k, int32_t *out) {
+  if (!m || !out || k < 0 || k >= lw_model_tensor_count(m)) return fail(1, "tensor index %d out of range", k);
+  if (k >= m->L * m->D * 4) {
+    int head_b = k - m->L * m->D * 4;
+    out[0] = head_b ? LW_TENSOR_HEAD_B : LW_TENSOR_HEAD_W, out[1] = out[2] = 0;
+    out[3] = (int32_t)((head_b ? m->head_b : m->head_w) - m->params);
+    out[4] = m->O, out[5] = head_b ? 1 : m->head_in;
+    return LW_STATUS_OK;
+  }
+  int l = k / (4 * m->D), d = k / 4 % m->D, kind = k % 4;
+  lw_dir *dir = &m->dirs[l][d];
+  real *ptrs[4] = {dir->w_ih, dir->w_hh, dir->b_ih, dir->b_hh};
+  int cols[4] = {dir->in, dir->H, 1, 1};
+  out[0] = kind, out[1] = l, out[2] = d, out[3] = (int32_t)(ptrs[kind] - m->params);
+  out[4] = 4 * dir->H, out[5] = cols[kind];
+  return LW_STATUS_OK;
+}
+
+LW_EXPORT int lw_model_set_optimizer(lw_model *m, int kind, const lw_real *hyper, int n) {
+  if (!m) return fail(1, "no model");
+  if (kind < LW_OPTIM_SGD || kind > LW_OPTIM_RMSPROP) return fail(1, "optimizer: %d is unknown", kind);
+  if (!hyper || n != LW_HYPER_COUNT) return fail(1, "optimizer: expected %d hyper-parameters", LW_HYPER_COUNT);
+  for (int i = 0; i < n; i++)
+    if (!isfinite(hyper[i]) || hyper[i] < 0) return fail(1, "optimizer: hyper-parameter %d must be finite and >= 0", i);
+  if (hyper[LW_HYPER_BETA1] >= 1 || hyper[LW_HYPER_BETA2] >= 1) return fail(1, "optimizer: betas must be below 1");
+  if (kind != m->opt.kind && m->opt.m) { /* a new optimizer starts from fresh state */
+    memset(m->opt.m, 0, 2 * m->P * sizeof(real));
+    m->opt.steps = 0;
+  }
+  m->opt.kind = kind;
+  memcpy(m->opt.hyper, hyper, sizeof m->opt.hyper);
+  return LW_STATUS_OK;
+}
+
+/* The optimizer moments, 2*P reals (m then v), allocated if needed: for save/load. */
+LW_EXPORT lw_real *lw_model_optim_state(lw_model *m) {
+  if (!m || lw_optim_reserve(m)) return NULL;
+  return m->opt.m;
+}
+LW_EXPORT double lw_model_optim_steps(lw_model *m) { return m ? m->opt.steps : 0; }
+LW_EXPORT int lw_model_optim_kind(lw_model *m) { return m ? m->opt.kind : 0; }
+LW_EXPORT void lw_model_set_optim_steps(lw_model *m, double steps) {
+  if (m && steps >= 0 && steps < 9007199254740992.0) m->opt.steps = floor(steps);
+}
+/* Dropout generator state (two 32-bit halves), so a resumed run is exact. */
+LW_EXPORT uint32_t lw_model_rng_state(lw_model *m, int half) { return m ? (uint32_t)(m->rng.s >> (half ? 32 : 0)) : 0; }
+LW_EXPORT void lw_model_set_rng_state(lw_model *m, uint32_t lo, uint32_t hi) {
+  if (m) m->rng.s = (uint64_t)hi << 32 | lo;
+}
+
+static int check_finite(const real *p, size_t n, const char *what) {
+  for (size_t i = 0; i < n; i++)
+    if (!isfinite(p[i])) return fail(LW_STATUS_NOT_FINITE, "%s[%zu] is not finite", what, i);
+  return LW_STATUS_OK;
+}
+
+/* Checks a batch and makes room for it. */
+static int check_batch(lw_model *m, const real *x, const int32_t *lengths, int B, int T) {
+  if (!m) return fail(1, "no model");
+  if (!x) return fail(1, "inputs: missing");
+  if (B < 1 || B > LW_MAX_BATCH) return fail(1, "batch size %d is outside 1..%d", B, LW_MAX_BATCH);
+  if (T < 1 || T > LW_MAX_STEPS) return fail(1, "sequence length %d is outside 1..%d", T, LW_MAX_STEPS);
+  if (lengths)
+    for (int b = 0; b < B; b++)
+      if (lengths[b] < 1 || lengths[b] > T) return fail(1, "lengths[%d] = %d is outside 1..%d", b, lengths[b], T);
+  int status = check_finite(x, (size_t)B * T * m->I, "inputs");
+  if (status) return status;
+  if (lw_model_reserve(m, B, T)) return fail(LW_STATUS_NO_MEMORY, "out of memory for a batch of %d x %d steps", B, T);
+  return LW_STATUS_OK;
+}
+
+/* Copies (rows, W) sorted time-major rows to the caller's layout. */
+static void unstage(const lw_model *m, const real *src, real *dst, int W, int per_step, int time_major) {
+  const int B = m->B, T = m->T;
+  if (!per_step) {
+    for (int r = 0; r < B; r++) memcpy(dst + (size_t)m->perm[r] * W, src + (size_t)r * W, W * sizeof(real));
+    return;
+  }
+  for (int t = 0; t < T; t++)
+    for (int r = 0; r < B; r++) {
+      int b = m->perm[r];
+      real *d = dst + (time_major ? (size_t)t * B + b : (size_t)b * T + t) * W;
+      if (t < m->lens[r]) memcpy(d, src + ((size_t)t * B + r) * W, W * sizeof(real));
+      else memset(d, 0, W * sizeof(real));
+    }
+}
+
+/* Copies caller-layout (B,W) or (B,T,W) into sorted time-major rows, zero past lengths. */
+static void stage_rows(const lw_model *m, const real *src, real *dst, int W, int per_step, int time_major) {
+  const int B = m->B, T = m->T;
+  if (!per_step) {
+    for (int r = 0; r < B; r++) memcpy(dst + (size_t)r * W, src + (size_t)m->perm[r] * W, W * sizeof(real));
+    return;
+  }
+  for (int t = 0; t < T; t++)
+    for (int r = 0; r < B; r++) {
+      int b = m->perm[r];
+      real *d = dst + ((size_t)t * B + r) * W;
+      if (t < m->lens[r]) memcpy(d, src + (time_major ? (size_t)t * B + b : (size_t)b * T + t) * W, W * sizeof(real));
+      else memset(d, 0, W * sizeof(real));
+    }
+}
+
+/* (L*D, B, H_l) state arrays between sorted and caller order. */
+static void states_copy(const lw_model *m, const real *src, real *dst, int to_caller) {
+  for (int l = 0; l < m->L; l++)
+    for (int d = 0; d < m->D; d++) {
+      size_t off = lw_model_state_offset(m, l, d);
+      int H = m->H[l];
+      for (int r = 0; r < m->B; r++) {
+        size_t a = off + (size_t)r * H, b = off + (size_t)m->perm[r] * H;
+        memcpy(dst + (to_caller ? b : a), src + (to_caller ? a : b), H * sizeof(real));
+      }
+    }
+}
+
+static size_t state_count(const lw_model *m) {
+  return lw_model_state_offset(m, m->L - 1, m->D - 1) + (size_t)m->B * m->H[m->L - 1];
+}
+
+/* One training step on a batch: forward, loss, BPTT, clipping, update.
+ * x (B,T,I) batch-first; y (B,O) or (B,T,O); lengths (B) or NULL for all T;
+ * lr overrides the optimizer's rate (schedules). *loss gets the batch loss. */
+LW_EXPORT int lw_model_train_batch(lw_model *m, const lw_real *x, const lw_real *y, const int32_t *lengths, int B,
+                                   int T, double lr, lw_real *loss) {
+  int status = check_batch(m, x, lengths, B, T);
+  if (status) return status;
+  if (!m->O) return fail(1, "the model has no output layer to train (outputSize 0)");
+  if (!y) return fail(1, "targets: missing");
+  if (!(lr >= 0 && isfinite(lr))) return fail(1, "learningRate: must be finite and >= 0");
+  size_t ny = (size_t)B * (m->return_sequences ? T : 1) * m->O;
+  if ((status = check_finite(y, ny, "targets"))) return status;
+  if ((status = lw_optim_reserve(m))) return fail(status, "out of memory for the optimizer state");
+  lw_model_stage(m, x, lengths, B, T, 0);
+  stage_rows(m, y, m->target, m->O, m->return_sequences, 0);
+  memset(m->grads, 0, m->P * sizeof(real));
+  m->training = 1;
+  lw_model_stack_forward(m, NULL, NULL);
+  lw_model_head_forward(m);
+  double l = lw_loss_forward_backward(m, 1);
+  m->have_forward = 0;
+  if (!isfinite(l)) return fail(LW_STATUS_NOT_FINITE, "the loss is not finite (%g); the update was skipped", l);
+  lw_model_head_backward(m);
+  lw_model_stack_backward(m, NULL);
+  m->training = 0;
+  real saved_lr = m->opt.hyper[LW_HYPER_LR];
+  m->opt.hyper[LW_HYPER_LR] = (real)lr;
+  status = lw_optim_step(m);
+  m->opt.hyper[LW_HYPER_LR] = saved_lr;
+  if (status == LW_STATUS_NOT_FINITE) return fail(status, "the gradient is not finite; the update was skipped");
+  if (status) return fail(status, "out of memory for the optimizer state");
+  if (loss) *loss = (real)l;
+  return LW_STATUS_OK;
+}
+
+/* Outputs of the whole model for a batch: out (B,O) or (B,T,O) in the
+ * caller's order, probabilities for classification losses unless
+ * LW_FLAG_RAW. If y is given, *loss gets the loss against it. */
+LW_EXPORT int lw_model_predict(lw_model *m, const lw_real *x, const int32_t *lengths, int B, int T, int flags,
+                               lw_real *out, const lw_real *y, lw_real *loss) {
+  int status = check_batch(m, x, lengths, B, T);
+  if (status) return status;
+  if (!m->O) return fail(1, "the model has no output layer (outputSize 0); use forward()");
+  if (!out) return fail(1, "outputs: missing");
+  if (y && (status = check_finite(y, (size_t)B * (m->return_sequences ? T : 1) * m->O, "targets"))) return status;
+  lw_model_stage(m, x, lengths, B, T, 0);
+  m->training = 0;
+  lw_model_stack_forward(m, NULL, NULL);
+  lw_model_head_forward(m);
+  m->have_forward = 0; /* predict's pass is not one backward() can use */
+  if (y) {
+    stage_rows(m, y, m->target, m->O, m->return_sequences, 0);
+    double l = lw_loss_forward_backward(m, 0);
+    if (loss) *loss = (real)l;
+  }
+  const int rows = lw_model_head_rows(m);
+  if (!(flags & LW_FLAG_RAW)) lw_loss_activate(m->loss, rows, m->O, m->logits, m->logits);
+  unstage(m, m->logits, out, m->O, m->return_sequences, flags & LW_FLAG_TIME_MAJOR);
+  return LW_STATUS_OK;
+}
+
+/* The recurrent stack alone, as torch.nn.LSTM: out (T,B,D*H) or (B,T,D*H)
+ * by LW_FLAG_TIME_MAJOR, zero past each length; hn/cn (L*D,B,H). h0/c0 may
+ * be NULL (zeros). Keeps what lw_model_backward needs. */
+LW_EXPORT int lw_model_forward(lw_model *m, const lw_real *x, const int32_t *lengths, int B, int T, int flags,
+                               const lw_real *h0, const lw_real *c0, lw_real *out, lw_real *hn, lw_real *cn) {
+  int status = check_batch(m, x, lengths, B, T);
+  if (status) return status;
+  if (!out || !hn || !cn) return fail(1, "outputs: missing");
+  lw_model_stage(m, x, lengths, B, T, flags & LW_FLAG_TIME_MAJOR);
+  if (h0 && (status = check_finite(h0, state_count(m), "h0"))) return status;
+  if (c0 && (status = check_finite(c0, state_count(m), "c0"))) return status;
+  m->training = 0;
+  lw_model_stack_forward(m, h0, c0);
+  const int F = m->D * m->H[m->L - 1];
+  unstage(m, m->y[m->L - 1], out, F, 1, flags & LW_FLAG_TIME_MAJOR);
+  states_copy(m, m->hn, hn, 1);
+  states_copy(m, m->cn, cn, 1);
+  m->have_forward = (flags & LW_FLAG_TIME_MAJOR) ? 2 : 1;
+  return LW_STATUS_OK;
+}
+
+/* BPTT from gradients of the last lw_model_forward's outputs: dout in its
+ * layout (entries past a length are ignored), dhn/dcn (L*D,B,H) or NULL.
+ * Writes dx, dh0, dc0 (any may be NULL) and the parameter gradients into
+ * lw_model_grads() (overwritten, not accumulated). */
+LW_EXPORT int lw_model_backward(lw_model *m, const lw_real *dout, const lw_real *dhn, const lw_real *dcn,
+                                lw_real *dx, lw_real *dh0, lw_real *dc0) {
+  if (!m) return fail(1, "no model");
+  if (!m->have_forward) return fail(LW_STATUS_BAD_STATE, "backward() needs a forward() first");
+  if (!dout) return fail(1, "dOutput: missing");
+  const int time_major = m->have_forward == 2, F = m->D * m->H[m->L - 1];
+  const size_t n = state_count(m);
+  int status;
+  if ((status = check_finite(dout, (size_t)m->B * m->T * F, "dOutput"))) return status;
+  if (dhn && (status = check_finite(dhn, n, "dh"))) return status;
+  if (dcn && (status = check_finite(dcn, n, "dc"))) return status;
+  stage_rows(m, dout, m->dy_a, F, 1, time_major);
+  if (dhn) states_copy(m, dhn, m->dhn, 0);
+  else memset(m->dhn, 0, n * sizeof(real));
+  if (dcn) states_copy(m, dcn, m->dcn, 0);
+  else memset(m->dcn, 0, n * sizeof(real));
+  memset(m->grads, 0, m->P * sizeof(real));
+  lw_model_stack_backward(m, m->dx);
+  if (dx) unstage(m, m->dx, dx, m->I, 1, time_major);
+  if (dh0) states_copy(m, m->dhn, dh0, 1);
+  if (dc0) states_copy(m, m->dcn, dc0, 1);
+  m->have_forward = 0;
+  return LW_STATUS_OK;
+}

@@ -1,0 +1,107 @@
+/* internal.h — the model structure shared by the engine's files (model.c,
+ * lstm.c, loss.c, optim.c, api.c). Not part of the public API (lw.h). */
+#ifndef LW_INTERNAL_H
+#define LW_INTERNAL_H
+#include <stdint.h>
+#include "lw.h"
+
+typedef lw_real real;
+
+/* Seeded generator (rng.c): one stream, the same in every runtime. */
+typedef struct lw_rng { uint64_t s; } lw_rng;
+void lw_rng_seed(lw_rng *r, uint64_t seed);
+uint32_t lw_rng_u32(lw_rng *r);
+real lw_rng_uniform(lw_rng *r, real lo, real hi); /* [lo, hi) */
+
+/* One direction of one layer: views into the parameter and gradient buffers. */
+typedef struct lw_dir {
+  int in, H;                       /* input width, hidden size */
+  real *w_ih, *w_hh, *b_ih, *b_hh; /* (4H,in) (4H,H) (4H) (4H) */
+  real *dw_ih, *dw_hh, *db_ih, *db_hh;
+  real *w_ihT, *w_hhT;             /* packed (in,4H) (H,4H) copies for the forward GEMMs */
+  /* workspace views for the current batch */
+  real *gates;                     /* (T,B,4H) gate activations i,f,g,o */
+  real *hs, *cs;                   /* (T+1,B,H) states; see lstm.c for the slot order */
+} lw_dir;
+
+typedef struct lw_optim_state {
+  int kind;
+  real hyper[LW_HYPER_COUNT];
+  real *m, *v;     /* (P) each, one block: moments or momentum; allocated on first use */
+  double steps;    /* updates taken (exact in a double up to 2^53) */
+} lw_optim_state;
+
+struct lw_model {
+  /* configuration */
+  int I, O, L, D, cell, return_sequences, loss;
+  int H[LW_MAX_LAYERS];
+  uint32_t seed;
+  real forget_bias, dropout;
+
+  /* one parameter buffer and its parallel gradient buffer */
+  size_t P;
+  real *params, *grads;
+  real *packed;                    /* transposed copies, refreshed when dirty */
+  int packed_dirty;
+  lw_dir dirs[LW_MAX_LAYERS][2];
+  real *head_w, *head_b, *dhead_w, *dhead_b, *head_wT;
+  int head_in;                     /* D * H[L-1] */
+
+  lw_optim_state opt;
+  lw_rng rng;                      /* dropout masks */
+
+  /* workspace, sized for the largest (B, T) seen; grown, never per step */
+  real *ws;
+  size_t ws_cap;                   /* in reals */
+  int B, T;                        /* shapes of the current batch */
+  int *perm;                       /* (B) sorted position -> caller's index */
+  int *lens;                       /* (B) lengths in sorted order (descending) */
+  int *bt;                         /* (T) number of sequences still running at t */
+  int *ibuf;                       /* backing store of perm, lens, bt */
+  size_t ibuf_cap;
+  real *x;                         /* (T,B,I) staged input, time-major, sorted */
+  real *dx;                        /* (T,B,I) its gradient (low-level backward) */
+  real *y[LW_MAX_LAYERS];          /* (T,B,D*H_l) layer outputs, zero past each length */
+  real *drop[LW_MAX_LAYERS];       /* (T,B,in_l) dropout-scaled inputs of layer l>0 */
+  real *dmask[LW_MAX_LAYERS];      /* (T,B,in_l) dropout masks (0 or 1/(1-p)) */
+  real *dy_a, *dy_b;               /* (T,B,max width) ping-pong gradient buffers */
+  real *dgates;                    /* (T,B,4*maxH) */
+  real *dh, *dc;                   /* (B,maxH) */
+  real *feat, *dfeat;              /* (B,D*H_last) many-to-one head input */
+  real *logits, *dlogits, *target; /* (rows,O) */
+  real *hn, *cn;                   /* (L*D,B,maxH) final states, sorted order */
+  real *dhn, *dcn;                 /* (L*D,B,maxH) */
+  int have_forward;                /* a forward pass is in the workspace */
+  int training;                    /* the forward pass used dropout */
+};
+
+/* model.c */
+void lw_model_pack(lw_model *m);
+int lw_model_reserve(lw_model *m, int B, int T);
+void lw_model_stage(lw_model *m, const real *x, const int32_t *lengths, int B, int T, int time_major);
+void lw_model_stack_forward(lw_model *m, const real *h0, const real *c0);
+void lw_model_stack_backward(lw_model *m, real *dx);
+void lw_model_head_forward(lw_model *m);
+void lw_model_head_backward(lw_model *m);
+int lw_model_head_rows(const lw_model *m);
+int lw_model_row_valid(const lw_model *m, int row);
+
+/* lstm.c: one direction of one layer over all T steps */
+void lw_lstm_forward(lw_model *m, lw_dir *d, int reverse, const real *x, real *y, int ystride, int yoff);
+void lw_lstm_backward(lw_model *m, lw_dir *d, int reverse, const real *x, const real *dy, int dystride,
+                      int dyoff, real *dh, real *dc, real *dx);
+
+/* loss.c */
+double lw_loss_forward_backward(lw_model *m, int want_grad);
+void lw_loss_activate(int loss, int rows, int O, const real *logits, real *out);
+
+/* optim.c */
+int lw_optim_reserve(lw_model *m);
+int lw_optim_step(lw_model *m);
+
+/* model.c, init and layout */
+size_t lw_model_param_count_for(const lw_model *m);
+int lw_model_init(lw_model *m);
+void lw_model_release(lw_model *m);
+size_t lw_model_state_offset(const lw_model *m, int l, int d);
+#endif

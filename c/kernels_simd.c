@@ -1,0 +1,184 @@
+/* kernels_simd.c — wasm SIMD128 versions of the kernels in kernels.inc, with
+ * the reference's signatures (kernels_ref.c). Loops run four lanes at a time
+ * and end in a scalar tail; nothing reads past the end. No FMA exists in
+ * SIMD128, and the GEMMs keep the reference's summation order (k ascending),
+ * so they match it bit for bit; the cells differ only through exp/tanh. */
+#ifdef LW_SIMD
+#include <wasm_simd128.h>
+#include "kernels.h"
+#include "activation.h"
+
+/* C += A . B with A addressed as A[m*sam + k*sak]: gemm_nn and gemm_tn share
+ * this body. Blocks of 4 rows x 8 columns keep 8 accumulators in registers. */
+static inline void gemm_core(int M, int N, int K, const float *A, int sam, int sak, const float *B, int ldb,
+                             float *C, int ldc) {
+  int m = 0;
+  for (; m + 4 <= M; m += 4) {
+    const float *a0 = A + (size_t)m * sam, *a1 = a0 + sam, *a2 = a1 + sam, *a3 = a2 + sam;
+    float *c0 = C + (size_t)m * ldc, *c1 = c0 + ldc, *c2 = c1 + ldc, *c3 = c2 + ldc;
+    int n = 0;
+    for (; n + 8 <= N; n += 8) {
+      v128_t x00 = wasm_v128_load(c0 + n), x01 = wasm_v128_load(c0 + n + 4);
+      v128_t x10 = wasm_v128_load(c1 + n), x11 = wasm_v128_load(c1 + n + 4);
+      v128_t x20 = wasm_v128_load(c2 + n), x21 = wasm_v128_load(c2 + n + 4);
+      v128_t x30 = wasm_v128_load(c3 + n), x31 = wasm_v128_load(c3 + n + 4);
+      const float *b = B + n;
+      for (int k = 0; k < K; k++, b += ldb) {
+        v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
+        size_t ka = (size_t)k * sak;
+        v128_t s0 = wasm_f32x4_splat(a0[ka]), s1 = wasm_f32x4_splat(a1[ka]);
+        v128_t s2 = wasm_f32x4_splat(a2[ka]), s3 = wasm_f32x4_splat(a3[ka]);
+        x00 = wasm_f32x4_add(x00, wasm_f32x4_mul(s0, b0)), x01 = wasm_f32x4_add(x01, wasm_f32x4_mul(s0, b1));
+        x10 = wasm_f32x4_add(x10, wasm_f32x4_mul(s1, b0)), x11 = wasm_f32x4_add(x11, wasm_f32x4_mul(s1, b1));
+        x20 = wasm_f32x4_add(x20, wasm_f32x4_mul(s2, b0)), x21 = wasm_f32x4_add(x21, wasm_f32x4_mul(s2, b1));
+        x30 = wasm_f32x4_add(x30, wasm_f32x4_mul(s3, b0)), x31 = wasm_f32x4_add(x31, wasm_f32x4_mul(s3, b1));
+      }
+      wasm_v128_store(c0 + n, x00), wasm_v128_store(c0 + n + 4, x01);
+      wasm_v128_store(c1 + n, x10), wasm_v128_store(c1 + n + 4, x11);
+      wasm_v128_store(c2 + n, x20), wasm_v128_store(c2 + n + 4, x21);
+      wasm_v128_store(c3 + n, x30), wasm_v128_store(c3 + n + 4, x31);
+    }
+    for (; n + 4 <= N; n += 4) {
+      v128_t x0 = wasm_v128_load(c0 + n), x1 = wasm_v128_load(c1 + n);
+      v128_t x2 = wasm_v128_load(c2 + n), x3 = wasm_v128_load(c3 + n);
+      const float *b = B + n;
+      for (int k = 0; k < K; k++, b += ldb) {
+        v128_t b0 = wasm_v128_load(b);
+        size_t ka = (size_t)k * sak;
+        x0 = wasm_f32x4_add(x0, wasm_f32x4_mul(wasm_f32x4_splat(a0[ka]), b0));
+        x1 = wasm_f32x4_add(x1, wasm_f32x4_mul(wasm_f32x4_splat(a1[ka]), b0));
+        x2 = wasm_f32x4_add(x2, wasm_f32x4_mul(wasm_f32x4_splat(a2[ka]), b0));
+        x3 = wasm_f32x4_add(x3, wasm_f32x4_mul(wasm_f32x4_splat(a3[ka]), b0));
+      }
+      wasm_v128_store(c0 + n, x0), wasm_v128_store(c1 + n, x1);
+      wasm_v128_store(c2 + n, x2), wasm_v128_store(c3 + n, x3);
+    }
+    for (; n < N; n++) /* column tail */
+      for (int k = 0; k < K; k++) {
+        const float b = B[(size_t)k * ldb + n];
+        size_t ka = (size_t)k * sak;
+        c0[n] += a0[ka] * b, c1[n] += a1[ka] * b, c2[n] += a2[ka] * b, c3[n] += a3[ka] * b;
+      }
+  }
+  for (; m < M; m++) { /* row tail */
+    const float *a = A + (size_t)m * sam;
+    float *c = C + (size_t)m * ldc;
+    int n = 0;
+    for (; n + 4 <= N; n += 4) {
+      v128_t x = wasm_v128_load(c + n);
+      for (int k = 0; k < K; k++)
+        x = wasm_f32x4_add(x, wasm_f32x4_mul(wasm_f32x4_splat(a[(size_t)k * sak]), wasm_v128_load(B + (size_t)k * ldb + n)));
+      wasm_v128_store(c + n, x);
+    }
+    for (; n < N; n++)
+      for (int k = 0; k < K; k++) c[n] += a[(size_t)k * sak] * B[(size_t)k * ldb + n];
+  }
+}
+
+void lw_gemm_nn_simd(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc) {
+  gemm_core(M, N, K, A, lda, 1, B, ldb, C, ldc);
+}
+
+void lw_gemm_tn_simd(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc) {
+  gemm_core(M, N, K, A, 1, lda, B, ldb, C, ldc);
+}
+
+/* e^x for four lanes: Cephes expf. n = round(x log2 e), r = x - n ln 2 in two
+ * parts, e^r by a degree-5 polynomial, 2^n through the exponent bits. x is
+ * clamped to [-87.3, 88.3] so 2^n stays a normal float. */
+static inline v128_t exp4(v128_t x) {
+  x = wasm_f32x4_min(wasm_f32x4_max(x, wasm_f32x4_splat(-87.3f)), wasm_f32x4_splat(88.3f));
+  v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)));
+  v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f)));
+  r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
+  v128_t p = wasm_f32x4_splat(1.9875691500e-4f);
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.3981999507e-3f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(8.3334519073e-3f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(4.1665795894e-2f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.6666665459e-1f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(5.0000001201e-1f));
+  p = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(p, r), r), r), wasm_f32x4_splat(1.0f));
+  v128_t e = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+  return wasm_f32x4_mul(p, e);
+}
+
+static inline v128_t sigmoid4(v128_t x) {
+  v128_t one = wasm_f32x4_splat(1.0f);
+  return wasm_f32x4_div(one, wasm_f32x4_add(one, exp4(wasm_f32x4_neg(x))));
+}
+
+/* tanh: Cephes' odd polynomial below |x| = 0.625 (no cancellation near 0),
+ * 1 - 2/(e^{2|x|} + 1) with the sign restored above it. */
+static inline v128_t tanh4(v128_t x) {
+  v128_t ax = wasm_f32x4_abs(x), z = wasm_f32x4_mul(x, x);
+  v128_t p = wasm_f32x4_splat(-5.70498872745e-3f);
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, z), wasm_f32x4_splat(2.06390887954e-2f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, z), wasm_f32x4_splat(-5.37397155531e-2f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, z), wasm_f32x4_splat(1.33314422036e-1f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, z), wasm_f32x4_splat(-3.33332819422e-1f));
+  v128_t small = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(p, z), x), x);
+  v128_t one = wasm_f32x4_splat(1.0f), two = wasm_f32x4_splat(2.0f);
+  v128_t e = exp4(wasm_f32x4_mul(two, wasm_f32x4_min(ax, wasm_f32x4_splat(44.0f))));
+  v128_t big = wasm_f32x4_sub(one, wasm_f32x4_div(two, wasm_f32x4_add(e, one)));
+  big = wasm_v128_or(big, wasm_v128_and(x, wasm_f32x4_splat(-0.0f))); /* copy the sign of x */
+  return wasm_v128_bitselect(small, big, wasm_f32x4_lt(ax, wasm_f32x4_splat(0.625f)));
+}
+
+void lw_lstm_cell_fwd_simd(int n, int H, float *gates, const float *c_prev, float *c, float *h) {
+  const int H4 = H & ~3;
+  for (int r = 0; r < n; r++) {
+    float *gi = gates + (size_t)r * 4 * H, *gf = gi + H, *gg = gi + 2 * H, *go = gi + 3 * H;
+    const float *cp = c_prev + (size_t)r * H;
+    float *cr = c + (size_t)r * H, *hr = h + (size_t)r * H;
+    for (int j = 0; j < H4; j += 4) {
+      v128_t i = sigmoid4(wasm_v128_load(gi + j)), f = sigmoid4(wasm_v128_load(gf + j));
+      v128_t g = tanh4(wasm_v128_load(gg + j)), o = sigmoid4(wasm_v128_load(go + j));
+      wasm_v128_store(gi + j, i), wasm_v128_store(gf + j, f), wasm_v128_store(gg + j, g), wasm_v128_store(go + j, o);
+      v128_t cv = wasm_f32x4_add(wasm_f32x4_mul(f, wasm_v128_load(cp + j)), wasm_f32x4_mul(i, g));
+      wasm_v128_store(cr + j, cv);
+      wasm_v128_store(hr + j, wasm_f32x4_mul(o, tanh4(cv)));
+    }
+    if (H4 < H) /* tail: the reference on the remaining lanes of this row */
+      for (int j = H4; j < H; j++) {
+        float i = lw_sigmoid(gi[j]), f = lw_sigmoid(gf[j]), g = lw_tanh(gg[j]), o = lw_sigmoid(go[j]);
+        gi[j] = i, gf[j] = f, gg[j] = g, go[j] = o;
+        cr[j] = f * cp[j] + i * g;
+        hr[j] = o * lw_tanh(cr[j]);
+      }
+  }
+}
+
+void lw_lstm_cell_bwd_simd(int n, int H, const float *gates, const float *c_prev, const float *c, const float *dh,
+                           float *dc, float *dgates) {
+  const int H4 = H & ~3;
+  const v128_t one = wasm_f32x4_splat(1.0f);
+  for (int r = 0; r < n; r++) {
+    const float *gi = gates + (size_t)r * 4 * H, *gf = gi + H, *gg = gi + 2 * H, *go = gi + 3 * H;
+    float *di = dgates + (size_t)r * 4 * H, *df = di + H, *dg = di + 2 * H, *dout = di + 3 * H;
+    const float *cp = c_prev + (size_t)r * H, *cr = c + (size_t)r * H, *dhr = dh + (size_t)r * H;
+    float *dcr = dc + (size_t)r * H;
+    for (int j = 0; j < H4; j += 4) {
+      v128_t i = wasm_v128_load(gi + j), f = wasm_v128_load(gf + j), g = wasm_v128_load(gg + j);
+      v128_t o = wasm_v128_load(go + j), d = wasm_v128_load(dhr + j);
+      v128_t tc = tanh4(wasm_v128_load(cr + j));
+      v128_t dct = wasm_f32x4_add(wasm_v128_load(dcr + j),
+                                  wasm_f32x4_mul(wasm_f32x4_mul(d, o), wasm_f32x4_sub(one, wasm_f32x4_mul(tc, tc))));
+      wasm_v128_store(di + j, wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_mul(dct, g), i), wasm_f32x4_sub(one, i)));
+      wasm_v128_store(df + j, wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_mul(dct, wasm_v128_load(cp + j)), f),
+                                             wasm_f32x4_sub(one, f)));
+      wasm_v128_store(dg + j, wasm_f32x4_mul(wasm_f32x4_mul(dct, i), wasm_f32x4_sub(one, wasm_f32x4_mul(g, g))));
+      wasm_v128_store(dout + j, wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_mul(d, tc), o), wasm_f32x4_sub(one, o)));
+      wasm_v128_store(dcr + j, wasm_f32x4_mul(dct, f));
+    }
+    for (int j = H4; j < H; j++) {
+      float i = gi[j], f = gf[j], g = gg[j], o = go[j], tc = lw_tanh(cr[j]);
+      float dct = dcr[j] + dhr[j] * o * (1 - tc * tc);
+      di[j] = dct * g * i * (1 - i);
+      df[j] = dct * cp[j] * f * (1 - f);
+      dg[j] = dct * i * (1 - g * g);
+      dout[j] = dhr[j] * tc * o * (1 - o);
+      dcr[j] = dct * f;
+    }
+  }
+}
+#endif

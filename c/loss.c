@@ -1,0 +1,76 @@
+/* loss.c — the losses, their gradients with respect to the logits, and the
+ * output activations, over the rows of the head that are inside a sequence.
+ * Means follow PyTorch's reduction='mean': over rows x outputs for the
+ * element-wise losses, over rows for softmax cross-entropy. */
+#include <math.h>
+#include <string.h>
+#include "internal.h"
+#include "activation.h"
+
+/* Mean loss over valid rows; fills m->dlogits (zero on other rows) when
+ * want_grad. Accumulates in double so the sum does not depend on B. */
+double lw_loss_forward_backward(lw_model *m, int want_grad) {
+  const int rows = lw_model_head_rows(m), O = m->O;
+  int valid = 0;
+  for (int r = 0; r < rows; r++) valid += lw_model_row_valid(m, r);
+  const int per_row = m->loss == LW_LOSS_SOFTMAX_CE;
+  const double norm = per_row ? valid : (double)valid * O;
+  double total = 0;
+  for (int r = 0; r < rows; r++) {
+    const real *z = m->logits + (size_t)r * O, *t = m->target + (size_t)r * O;
+    real *dz = m->dlogits + (size_t)r * O;
+    if (!lw_model_row_valid(m, r)) {
+      if (want_grad) memset(dz, 0, O * sizeof(real));
+      continue;
+    }
+    if (m->loss == LW_LOSS_SOFTMAX_CE) {
+      /* -sum_k t_k log softmax(z)_k, with log-sum-exp shifted by the max */
+      double mx = z[0], sum = 0, tsum = 0;
+      for (int k = 1; k < O; k++) mx = z[k] > mx ? z[k] : mx;
+      for (int k = 0; k < O; k++) sum += exp(z[k] - mx), tsum += t[k];
+      double lse = mx + log(sum);
+      for (int k = 0; k < O; k++) {
+        total += t[k] * (lse - z[k]);
+        if (want_grad) dz[k] = (real)((exp(z[k] - lse) * tsum - t[k]) / norm);
+      }
+      continue;
+    }
+    for (int k = 0; k < O; k++) {
+      double e = (double)z[k] - t[k], g;
+      switch (m->loss) {
+      case LW_LOSS_MSE: total += e * e, g = 2 * e; break;
+      case LW_LOSS_MAE: total += fabs(e), g = e > 0 ? 1 : e < 0 ? -1 : 0; break;
+      case LW_LOSS_HUBER: /* delta = 1, as PyTorch HuberLoss */
+        total += fabs(e) < 1 ? 0.5 * e * e : fabs(e) - 0.5;
+        g = e > 1 ? 1 : e < -1 ? -1 : e;
+        break;
+      default: { /* sigmoid cross-entropy from logits: max(z,0) - z t + log(1 + e^-|z|) */
+        double x = z[k];
+        total += (x > 0 ? x : 0) - x * t[k] + log1p(exp(-fabs(x)));
+        g = (x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x))) - t[k];
+      }
+      }
+      if (want_grad) dz[k] = (real)(g / norm);
+    }
+  }
+  return valid ? total / norm : 0;
+}
+
+/* What predict returns: probabilities for the classification losses,
+ * the logits themselves otherwise. out may alias logits. */
+void lw_loss_activate(int loss, int rows, int O, const real *logits, real *out) {
+  for (int r = 0; r < rows; r++) {
+    const real *z = logits + (size_t)r * O;
+    real *y = out + (size_t)r * O;
+    if (loss == LW_LOSS_SOFTMAX_CE) {
+      double mx = z[0], sum = 0;
+      for (int k = 1; k < O; k++) mx = z[k] > mx ? z[k] : mx;
+      for (int k = 0; k < O; k++) sum += exp(z[k] - mx);
+      for (int k = 0; k < O; k++) y[k] = (real)(exp(z[k] - mx) / sum);
+    } else if (loss == LW_LOSS_SIGMOID_CE) {
+      for (int k = 0; k < O; k++) y[k] = lw_sigmoid(z[k]);
+    } else if (y != z) {
+      memcpy(y, z, O * sizeof(real));
+    }
+  }
+}

@@ -1,0 +1,79 @@
+/* lstm.c — one direction of one LSTM layer over all T steps: forward and full
+ * backpropagation through time, PyTorch nn.LSTM semantics (gate order i, f,
+ * g, o; two bias vectors). Sequences are sorted by length, longest first
+ * (model.c), so the rows still running at step t are the prefix [0, bt[t]):
+ * PyTorch's packed-sequence semantics with no per-row masks in the kernels.
+ *
+ * States live in T+1 slots of (B,H). Forward direction: slot 0 holds h0 and
+ * step t writes slot t+1. Reverse direction: slot T holds h0 and step t
+ * writes slot t. Rows that have ended carry their state unchanged, so the
+ * final slot holds each sequence's state at its own last step, and the
+ * reverse direction starts at each sequence's own end. */
+#include <string.h>
+#include "internal.h"
+#include "kernels.h"
+
+void lw_lstm_forward(lw_model *m, lw_dir *d, int reverse, const real *x, real *y, int ystride, int yoff) {
+  const int B = m->B, T = m->T, H = d->H, G = 4 * H, in = d->in;
+  const size_t BH = (size_t)B * H;
+  /* Input projection of every step at once: gates = x . W_ih^T + b_ih + b_hh */
+  for (size_t r = 0; r < (size_t)T * B; r++) {
+    real *g = d->gates + r * G;
+    for (int j = 0; j < G; j++) g[j] = d->b_ih[j] + d->b_hh[j];
+  }
+  lw_gemm_nn(T * B, G, in, x, in, d->w_ihT, G, d->gates, G);
+
+  for (int k = 0; k < T; k++) {
+    const int t = reverse ? T - 1 - k : k;
+    const int prev = reverse ? t + 1 : t, cur = reverse ? t : t + 1;
+    const int n = m->bt[t];
+    real *g = d->gates + (size_t)t * B * G;
+    real *h_prev = d->hs + prev * BH, *c_prev = d->cs + prev * BH;
+    real *h = d->hs + cur * BH, *c = d->cs + cur * BH;
+    /* gates += h(t-1) . W_hh^T, one product for the whole batch */
+    lw_gemm_nn(n, G, H, h_prev, H, d->w_hhT, G, g, G);
+    lw_lstm_cell_fwd(n, H, g, c_prev, c, h);
+    /* ended rows carry their state */
+    memcpy(h + (size_t)n * H, h_prev + (size_t)n * H, (size_t)(B - n) * H * sizeof(real));
+    memcpy(c + (size_t)n * H, c_prev + (size_t)n * H, (size_t)(B - n) * H * sizeof(real));
+    real *yt = y + (size_t)t * B * ystride + yoff;
+    for (int b = 0; b < B; b++) {
+      if (b < n) memcpy(yt + (size_t)b * ystride, h + (size_t)b * H, H * sizeof(real));
+      else memset(yt + (size_t)b * ystride, 0, H * sizeof(real));
+    }
+  }
+}
+
+/* dy: gradient of this layer's output (T,B,ystride), zero past each length.
+ * dh, dc: (B,H) in as the gradients of the final states, out as those of the
+ * initial states. dx (T,B,in) is accumulated into (+=). */
+void lw_lstm_backward(lw_model *m, lw_dir *d, int reverse, const real *x, const real *dy, int dystride,
+                      int dyoff, real *dh, real *dc, real *dx) {
+  const int B = m->B, T = m->T, H = d->H, G = 4 * H, in = d->in;
+  const size_t BH = (size_t)B * H;
+  real *dG = m->dgates; /* (T,B,G) */
+  for (int k = T - 1; k >= 0; k--) {
+    const int t = reverse ? T - 1 - k : k;
+    const int prev = reverse ? t + 1 : t, cur = reverse ? t : t + 1;
+    const int n = m->bt[t];
+    const real *dyt = dy + (size_t)t * B * dystride + dyoff;
+    for (int b = 0; b < n; b++)
+      for (int j = 0; j < H; j++) dh[(size_t)b * H + j] += dyt[(size_t)b * dystride + j];
+    real *dGt = dG + (size_t)t * B * G;
+    lw_lstm_cell_bwd(n, H, d->gates + (size_t)t * B * G, d->cs + prev * BH, d->cs + cur * BH, dh, dc, dGt);
+    memset(dGt + (size_t)n * G, 0, (size_t)(B - n) * G * sizeof(real));
+    /* dh(t-1) = dgates . W_hh for running rows; ended rows carry dh */
+    memset(dh, 0, (size_t)n * H * sizeof(real));
+    lw_gemm_nn(n, H, G, dGt, G, d->w_hh, H, dh, H);
+  }
+  /* Weight gradients as large products over all T*B rows */
+  const real *h_prev = d->hs + (reverse ? BH : 0); /* slots feeding each step, in time order */
+  lw_gemm_tn(G, H, T * B, dG, G, h_prev, H, d->dw_hh, H);
+  lw_gemm_tn(G, in, T * B, dG, G, x, in, d->dw_ih, in);
+  /* both bias vectors enter the gates the same way, so they share a gradient */
+  for (size_t r = 0; r < (size_t)T * B; r++) {
+    const real *g = dG + r * G;
+    for (int j = 0; j < G; j++) d->db_ih[j] += g[j], d->db_hh[j] += g[j];
+  }
+  if (dx) lw_gemm_nn(T * B, in, G, dG, G, d->w_ih, in, dx, in);
+}

@@ -1,0 +1,92 @@
+/* lw.h — the public C API of the lstm-wasm engine.
+ *
+ * Every export returns an enum lw_status (or NULL/0 on failure) and never
+ * aborts, prints or traps on its input; lw_last_error() keeps the detail.
+ * The JS package (web/engine.js) is the only intended caller: it validates
+ * everything first, and this layer (api.c) checks again so that no input can
+ * reach a kernel out of contract. Sizes use the SPEC's letters B, T, I, H. */
+#ifndef LW_H
+#define LW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef LW_DOUBLE
+typedef double lw_real; /* test build: finite-difference gradient checks */
+#else
+typedef float lw_real;
+#endif
+
+#define LW_VERSION "0.1.0"
+#define LW_MAX_LAYERS 16
+#define LW_MAX_SIZE 65536 /* any one dimension */
+
+enum lw_status {
+  LW_STATUS_OK = 0,
+  LW_STATUS_BAD_ARGUMENT = 1, /* a size, pointer or option out of range */
+  LW_STATUS_NO_MEMORY = 2,    /* the heap could not grow */
+  LW_STATUS_NOT_FINITE = 3,   /* NaN/Inf appeared; nothing was changed */
+  LW_STATUS_BAD_STATE = 4,    /* e.g. backward without a forward */
+};
+
+enum lw_cell { LW_CELL_LSTM = 0 };
+
+enum lw_loss {
+  LW_LOSS_MSE = 0,
+  LW_LOSS_MAE = 1,
+  LW_LOSS_HUBER = 2,
+  LW_LOSS_SOFTMAX_CE = 3,
+  LW_LOSS_SIGMOID_CE = 4,
+};
+
+enum lw_optim {
+  LW_OPTIM_SGD = 0,
+  LW_OPTIM_ADAM = 1,
+  LW_OPTIM_ADAMW = 2,
+  LW_OPTIM_RMSPROP = 3,
+};
+
+/* Layout of the int32 configuration array given to lw_model_create. */
+enum lw_config_index {
+  LW_CONFIG_INPUT_SIZE = 0,
+  LW_CONFIG_OUTPUT_SIZE,      /* 0: no dense head (recurrent stack only) */
+  LW_CONFIG_LAYERS,
+  LW_CONFIG_BIDIRECTIONAL,
+  LW_CONFIG_CELL,
+  LW_CONFIG_RETURN_SEQUENCES, /* 1: head at every step; 0: on the final states */
+  LW_CONFIG_LOSS,
+  LW_CONFIG_SEED,
+  LW_CONFIG_HIDDEN,           /* LW_CONFIG_LAYERS entries follow */
+};
+
+/* Layout of the hyper-parameter array given to lw_model_set_optimizer. */
+enum lw_hyper_index {
+  LW_HYPER_LR = 0,
+  LW_HYPER_BETA1,        /* Adam/AdamW; RMSProp alpha */
+  LW_HYPER_BETA2,
+  LW_HYPER_EPS,
+  LW_HYPER_MOMENTUM,     /* SGD */
+  LW_HYPER_NESTEROV,     /* SGD: 0 or 1 */
+  LW_HYPER_WEIGHT_DECAY, /* L2 (SGD, Adam, RMSProp) or decoupled (AdamW) */
+  LW_HYPER_CLIP_NORM,    /* global-norm clipping; 0 = off */
+  LW_HYPER_CLIP_VALUE,   /* element-wise clipping; 0 = off */
+  LW_HYPER_COUNT,
+};
+
+/* Kinds of parameter tensor, reported by lw_model_tensor_info. */
+enum lw_tensor_kind {
+  LW_TENSOR_W_IH = 0, /* (4H, In) gate order i, f, g, o as PyTorch */
+  LW_TENSOR_W_HH = 1, /* (4H, H) */
+  LW_TENSOR_B_IH = 2, /* (4H) */
+  LW_TENSOR_B_HH = 3, /* (4H) */
+  LW_TENSOR_HEAD_W = 4, /* (O, D*H_last) */
+  LW_TENSOR_HEAD_B = 5, /* (O) */
+};
+
+/* Flags for lw_model_forward. */
+#define LW_FLAG_TIME_MAJOR 1 /* x/out are (T, B, .) rather than (B, T, .) */
+#define LW_FLAG_RAW 2        /* predict: logits, not probabilities */
+
+typedef struct lw_model lw_model;
+
+#endif

@@ -1,0 +1,74 @@
+/* optim.c — parameter updates from the gradient buffer: clipping by value and
+ * by global norm, L2 or decoupled weight decay, then SGD (momentum, Nesterov),
+ * Adam, AdamW or RMSProp in PyTorch's formulation. A step whose gradient is
+ * not finite changes nothing and reports LW_STATUS_NOT_FINITE. */
+#include <math.h>
+#include <stdlib.h>
+#include "internal.h"
+#include "activation.h"
+
+int lw_optim_reserve(lw_model *m) {
+  if (m->opt.m) return LW_STATUS_OK;
+  /* one block: moments m then v, so the state saves and loads as one array */
+  if (!(m->opt.m = calloc(2 * m->P + 1, sizeof(real)))) return LW_STATUS_NO_MEMORY;
+  m->opt.v = m->opt.m + m->P;
+  return LW_STATUS_OK;
+}
+
+int lw_optim_step(lw_model *m) {
+  lw_optim_state *o = &m->opt;
+  const size_t P = m->P;
+  real *w = m->params, *g = m->grads;
+  int status = lw_optim_reserve(m);
+  if (status) return status;
+  const real clip_value = o->hyper[LW_HYPER_CLIP_VALUE], clip_norm = o->hyper[LW_HYPER_CLIP_NORM];
+  double sq = 0;
+  for (size_t i = 0; i < P; i++) {
+    real x = g[i];
+    if (clip_value > 0) x = x > clip_value ? clip_value : x < -clip_value ? -clip_value : x;
+    sq += (double)x * x;
+  }
+  if (!isfinite(sq)) return LW_STATUS_NOT_FINITE;
+  /* scale = max_norm / (norm + 1e-6), as torch.nn.utils.clip_grad_norm_ */
+  double norm = sqrt(sq);
+  real scale = clip_norm > 0 && norm > clip_norm ? (real)(clip_norm / (norm + 1e-6)) : 1;
+
+  const real lr = o->hyper[LW_HYPER_LR], wd = o->hyper[LW_HYPER_WEIGHT_DECAY];
+  const real b1 = o->hyper[LW_HYPER_BETA1], b2 = o->hyper[LW_HYPER_BETA2], eps = o->hyper[LW_HYPER_EPS];
+  const real mom = o->hyper[LW_HYPER_MOMENTUM];
+  const int nesterov = o->hyper[LW_HYPER_NESTEROV] != 0;
+  o->steps += 1;
+  const real bc1 = (real)(1 - pow(b1, o->steps)), bc2 = (real)(1 - pow(b2, o->steps));
+  real *mo = o->m, *v = o->v;
+  for (size_t i = 0; i < P; i++) {
+    real x = g[i];
+    if (clip_value > 0) x = x > clip_value ? clip_value : x < -clip_value ? -clip_value : x;
+    x *= scale;
+    switch (o->kind) {
+    case LW_OPTIM_SGD:
+      x += wd * w[i];
+      if (mom > 0) {
+        /* buf = momentum*buf + g (first step: buf = g); Nesterov: g + momentum*buf */
+        mo[i] = o->steps == 1 ? x : mom * mo[i] + x;
+        x = nesterov ? x + mom * mo[i] : mo[i];
+      }
+      w[i] -= lr * x;
+      break;
+    case LW_OPTIM_ADAMW:
+      w[i] -= lr * wd * w[i]; /* decoupled (Loshchilov & Hutter 2019) */
+      /* fall through */
+    case LW_OPTIM_ADAM:
+      if (o->kind == LW_OPTIM_ADAM) x += wd * w[i];
+      mo[i] = b1 * mo[i] + (1 - b1) * x;
+      v[i] = b2 * v[i] + (1 - b2) * x * x;
+      w[i] -= lr * (mo[i] / bc1) / (LW_SQRT(v[i] / bc2) + eps);
+      break;
+    default: /* RMSProp: v = alpha v + (1-alpha) g^2; w -= lr g / (sqrt(v) + eps) */
+      x += wd * w[i];
+      v[i] = b1 * v[i] + (1 - b1) * x * x;
+      w[i] -= lr * x / (LW_SQRT(v[i]) + eps);
+    }
+  }
+  m->packed_dirty = 1;
+  return LW_STATUS_OK;
+}

@@ -1,0 +1,662 @@
+// class Model: the public API of SPEC section 4 over the engine. Each method
+// validates its input completely, then calls the engine (engine.js -> c/api.c)
+// with buffers it allocates and frees itself; a failed call changes nothing.
+// Data conversion is in data.js, the file format in format.js, PyTorch
+// interop in interop/pytorch.js.
+import { loadEngine } from './engine.js';
+import { LstmError, affirm } from './errors.js';
+import { applyScaler, fitScaler, fromOutputs, invertScaler, shuffledIndices, splitIndices, toSequences, toTargets } from './data.js';
+import { checkBool, checkFunction, checkInt, checkNumber, checkOneOf, checkOptions } from './validate.js';
+import { decodeModel, encodeModel } from './format.js';
+import { encodeSafetensors } from './interop/safetensors.js';
+import { fromStateDict, readStateDict, toStateDict } from './interop/pytorch.js';
+
+const CELLS = ['lstm', 'peephole', 'lstm1997', 'cifg', 'gru', 'rnn'];
+const CELLS_AVAILABLE = ['lstm'];
+const LOSSES = ['mse', 'mae', 'huber', 'softmax-cross-entropy', 'sigmoid-cross-entropy'];
+const REGRESSION = new Set(['mse', 'mae', 'huber']);
+const OPTIMIZERS = ['sgd', 'adam', 'adamw', 'rmsprop'];
+const MAX_SIZE = 65536;
+const MAX_LAYERS = 16;
+
+const CREATE_OPTIONS = ['inputSize', 'hiddenSize', 'layers', 'cell', 'gates', 'bidirectional', 'outputSize',
+  'returnSequences', 'loss', 'dropout', 'seed', 'forgetBias', 'normalize', 'simd', 'locateWasm', 'engine'];
+const TRAIN_OPTIONS = ['epochs', 'batchSize', 'optimizer', 'learningRate', 'momentum', 'nesterov', 'beta1', 'beta2',
+  'epsilon', 'rho', 'weightDecay', 'clipNorm', 'clipValue', 'validationSplit', 'validationData', 'shuffle', 'seed',
+  'onEpochEnd', 'onBatchEnd', 'signal', 'yieldEvery'];
+
+// c/lw.h enum lw_config_index, lw_hyper_index, lw_tensor_kind
+const HYPER_COUNT = 9;
+const FLAG_TIME_MAJOR = 1, FLAG_RAW = 2;
+const TENSOR_NAMES = ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh'];
+
+/** The resolved configuration from Model.create options. */
+function resolveConfig(options) {
+  const o = checkOptions(options, CREATE_OPTIONS, 'Model.create');
+  const cell = checkOneOf(o.cell ?? 'lstm', 'cell', CELLS);
+  affirm(CELLS_AVAILABLE.includes(cell), 'ERR_OPTION',
+    `cell '${cell}' is not available in this version yet; available: ${CELLS_AVAILABLE.map((c) => `'${c}'`).join(', ')}`);
+  if (o.gates !== undefined) {
+    affirm(o.gates !== null && typeof o.gates === 'object' && Object.keys(o.gates).length === 0, 'ERR_OPTION',
+      'gates: the Greff et al. switches are not available in this version yet; pass no gates option');
+  }
+  const layers = checkInt(o.layers ?? (Array.isArray(o.hiddenSize) ? o.hiddenSize.length : 1), 'layers', 1, MAX_LAYERS);
+  affirm(o.hiddenSize !== undefined, 'ERR_OPTION', 'Model.create: hiddenSize is required (for example hiddenSize: 32)');
+  let hidden;
+  if (Array.isArray(o.hiddenSize)) {
+    affirm(o.hiddenSize.length === layers, 'ERR_SHAPE',
+      `hiddenSize has ${o.hiddenSize.length} sizes but layers is ${layers}; give one size per layer`);
+    hidden = o.hiddenSize.map((h, l) => checkInt(h, `hiddenSize[${l}]`, 1, MAX_SIZE));
+  } else {
+    hidden = new Array(layers).fill(checkInt(o.hiddenSize, 'hiddenSize', 1, MAX_SIZE));
+  }
+  affirm(o.inputSize !== undefined, 'ERR_OPTION', 'Model.create: inputSize is required (1 for a plain series)');
+  const loss = checkOneOf(o.loss ?? 'mse', 'loss', LOSSES);
+  const normalize = o.normalize === undefined ? (REGRESSION.has(loss) ? 'zscore' : false)
+    : checkOneOf(o.normalize, 'normalize', ['zscore', 'minmax', false]);
+  affirm(!normalize || REGRESSION.has(loss), 'ERR_OPTION',
+    `normalize: '${normalize}' applies to regression losses only, not '${loss}'`);
+  return {
+    inputSize: checkInt(o.inputSize, 'inputSize', 1, MAX_SIZE),
+    hiddenSize: hidden,
+    layers,
+    cell,
+    bidirectional: checkBool(o.bidirectional ?? false, 'bidirectional'),
+    outputSize: checkInt(o.outputSize ?? 1, 'outputSize', 0, MAX_SIZE),
+    returnSequences: checkBool(o.returnSequences ?? false, 'returnSequences'),
+    loss,
+    dropout: checkNumber(o.dropout ?? 0, 'dropout', 0, 0.95),
+    seed: checkInt(o.seed ?? 42, 'seed', 0, 0xffffffff),
+    forgetBias: checkNumber(o.forgetBias ?? 1, 'forgetBias', -100, 100),
+    normalize,
+  };
+}
+
+function engineOptions(o = {}) {
+  if (o.engine) return o.engine; // an Engine from loadEngine(), e.g. the f64 test build
+  return loadEngine({ simd: o.simd, locateWasm: o.locateWasm });
+}
+
+// Yields to the event loop so a page stays responsive between batches.
+const yieldNow = typeof setImmediate === 'function'
+  ? () => new Promise((resolve) => setImmediate(resolve))
+  : (() => {
+    const channel = typeof MessageChannel === 'function' ? new MessageChannel() : null;
+    const queue = [];
+    if (channel) channel.port1.onmessage = () => queue.shift()?.();
+    return () => new Promise((resolve) => {
+      if (!channel) return setTimeout(resolve, 0);
+      queue.push(resolve);
+      channel.port2.postMessage(0);
+    });
+  })();
+const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+export class Model {
+  #engine;
+  #ptr = 0;
+  #config;
+  #scalers = { input: null, target: null };
+  #names = { prefix: '', head: 'head.' }; // state-dict prefixes, kept from fromPyTorch
+  #training = false;
+
+  /** Use Model.create, Model.load or Model.fromPyTorch. */
+  constructor(engine, config, token) {
+    affirm(token === CONSTRUCT, 'ERR_TYPE', 'use Model.create(options), not new Model()');
+    this.#engine = engine;
+    this.#config = config;
+    const c = config;
+    const ints = [c.inputSize, c.outputSize, c.layers, c.bidirectional ? 1 : 0, 0, c.returnSequences ? 1 : 0,
+      LOSSES.indexOf(c.loss), c.seed | 0, ...c.hiddenSize];
+    this.#ptr = engine.scoped((s) => engine.exports.lw_model_create(s.int32(ints), ints.length, c.forgetBias, c.dropout));
+    if (!this.#ptr) engine.check(engine.exports.lw_last_error() && 1, 'Model.create');
+  }
+
+  /**
+   * Creates a model with freshly initialised weights (seeded).
+   * @param {object} options see README "Model.create"
+   * @returns {Promise<Model>}
+   */
+  static async create(options) {
+    const config = resolveConfig(options);
+    return new Model(await engineOptions(options), config, CONSTRUCT);
+  }
+
+  /** The configuration (a copy). */
+  get config() {
+    this.#live();
+    return structuredClone(this.#config);
+  }
+
+  /** The engine this model runs on: { simd, version, variant }. */
+  get engine() {
+    return { simd: this.#engine.simd, version: this.#engine.version, variant: this.#engine.variant };
+  }
+
+  #live() {
+    affirm(this.#ptr, 'ERR_DISPOSED', 'this model was disposed; create or load a new one');
+  }
+
+  #exports() {
+    this.#live();
+    return this.#engine.exports;
+  }
+
+  get #regression() {
+    return REGRESSION.has(this.#config.loss);
+  }
+
+  /** Converts inputs to the staged batch-first form, applying the input scaler. */
+  #inputs(inputs, name = 'inputs') {
+    const seq = toSequences(inputs, { name, inputSize: this.#config.inputSize });
+    if (this.#scalers.input) applyScaler(seq.data, this.#scalers.input, { steps: seq.shape[1], lengths: seq.lengths });
+    return seq;
+  }
+
+  #targets(targets, seq, name = 'targets') {
+    const c = this.#config;
+    affirm(c.outputSize > 0, 'ERR_OPTION', 'this model has no output layer (outputSize 0); use forward() and backward()');
+    const [B, T] = seq.shape;
+    return toTargets(targets, {
+      name, batch: B, lengths: seq.lengths, steps: T, outputSize: c.outputSize,
+      perStep: c.returnSequences, classes: !this.#regression,
+    });
+  }
+
+  /**
+   * Trains on (inputs, targets); resolves to the history when done or stopped.
+   * @returns {Promise<{ loss: number[], valLoss: number[], epochs: number, stopped: boolean }>}
+   */
+  async train(inputs, targets, options = {}) {
+    this.#live();
+    affirm(!this.#training, 'ERR_OPTION', 'this model is already training; await the running train() first');
+    const o = checkOptions(options, TRAIN_OPTIONS, 'train');
+    const c = this.#config;
+    const epochs = checkInt(o.epochs ?? 10, 'epochs', 0, 1e7);
+    const batchSize = checkInt(o.batchSize ?? 32, 'batchSize', 1, 1 << 20);
+    const optimizer = checkOneOf(o.optimizer ?? 'adam', 'optimizer', OPTIMIZERS);
+    const lr = checkNumber(o.learningRate ?? (optimizer === 'sgd' ? 0.01 : 1e-3), 'learningRate', 0, 1e6);
+    const validationSplit = checkNumber(o.validationSplit ?? 0, 'validationSplit', 0, 0.99);
+    const shuffle = checkBool(o.shuffle ?? true, 'shuffle');
+    const seed = checkInt(o.seed ?? c.seed, 'seed', 0, 0xffffffff);
+    const onEpochEnd = o.onEpochEnd === undefined ? null : checkFunction(o.onEpochEnd, 'onEpochEnd');
+    const onBatchEnd = o.onBatchEnd === undefined ? null : checkFunction(o.onBatchEnd, 'onBatchEnd');
+    const yieldEvery = checkNumber(o.yieldEvery ?? 16, 'yieldEvery', 0, 1e6);
+    const signal = o.signal;
+    affirm(signal === undefined || (signal && typeof signal.aborted === 'boolean'), 'ERR_TYPE', 'signal must be an AbortSignal');
+    const hyper = new Array(HYPER_COUNT).fill(0);
+    hyper[0] = lr;
+    hyper[1] = checkNumber(o.beta1 ?? o.rho ?? (optimizer === 'rmsprop' ? 0.99 : 0.9), 'beta1', 0, 0.999999);
+    hyper[2] = checkNumber(o.beta2 ?? 0.999, 'beta2', 0, 0.999999);
+    hyper[3] = checkNumber(o.epsilon ?? 1e-8, 'epsilon', 0, 1);
+    hyper[4] = checkNumber(o.momentum ?? 0, 'momentum', 0, 0.999999);
+    hyper[5] = checkBool(o.nesterov ?? false, 'nesterov') ? 1 : 0;
+    hyper[6] = checkNumber(o.weightDecay ?? (optimizer === 'adamw' ? 0.01 : 0), 'weightDecay', 0, 1e3);
+    hyper[7] = checkNumber(o.clipNorm ?? 0, 'clipNorm', 0, 1e9);
+    hyper[8] = checkNumber(o.clipValue ?? 0, 'clipValue', 0, 1e9);
+    affirm(!(hyper[5] && !hyper[4]), 'ERR_OPTION', 'nesterov: needs a momentum above 0');
+
+    // Convert and check all the data before anything changes.
+    const seqRaw = toSequences(inputs, { name: 'inputs', inputSize: c.inputSize });
+    const tgt = this.#targets(targets, seqRaw);
+    let val = null;
+    if (o.validationData !== undefined) {
+      affirm(Array.isArray(o.validationData) && o.validationData.length === 2, 'ERR_TYPE', 'validationData must be [inputs, targets]');
+      const vs = toSequences(o.validationData[0], { name: 'validationData[0]', inputSize: c.inputSize });
+      val = { seq: vs, tgt: this.#targets(o.validationData[1], vs, 'validationData[1]') };
+    }
+    const [B, T, I] = seqRaw.shape;
+    const split = val ? { train: Int32Array.from({ length: B }, (_, i) => i), validation: new Int32Array(0) } : splitIndices(B, validationSplit);
+    const scalerFitted = !this.#scalers.input && this.#config.normalize;
+    if (scalerFitted) this.#fitScalers(seqRaw, tgt, split.train);
+    const seq = { ...seqRaw, data: seqRaw.data.slice() };
+    const tdata = tgt.data.slice();
+    this.#scaleData(seq, tdata);
+    if (val) this.#scaleData(val.seq, val.tgt.data);
+    const O = c.outputSize, tw = c.returnSequences ? T * O : O;
+    if (!val && split.validation.length) val = { seq, tgt: { data: tdata }, rows: split.validation };
+
+    const e = this.#engine, ex = e.exports;
+    const set = e.scoped((s) => ex.lw_model_set_optimizer(this.#ptr, OPTIMIZERS.indexOf(optimizer), s.reals(hyper), HYPER_COUNT));
+    e.check(set, 'train');
+    const history = { loss: [], valLoss: [], epochs: 0, stopped: false };
+    const nTrain = split.train.length;
+    const bmax = Math.min(batchSize, nTrain);
+    const xPtr = e.alloc(bmax * T * I * e.realSize), yPtr = e.alloc(bmax * tw * e.realSize);
+    const lPtr = e.alloc(bmax * 4), lossPtr = e.alloc(8);
+    const xb = new e.Real(bmax * T * I), yb = new e.Real(bmax * tw), lb = new Int32Array(bmax);
+    this.#training = true;
+    let last = now();
+    try {
+      for (let epoch = 0; epoch < epochs && !history.stopped; epoch++) {
+        const order = shuffle ? shuffledIndices(nTrain, (seed + epoch) >>> 0) : null;
+        let sum = 0, count = 0;
+        const t0 = now();
+        for (let start = 0; start < nTrain; start += batchSize) {
+          if (signal?.aborted) { history.stopped = true; break; }
+          const nb = Math.min(batchSize, nTrain - start);
+          let Tb = 1; // the batch's own longest sequence: no work on padding
+          for (let k = 0; k < nb; k++) Tb = Math.max(Tb, seq.lengths[split.train[order ? order[start + k] : start + k]]);
+          for (let k = 0; k < nb; k++) {
+            const b = split.train[order ? order[start + k] : start + k];
+            lb[k] = seq.lengths[b];
+            xb.set(seq.data.subarray(b * T * I, b * T * I + Tb * I), k * Tb * I);
+            if (c.returnSequences) yb.set(tdata.subarray(b * T * O, b * T * O + Tb * O), k * Tb * O);
+            else yb.set(tdata.subarray(b * O, b * O + O), k * O);
+          }
+          e.writeReals(xPtr, xb.subarray(0, nb * Tb * I));
+          e.writeReals(yPtr, yb.subarray(0, nb * (c.returnSequences ? Tb * O : O)));
+          e.writeInt32(lPtr, lb.subarray(0, nb));
+          const status = ex.lw_model_train_batch(this.#ptr, xPtr, yPtr, lPtr, nb, Tb, lr, lossPtr);
+          if (status === 3) throw new LstmError('ERR_DIVERGED', `train: epoch ${epoch + 1}: ${e.cstring(ex.lw_last_error())}; try a lower learningRate or clipNorm`);
+          e.check(status, 'train');
+          const loss = e.readReals(lossPtr, 1)[0];
+          sum += loss * nb, count += nb;
+          onBatchEnd?.({ epoch, batch: start / batchSize, loss, samplesPerSecond: count / Math.max(1e-3, (now() - t0) / 1000) });
+          if (now() - last >= yieldEvery) { await yieldNow(); last = now(); }
+        }
+        if (!count) break;
+        const loss = sum / count;
+        const valLoss = val ? this.#lossOn(val.seq, val.tgt.data, val.rows) : undefined;
+        history.loss.push(loss);
+        if (valLoss !== undefined) history.valLoss.push(valLoss);
+        history.epochs = epoch + 1;
+        onEpochEnd?.({ epoch, loss, valLoss, samplesPerSecond: count / Math.max(1e-3, (now() - t0) / 1000) });
+      }
+    } catch (err) {
+      if (scalerFitted && history.epochs === 0) this.#scalers = { input: null, target: null };
+      throw err;
+    } finally {
+      this.#training = false;
+      for (const p of [xPtr, yPtr, lPtr, lossPtr]) e.free(p);
+    }
+    return history;
+  }
+
+  /** Same as train(), for Keras and TF.js habits. */
+  fit(inputs, targets, options) {
+    return this.train(inputs, targets, options);
+  }
+
+  #fitScalers(seq, tgt, rows) {
+    const c = this.#config, [, T, I] = seq.shape, O = c.outputSize;
+    const pick = (data, width, steps) => {
+      const out = new Float32Array(rows.length * steps * width);
+      rows.forEach((b, k) => out.set(data.subarray(b * steps * width, (b + 1) * steps * width), k * steps * width));
+      return out;
+    };
+    const lengths = Int32Array.from(rows, (b) => seq.lengths[b]);
+    this.#scalers.input = fitScaler(pick(seq.data, I, T), { width: I, lengths, steps: T, mode: c.normalize });
+    this.#scalers.target = c.returnSequences
+      ? fitScaler(pick(tgt.data, O, T), { width: O, lengths, steps: T, mode: c.normalize })
+      : fitScaler(pick(tgt.data, O, 1), { width: O, mode: c.normalize });
+  }
+
+  #scaleData(seq, tdata) {
+    if (!this.#scalers.input) return;
+    const T = seq.shape[1];
+    applyScaler(seq.data, this.#scalers.input, { steps: T, lengths: seq.lengths });
+    if (this.#config.returnSequences) applyScaler(tdata, this.#scalers.target, { steps: T, lengths: seq.lengths });
+    else applyScaler(tdata, this.#scalers.target);
+  }
+
+  /** Mean loss over rows (all if rows is undefined) of already-scaled data. */
+  #lossOn(seq, tdata, rows) {
+    const [B0, T, I] = seq.shape, O = this.#config.outputSize, per = this.#config.returnSequences ? T * O : O;
+    const idx = rows ?? Int32Array.from({ length: B0 }, (_, i) => i);
+    const x = new Float32Array(idx.length * T * I), y = new Float32Array(idx.length * per), lengths = new Int32Array(idx.length);
+    idx.forEach((b, k) => {
+      x.set(seq.data.subarray(b * T * I, (b + 1) * T * I), k * T * I);
+      y.set(tdata.subarray(b * per, (b + 1) * per), k * per);
+      lengths[k] = seq.lengths[b];
+    });
+    return this.#run({ data: x, shape: [idx.length, T, I], lengths }, y).loss;
+  }
+
+  /** Forward pass of the whole model on staged data; { out, loss }. */
+  #run(seq, tdata, flags = 0) {
+    const e = this.#engine, ex = this.#exports();
+    const [B, T] = seq.shape, O = this.#config.outputSize;
+    const n = B * (this.#config.returnSequences ? T : 1) * O;
+    return e.scoped((s) => {
+      const out = s.reals(n), loss = s.reals(1);
+      const status = ex.lw_model_predict(this.#ptr, s.reals(seq.data), s.int32(seq.lengths), B, T, flags, out,
+        tdata ? s.reals(tdata) : 0, loss);
+      e.check(status, 'predict');
+      return { out: e.readReals(out, n), loss: tdata ? e.readReals(loss, 1)[0] : undefined };
+    });
+  }
+
+  /**
+   * Outputs for a batch of sequences, in the inputs' own conventions and, for
+   * regression, in the targets' original units. Classification losses give
+   * probabilities; `{ logits: true }` gives the raw outputs.
+   */
+  predict(inputs, options = {}) {
+    this.#live();
+    const o = checkOptions(options, ['logits'], 'predict');
+    const logits = checkBool(o.logits ?? false, 'logits');
+    affirm(this.#config.outputSize > 0, 'ERR_OPTION', 'this model has no output layer (outputSize 0); use forward()');
+    const seq = this.#inputs(inputs);
+    const { out } = this.#run(seq, null, logits ? FLAG_RAW : 0);
+    return this.#outputs(out, seq, inputs);
+  }
+
+  #outputs(out, seq, inputs) {
+    const c = this.#config, [B, T] = seq.shape;
+    if (this.#scalers.target) {
+      if (c.returnSequences) invertScaler(out, this.#scalers.target, { steps: T, lengths: seq.lengths });
+      else invertScaler(out, this.#scalers.target);
+    }
+    const typed = inputs && !Array.isArray(inputs) && 'data' in inputs;
+    if (typed) return { data: out, shape: c.returnSequences ? [B, T, c.outputSize] : [B, c.outputSize] };
+    return fromOutputs(out, { batch: B, steps: T, outputSize: c.outputSize, lengths: seq.lengths, perStep: c.returnSequences, scalar: c.outputSize === 1 && this.#regression });
+  }
+
+  /**
+   * Loss (on the training scale) and, for classification, accuracy; for
+   * regression also mse and mae in the targets' own units.
+   */
+  evaluate(inputs, targets) {
+    this.#live();
+    const c = this.#config;
+    const seq = this.#inputs(inputs);
+    const tgt = this.#targets(targets, seq);
+    const raw = tgt.data.slice();
+    const scaled = tgt.data;
+    if (this.#scalers.target) {
+      if (c.returnSequences) applyScaler(scaled, this.#scalers.target, { steps: seq.shape[1], lengths: seq.lengths });
+      else applyScaler(scaled, this.#scalers.target);
+    }
+    const { out, loss } = this.#run(seq, scaled);
+    if (this.#scalers.target) {
+      if (c.returnSequences) invertScaler(out, this.#scalers.target, { steps: seq.shape[1], lengths: seq.lengths });
+      else invertScaler(out, this.#scalers.target);
+    }
+    const O = c.outputSize, [B, T] = seq.shape;
+    const rows = [];
+    for (let b = 0; b < B; b++) {
+      if (!c.returnSequences) rows.push(b * O);
+      else for (let t = 0; t < seq.lengths[b]; t++) rows.push((b * T + t) * O);
+    }
+    const result = { loss };
+    if (this.#regression) {
+      let se = 0, ae = 0;
+      for (const r of rows) for (let k = 0; k < O; k++) { const d = out[r + k] - raw[r + k]; se += d * d; ae += Math.abs(d); }
+      result.mse = se / (rows.length * O);
+      result.mae = ae / (rows.length * O);
+    } else {
+      let right = 0, total = 0;
+      for (const r of rows) {
+        if (c.loss === 'softmax-cross-entropy') {
+          let pa = 0, ta = 0;
+          for (let k = 1; k < O; k++) { if (out[r + k] > out[r + pa]) pa = k; if (raw[r + k] > raw[r + ta]) ta = k; }
+          right += pa === ta, total++;
+        } else {
+          for (let k = 0; k < O; k++) right += (out[r + k] > 0.5) === (raw[r + k] > 0.5), total++;
+        }
+      }
+      result.accuracy = right / total;
+    }
+    return result;
+  }
+
+  /** Tensor table from the engine: [{ name, kind, layer, dir, offset, shape }]. */
+  #tensors() {
+    const e = this.#engine, ex = this.#exports();
+    const n = ex.lw_model_tensor_count(this.#ptr);
+    return e.scoped((s) => {
+      const info = s.int32(6);
+      const list = [];
+      for (let k = 0; k < n; k++) {
+        e.check(ex.lw_model_tensor_info(this.#ptr, k, info), 'parameters');
+        const [kind, layer, dir, offset, rows, cols] = e.readInt32(info, 6);
+        const name = kind >= 4 ? `head.${kind === 4 ? 'weight' : 'bias'}`
+          : `${TENSOR_NAMES[kind]}_l${layer}${dir ? '_reverse' : ''}`;
+        list.push({ name, kind, layer, dir, offset, shape: cols === 1 && kind !== 4 ? [rows] : kind === 5 ? [rows] : [rows, cols] });
+      }
+      return list;
+    });
+  }
+
+  /**
+   * The parameters by PyTorch name (weight_ih_l0, …, head.weight, head.bias),
+   * as copies: changing them does not change the model (use setParameters).
+   * @returns {Record<string, Float32Array>}
+   */
+  parameters() {
+    return this.#read((ex) => ex.lw_model_params(this.#ptr));
+  }
+
+  #read(base) {
+    const e = this.#engine, ex = this.#exports();
+    const ptr = base(ex), out = {};
+    for (const t of this.#tensors()) out[t.name] = e.readReals(ptr + t.offset * e.realSize, t.shape.reduce((a, b) => a * b, 1));
+    return out;
+  }
+
+  /** Shapes by parameter name. */
+  parameterShapes() {
+    return Object.fromEntries(this.#tensors().map((t) => [t.name, t.shape]));
+  }
+
+  /**
+   * Replaces some or all parameters, by PyTorch name; checks every name,
+   * length and value before changing any.
+   */
+  setParameters(values) {
+    const e = this.#engine, ex = this.#exports();
+    affirm(values && typeof values === 'object', 'ERR_TYPE', 'setParameters: expected { name: Float32Array }');
+    const byName = new Map(this.#tensors().map((t) => [t.name, t]));
+    const writes = [];
+    for (const [name, data] of Object.entries(values)) {
+      const t = byName.get(name);
+      affirm(t, 'ERR_OPTION', `setParameters: no parameter '${name}'; this model has ${[...byName.keys()].join(', ')}`);
+      const n = t.shape.reduce((a, b) => a * b, 1);
+      affirm(data && data.length === n, 'ERR_SHAPE', `setParameters: '${name}' needs ${n} values (shape [${t.shape}]), got ${data?.length}`);
+      for (let i = 0; i < n; i++) affirm(Number.isFinite(data[i]), 'ERR_NOT_FINITE', `setParameters: ${name}[${i}] is ${data[i]}`);
+      writes.push([t, data]);
+    }
+    const ptr = ex.lw_model_params(this.#ptr);
+    for (const [t, data] of writes) e.writeReals(ptr + t.offset * e.realSize, data);
+    ex.lw_model_params_changed(this.#ptr);
+  }
+
+  /**
+   * The recurrent stack alone, as torch.nn.LSTM: x batch-first (B,T,I), or
+   * time-major (T,B,I) with { timeMajor: true }; nested arrays or
+   * { data, shape, lengths }. No input scaling. Returns flat arrays:
+   * output (B,T,D·H) or (T,B,D·H), zero past each length; h, c (L·D,B,H).
+   */
+  forward(x, options = {}) {
+    const e = this.#engine, ex = this.#exports(), c = this.#config;
+    const o = checkOptions(options, ['h0', 'c0', 'timeMajor'], 'forward');
+    const timeMajor = checkBool(o.timeMajor ?? false, 'timeMajor');
+    let seq;
+    if (timeMajor) {
+      affirm(x && x.shape && x.data && x.shape.length === 3, 'ERR_TYPE', 'forward: timeMajor input must be { data, shape: [T, B, I], lengths? }');
+      const [T, B, I] = x.shape;
+      // check it in the batch-first view, so errors name [b][t][i]; pass it on as it is
+      const bf = new Float32Array(x.data.length);
+      for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) for (let i = 0; i < I; i++) bf[(b * T + t) * I + i] = x.data[(t * B + b) * I + i];
+      seq = toSequences({ data: bf, shape: [B, T, I], lengths: x.lengths }, { name: 'x', inputSize: c.inputSize });
+      seq.data = Float32Array.from(x.data);
+      seq.shape = [B, T, I];
+    } else {
+      seq = toSequences(x, { name: 'x', inputSize: c.inputSize });
+    }
+    const [B, T] = seq.shape;
+    const D = c.bidirectional ? 2 : 1, F = D * c.hiddenSize[c.layers - 1];
+    const nState = c.hiddenSize.reduce((a, h) => a + D * B * h, 0);
+    const state = (v, name) => {
+      if (v === undefined || v === null) return null;
+      affirm(v.length === nState, 'ERR_SHAPE', `forward: ${name} needs ${nState} values (layers·directions, batch, hidden), got ${v.length}`);
+      return v;
+    };
+    const h0 = state(o.h0, 'h0'), c0 = state(o.c0, 'c0');
+    return e.scoped((s) => {
+      const out = s.reals(B * T * F), hn = s.reals(nState), cn = s.reals(nState);
+      const status = ex.lw_model_forward(this.#ptr, s.reals(seq.data), s.int32(seq.lengths), B, T,
+        timeMajor ? FLAG_TIME_MAJOR : 0, h0 ? s.reals(h0) : 0, c0 ? s.reals(c0) : 0, out, hn, cn);
+      e.check(status, 'forward');
+      this.#lastForward = { B, T, F, nState };
+      return { output: e.readReals(out, B * T * F), h: e.readReals(hn, nState), c: e.readReals(cn, nState) };
+    });
+  }
+
+  #lastForward = null;
+
+  /**
+   * Backpropagation through time from gradients of the last forward()'s
+   * output (same layout) and final states. Returns { dx, dh0, dc0, grads }
+   * with grads by PyTorch name (head gradients are zero).
+   */
+  backward(dOutput, options = {}) {
+    const e = this.#engine, ex = this.#exports();
+    const o = checkOptions(options, ['dh', 'dc'], 'backward');
+    const f = this.#lastForward;
+    affirm(f, 'ERR_OPTION', 'backward: call forward() first');
+    const check = (v, n, name) => {
+      if (v === undefined || v === null) return null;
+      affirm(v.length === n, 'ERR_SHAPE', `backward: ${name} needs ${n} values, got ${v.length}`);
+      for (let i = 0; i < n; i++) affirm(Number.isFinite(v[i]), 'ERR_NOT_FINITE', `backward: ${name}[${i}] is ${v[i]}`);
+      return v;
+    };
+    const dy = check(dOutput, f.B * f.T * f.F, 'dOutput');
+    affirm(dy, 'ERR_TYPE', 'backward: dOutput is required');
+    const dh = check(o.dh, f.nState, 'dh'), dc = check(o.dc, f.nState, 'dc');
+    const nx = f.B * f.T * this.#config.inputSize;
+    const res = e.scoped((s) => {
+      const dx = s.reals(nx), dh0 = s.reals(f.nState), dc0 = s.reals(f.nState);
+      e.check(ex.lw_model_backward(this.#ptr, s.reals(dy), dh ? s.reals(dh) : 0, dc ? s.reals(dc) : 0, dx, dh0, dc0), 'backward');
+      return { dx: e.readReals(dx, nx), dh0: e.readReals(dh0, f.nState), dc0: e.readReals(dc0, f.nState) };
+    });
+    this.#lastForward = null;
+    res.grads = this.#read((x) => x.lw_model_grads(this.#ptr));
+    return res;
+  }
+
+  /** Frees the model's wasm memory; every later call throws ERR_DISPOSED. */
+  dispose() {
+    if (!this.#ptr) return;
+    this.#engine.exports.lw_model_free(this.#ptr);
+    this.#ptr = 0;
+  }
+
+  /** Everything needed to resume training exactly, as bytes (format.js). */
+  save() {
+    const e = this.#engine, ex = this.#exports();
+    const P = ex.lw_model_param_count(this.#ptr);
+    const statePtr = ex.lw_model_optim_state(this.#ptr);
+    affirm(statePtr, 'ERR_NO_MEMORY', 'save: out of memory');
+    const tensors = [
+      { name: 'params', data: Float32Array.from(e.viewReals(ex.lw_model_params(this.#ptr), P)) },
+      { name: 'optimizer', data: Float32Array.from(e.viewReals(statePtr, 2 * P)) },
+    ];
+    const extra = {
+      scalers: this.#scalers,
+      names: this.#names,
+      optimizer: { kind: ex.lw_model_optim_kind(this.#ptr), steps: ex.lw_model_optim_steps(this.#ptr) },
+      rng: [ex.lw_model_rng_state(this.#ptr, 0) >>> 0, ex.lw_model_rng_state(this.#ptr, 1) >>> 0],
+    };
+    return encodeModel({ config: this.#config, tensors, extra });
+  }
+
+  /**
+   * A model from save()'s bytes; checks the bytes fully before using them.
+   * @param {Uint8Array|ArrayBuffer} bytes
+   * @param {{ simd?: boolean, locateWasm?: Function }} [options]
+   */
+  static async load(bytes, options = {}) {
+    const o = checkOptions(options, ['simd', 'locateWasm', 'engine'], 'Model.load');
+    const { config, tensors, extra } = decodeModel(bytes);
+    let resolved;
+    try {
+      const { normalize, hiddenSize, ...rest } = config;
+      resolved = resolveConfig({ ...rest, hiddenSize, layers: hiddenSize?.length, normalize });
+    } catch (err) {
+      throw new LstmError('ERR_FORMAT', `model bytes: bad configuration: ${err.message}`);
+    }
+    const model = new Model(await engineOptions(o), resolved, CONSTRUCT);
+    try {
+      model.#restore(tensors, extra);
+    } catch (err) {
+      model.dispose();
+      throw err instanceof LstmError && err.code === 'ERR_FORMAT' ? err : new LstmError('ERR_FORMAT', `model bytes: ${err.message}`);
+    }
+    return model;
+  }
+
+  #restore(tensors, extra) {
+    const e = this.#engine, ex = this.#exports();
+    const P = ex.lw_model_param_count(this.#ptr);
+    const get = (name, n) => {
+      const t = tensors.find((x) => x.name === name);
+      affirm(t && t.data.length === n, 'ERR_FORMAT', `model bytes: '${name}' should hold ${n} values, got ${t?.data.length}`);
+      for (let i = 0; i < n; i++) affirm(Number.isFinite(t.data[i]), 'ERR_FORMAT', `model bytes: ${name}[${i}] is not finite`);
+      return t.data;
+    };
+    const params = get('params', P), opt = get('optimizer', 2 * P);
+    const x = extra ?? {};
+    const scaler = (s) => {
+      if (s === null || s === undefined) return null;
+      affirm(['zscore', 'minmax'].includes(s.mode) && Array.isArray(s.shift) && Array.isArray(s.scale), 'ERR_FORMAT', 'model bytes: bad scaler');
+      return { mode: s.mode, shift: s.shift.map(Number), scale: s.scale.map(Number) };
+    };
+    const scalers = { input: scaler(x.scalers?.input), target: scaler(x.scalers?.target) };
+    const kind = x.optimizer?.kind ?? 1, steps = x.optimizer?.steps ?? 0;
+    affirm(Number.isInteger(kind) && kind >= 0 && kind <= 3 && Number.isInteger(steps) && steps >= 0, 'ERR_FORMAT', 'model bytes: bad optimizer state');
+    const statePtr = ex.lw_model_optim_state(this.#ptr);
+    affirm(statePtr, 'ERR_NO_MEMORY', 'load: out of memory');
+    e.writeReals(ex.lw_model_params(this.#ptr), params);
+    e.writeReals(statePtr, opt);
+    ex.lw_model_params_changed(this.#ptr);
+    // the optimizer kind is restored through set_optimizer with neutral hyper-parameters; train() sets its own
+    const hyper = new Array(HYPER_COUNT).fill(0);
+    e.check(e.scoped((s) => ex.lw_model_set_optimizer(this.#ptr, kind, s.reals(hyper), HYPER_COUNT)), 'load');
+    e.writeReals(statePtr, opt);
+    ex.lw_model_set_optim_steps(this.#ptr, steps);
+    if (Array.isArray(x.rng) && x.rng.length === 2) ex.lw_model_set_rng_state(this.#ptr, x.rng[0] >>> 0, x.rng[1] >>> 0);
+    this.#scalers = scalers;
+    if (x.names && typeof x.names.prefix === 'string' && typeof x.names.head === 'string') this.#names = { prefix: x.names.prefix, head: x.names.head };
+  }
+
+  /**
+   * A model from a PyTorch state dict: safetensors bytes, or
+   * { name: { shape, data } }. Sizes come from the shapes; options the
+   * weights do not determine (loss, returnSequences, normalize, dropout) may
+   * be given. A Linear layer after the LSTM becomes the dense head.
+   */
+  static async fromPyTorch(stateDict, options = {}) {
+    const o = checkOptions(options, ['loss', 'returnSequences', 'normalize', 'dropout', 'seed', 'simd', 'locateWasm', 'engine',
+      'inputSize', 'hiddenSize', 'layers', 'bidirectional', 'outputSize', 'cell'], 'Model.fromPyTorch');
+    const { config, params, names } = fromStateDict(readStateDict(stateDict));
+    for (const k of ['inputSize', 'layers', 'bidirectional', 'outputSize']) {
+      affirm(o[k] === undefined || o[k] === config[k], 'ERR_OPTION', `fromPyTorch: ${k} ${o[k]} disagrees with the weights (${config[k]})`);
+    }
+    const { simd, locateWasm, engine, ...rest } = o;
+    const resolved = resolveConfig({ normalize: false, ...rest, ...config, hiddenSize: config.hiddenSize });
+    const model = new Model(await engineOptions({ simd, locateWasm, engine }), resolved, CONSTRUCT);
+    try {
+      model.setParameters(params);
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
+    model.#names = names;
+    return model;
+  }
+
+  /**
+   * The parameters as a safetensors file that PyTorch loads with
+   * load_state_dict (names as imported, else "lstm." and "head.").
+   */
+  toSafetensors() {
+    const names = this.#names.prefix === '' && this.#names.head === 'head.' ? { prefix: 'lstm.', head: 'head.' } : this.#names;
+    const params = this.parameters();
+    if (!this.#config.outputSize) { delete params['head.weight']; delete params['head.bias']; }
+    return encodeSafetensors(toStateDict(params, this.parameterShapes(), names));
+  }
+}
+
+const CONSTRUCT = Symbol('construct');

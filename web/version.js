@@ -1,0 +1,1 @@
+export const LW_VERSION = '0.1.0';
