@@ -217,31 +217,44 @@ static size_t state_count(const lw_model *m) {
   return lw_model_state_offset(m, m->L - 1, m->D - 1) + (size_t)m->B * m->H[m->L - 1];
 }
 
-/* One training step on a batch: forward, loss, BPTT, clipping, update.
- * x (B,T,I) batch-first; y (B,O) or (B,T,O); lengths (B) or NULL for all T;
- * lr overrides the optimizer's rate (schedules). *loss gets the batch loss. */
-LW_EXPORT int lw_model_train_batch(lw_model *m, const lw_real *x, const lw_real *y, const int32_t *lengths, int B,
-                                   int T, double lr, lw_real *loss) {
+/* Loss and gradients (into lw_model_grads) for a batch: x (B,T,I)
+ * batch-first; y (B,O) or (B,T,O); lengths (B) or NULL for all T. With
+ * training set, dropout is applied. Changes no parameter. */
+static int loss_and_grads(lw_model *m, const real *x, const real *y, const int32_t *lengths, int B, int T,
+                          int training, double *loss) {
   int status = check_batch(m, x, lengths, B, T);
   if (status) return status;
   if (!m->O) return fail(1, "the model has no output layer to train (outputSize 0)");
   if (!y) return fail(1, "targets: missing");
-  if (!(lr >= 0 && isfinite(lr))) return fail(1, "learningRate: must be finite and >= 0");
-  size_t ny = (size_t)B * (m->return_sequences ? T : 1) * m->O;
-  if ((status = check_finite(y, ny, "targets"))) return status;
-  if ((status = lw_optim_reserve(m))) return fail(status, "out of memory for the optimizer state");
+  if ((status = check_finite(y, (size_t)B * (m->return_sequences ? T : 1) * m->O, "targets"))) return status;
   lw_model_stage(m, x, lengths, B, T, 0);
   stage_rows(m, y, m->target, m->O, m->return_sequences, 0);
   memset(m->grads, 0, m->P * sizeof(real));
-  m->training = 1;
+  m->training = training;
   lw_model_stack_forward(m, NULL, NULL);
   lw_model_head_forward(m);
-  double l = lw_loss_forward_backward(m, 1);
-  m->have_forward = 0;
-  if (!isfinite(l)) return fail(LW_STATUS_NOT_FINITE, "the loss is not finite (%g); the update was skipped", l);
+  *loss = lw_loss_forward_backward(m, 1);
+  m->have_forward = 0; /* the workspace now serves this step, not backward() */
+  if (!isfinite(*loss)) {
+    m->training = 0;
+    return fail(LW_STATUS_NOT_FINITE, "the loss is not finite (%g); the update was skipped", *loss);
+  }
   lw_model_head_backward(m);
   lw_model_stack_backward(m, NULL);
   m->training = 0;
+  return LW_STATUS_OK;
+}
+
+/* One training step: loss_and_grads, then clipping and the update with
+ * learning rate lr (overrides the optimizer's: schedules). *loss gets the
+ * batch loss. A failure changes no parameter. */
+LW_EXPORT int lw_model_train_batch(lw_model *m, const lw_real *x, const lw_real *y, const int32_t *lengths, int B,
+                                   int T, double lr, lw_real *loss) {
+  if (!(lr >= 0 && isfinite(lr))) return fail(1, "learningRate: must be finite and >= 0");
+  int status = m ? lw_optim_reserve(m) : LW_STATUS_OK;
+  if (status) return fail(status, "out of memory for the optimizer state");
+  double l;
+  if ((status = loss_and_grads(m, x, y, lengths, B, T, 1, &l))) return status;
   real saved_lr = m->opt.hyper[LW_HYPER_LR];
   m->opt.hyper[LW_HYPER_LR] = (real)lr;
   status = lw_optim_step(m);
@@ -250,6 +263,16 @@ LW_EXPORT int lw_model_train_batch(lw_model *m, const lw_real *x, const lw_real 
   if (status) return fail(status, "out of memory for the optimizer state");
   if (loss) *loss = (real)l;
   return LW_STATUS_OK;
+}
+
+/* Loss and gradients without an update and without dropout (gradient checks,
+ * custom training loops): *loss and lw_model_grads(). */
+LW_EXPORT int lw_model_gradients(lw_model *m, const lw_real *x, const lw_real *y, const int32_t *lengths, int B, int T,
+                                 lw_real *loss) {
+  double l;
+  int status = loss_and_grads(m, x, y, lengths, B, T, 0, &l);
+  if (!status && loss) *loss = (real)l;
+  return status;
 }
 
 /* Outputs of the whole model for a batch: out (B,O) or (B,T,O) in the

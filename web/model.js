@@ -99,6 +99,7 @@ export class Model {
   #scalers = { input: null, target: null };
   #names = { prefix: '', head: 'head.' }; // state-dict prefixes, kept from fromPyTorch
   #training = false;
+  #epochsTrained = 0; // shuffles use seed + this, so train(2) then train(2) equals train(4)
 
   /** Use Model.create, Model.load or Model.fromPyTorch. */
   constructor(engine, config, token) {
@@ -229,7 +230,7 @@ export class Model {
     let last = now();
     try {
       for (let epoch = 0; epoch < epochs && !history.stopped; epoch++) {
-        const order = shuffle ? shuffledIndices(nTrain, (seed + epoch) >>> 0) : null;
+        const order = shuffle ? shuffledIndices(nTrain, (seed + this.#epochsTrained) >>> 0) : null;
         let sum = 0, count = 0;
         const t0 = now();
         for (let start = 0; start < nTrain; start += batchSize) {
@@ -261,6 +262,7 @@ export class Model {
         history.loss.push(loss);
         if (valLoss !== undefined) history.valLoss.push(valLoss);
         history.epochs = epoch + 1;
+        this.#epochsTrained++;
         onEpochEnd?.({ epoch, loss, valLoss, samplesPerSecond: count / Math.max(1e-3, (now() - t0) / 1000) });
       }
     } catch (err) {
@@ -399,6 +401,30 @@ export class Model {
       result.accuracy = right / total;
     }
     return result;
+  }
+
+  /**
+   * The loss on (inputs, targets) and its gradient for every parameter, by
+   * PyTorch name, without changing the model (no dropout): for custom
+   * training loops and for checking against other frameworks. Regression
+   * data is scaled as in train() once the model has been trained.
+   * @returns {{ loss: number, grads: Record<string, Float32Array> }}
+   */
+  gradients(inputs, targets) {
+    const e = this.#engine, ex = this.#exports(), c = this.#config;
+    const seq = this.#inputs(inputs);
+    const tgt = this.#targets(targets, seq);
+    if (this.#scalers.target) {
+      if (c.returnSequences) applyScaler(tgt.data, this.#scalers.target, { steps: seq.shape[1], lengths: seq.lengths });
+      else applyScaler(tgt.data, this.#scalers.target);
+    }
+    const [B, T] = seq.shape;
+    const loss = e.scoped((s) => {
+      const out = s.reals(1);
+      e.check(ex.lw_model_gradients(this.#ptr, s.reals(seq.data), s.reals(tgt.data), s.int32(seq.lengths), B, T, out), 'gradients');
+      return e.readReals(out, 1)[0];
+    });
+    return { loss, grads: this.#read((x) => x.lw_model_grads(this.#ptr)) };
   }
 
   /** Tensor table from the engine: [{ name, kind, layer, dir, offset, shape }]. */
@@ -558,6 +584,7 @@ export class Model {
       names: this.#names,
       optimizer: { kind: ex.lw_model_optim_kind(this.#ptr), steps: ex.lw_model_optim_steps(this.#ptr) },
       rng: [ex.lw_model_rng_state(this.#ptr, 0) >>> 0, ex.lw_model_rng_state(this.#ptr, 1) >>> 0],
+      epochsTrained: this.#epochsTrained,
     };
     return encodeModel({ config: this.#config, tensors, extra });
   }
@@ -618,6 +645,7 @@ export class Model {
     ex.lw_model_set_optim_steps(this.#ptr, steps);
     if (Array.isArray(x.rng) && x.rng.length === 2) ex.lw_model_set_rng_state(this.#ptr, x.rng[0] >>> 0, x.rng[1] >>> 0);
     this.#scalers = scalers;
+    if (Number.isInteger(x.epochsTrained) && x.epochsTrained >= 0) this.#epochsTrained = x.epochsTrained;
     if (x.names && typeof x.names.prefix === 'string' && typeof x.names.head === 'string') this.#names = { prefix: x.names.prefix, head: x.names.head };
   }
 

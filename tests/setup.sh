@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Gets a fresh clone ready, run by npm before `start` and `test` (package.json):
+#   setup.sh        builds the engine (build.sh) and installs the dev dependencies
+#   setup.sh test   the same, then makes sure the Chromium for tests/browser/ is there
+# Safe to re-run: each step does nothing when its work is already done. Browsers
+# come from Debian's chromium package, never from a Playwright download.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CHROMIUM=/usr/bin/chromium
+
+step_build() {
+  echo "setup: engine (build.sh)"
+  bash build.sh
+}
+
+step_node_modules() {
+  if [ ! -f package-lock.json ]; then
+    echo "setup: dev dependencies: no package-lock.json; running npm install"
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund
+  elif [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    # npm writes node_modules/.package-lock.json on every install: older than
+    # the lock file means the lock changed since (a pull or a checkout).
+    echo "setup: dev dependencies: node_modules missing or older than package-lock.json; running npm ci"
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+  else
+    echo "setup: dev dependencies are up to date"
+  fi
+}
+
+step_chromium() {
+  if [ -x "$CHROMIUM" ]; then
+    echo "setup: chromium for browser tests: $CHROMIUM"
+  elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: chromium for browser tests: installing Debian's chromium package"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes apt-get install -y -qq chromium >/dev/null
+  else
+    echo "setup: chromium for browser tests is missing at $CHROMIUM; the browser tests will fail." >&2
+    echo "       Install it: 'sudo apt-get install chromium' on Debian, then run 'bash tests/setup.sh test' again" >&2
+  fi
+}
+
+step_build
+step_node_modules
+if [ "${1:-}" = test ]; then step_chromium; fi
