@@ -1,0 +1,126 @@
+// Type declarations for lstm-wasm's main entry (web/index.js). Hand-written;
+// tests/types.test.js checks that every export and method here exists.
+
+export type Cell = 'lstm' | 'peephole' | 'lstm1997' | 'cifg' | 'gru' | 'rnn';
+export type Loss = 'mse' | 'mae' | 'huber' | 'softmax-cross-entropy' | 'sigmoid-cross-entropy';
+export type Optimizer = 'sgd' | 'adam' | 'adamw' | 'rmsprop';
+
+/** A batch in the fast form: batch-first (B, T, I) floats, optional per-sequence lengths. */
+export interface SequenceBatch {
+  data: Float32Array | ArrayLike<number>;
+  shape: [number, number, number];
+  lengths?: Int32Array | ArrayLike<number>;
+}
+/** Sequences of steps; a step is a number (inputSize 1) or an array of numbers. */
+export type Sequences = ArrayLike<ArrayLike<number | ArrayLike<number>>> | SequenceBatch;
+/** One target per sequence (many-to-one) or per step (many-to-many): a number, class index or vector. */
+export type Targets = ArrayLike<unknown> | { data: Float32Array | ArrayLike<number>; shape: number[] };
+
+export interface CreateOptions {
+  inputSize: number;
+  /** One size for every layer, or one per layer. */
+  hiddenSize: number | number[];
+  layers?: number;
+  /** Only 'lstm' in this version. */
+  cell?: Cell;
+  gates?: Record<string, never>;
+  bidirectional?: boolean;
+  /** Size of the dense head; 0 for the recurrent stack alone. Default 1. */
+  outputSize?: number;
+  /** true: an output at every step (many-to-many); false: one per sequence. */
+  returnSequences?: boolean;
+  loss?: Loss;
+  /** Dropout between stacked layers, at training time. */
+  dropout?: number;
+  seed?: number;
+  /** Initial forget-gate bias (Jozefowicz et al. 2015). Default 1. */
+  forgetBias?: number;
+  /** Scaling learned from the training data, regression losses only. Default 'zscore'. */
+  normalize?: 'zscore' | 'minmax' | false;
+  /** false forces the scalar build. */
+  simd?: boolean;
+  /** Where the .wasm files are hosted: maps a file name to its URL. */
+  locateWasm?: (file: string) => string | URL;
+}
+
+export interface EpochInfo { epoch: number; loss: number; valLoss?: number; samplesPerSecond: number }
+export interface BatchInfo { epoch: number; batch: number; loss: number; samplesPerSecond: number }
+
+export interface TrainOptions {
+  epochs?: number;
+  batchSize?: number;
+  optimizer?: Optimizer;
+  learningRate?: number;
+  momentum?: number;
+  nesterov?: boolean;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  /** RMSProp's smoothing constant (alias of beta1). */
+  rho?: number;
+  weightDecay?: number;
+  clipNorm?: number;
+  clipValue?: number;
+  validationSplit?: number;
+  validationData?: [Sequences, Targets];
+  shuffle?: boolean;
+  seed?: number;
+  onEpochEnd?: (info: EpochInfo) => void;
+  onBatchEnd?: (info: BatchInfo) => void;
+  signal?: AbortSignal;
+  /** Milliseconds of work between yields to the event loop. Default 16. */
+  yieldEvery?: number;
+}
+
+export interface History { loss: number[]; valLoss: number[]; epochs: number; stopped: boolean }
+
+export interface ForwardResult { output: Float32Array; h: Float32Array; c: Float32Array }
+export interface BackwardResult {
+  dx: Float32Array;
+  dh0: Float32Array;
+  dc0: Float32Array;
+  grads: Record<string, Float32Array>;
+}
+
+export interface ModelConfig {
+  inputSize: number; hiddenSize: number[]; layers: number; cell: Cell; bidirectional: boolean;
+  outputSize: number; returnSequences: boolean; loss: Loss; dropout: number; seed: number;
+  forgetBias: number; normalize: 'zscore' | 'minmax' | false;
+}
+
+export class Model {
+  private constructor();
+  static create(options: CreateOptions): Promise<Model>;
+  static load(bytes: Uint8Array | ArrayBuffer, options?: { simd?: boolean; locateWasm?: CreateOptions['locateWasm'] }): Promise<Model>;
+  static fromPyTorch(
+    stateDict: Uint8Array | ArrayBuffer | Record<string, { shape: number[]; data: ArrayLike<number> }>,
+    options?: Partial<Pick<CreateOptions, 'loss' | 'returnSequences' | 'normalize' | 'dropout' | 'seed' | 'simd' | 'locateWasm'>>,
+  ): Promise<Model>;
+  readonly config: ModelConfig;
+  readonly engine: { simd: boolean; version: string; variant: string };
+  train(inputs: Sequences, targets: Targets, options?: TrainOptions): Promise<History>;
+  fit(inputs: Sequences, targets: Targets, options?: TrainOptions): Promise<History>;
+  predict(inputs: Sequences, options?: { logits?: boolean }): any;
+  evaluate(inputs: Sequences, targets: Targets): { loss: number; accuracy?: number; mse?: number; mae?: number };
+  gradients(inputs: Sequences, targets: Targets): { loss: number; grads: Record<string, Float32Array> };
+  forward(x: Sequences | SequenceBatch, options?: { h0?: ArrayLike<number>; c0?: ArrayLike<number>; timeMajor?: boolean }): ForwardResult;
+  backward(dOutput: ArrayLike<number>, options?: { dh?: ArrayLike<number>; dc?: ArrayLike<number> }): BackwardResult;
+  parameters(): Record<string, Float32Array>;
+  parameterShapes(): Record<string, number[]>;
+  setParameters(values: Record<string, ArrayLike<number>>): void;
+  save(): Uint8Array;
+  toSafetensors(): Uint8Array;
+  dispose(): void;
+}
+
+export function windows(
+  series: ArrayLike<number> | ArrayLike<ArrayLike<number>>,
+  options: { window: number; horizon?: number; stride?: number },
+): { inputs: any[]; targets: any[] };
+
+export class LstmError extends Error {
+  code: string;
+}
+export const ERROR_CODES: Readonly<Record<string, string>>;
+export const features: Readonly<{ simd: boolean; version: string }>;
+export function loadEngine(options?: { simd?: boolean; locateWasm?: CreateOptions['locateWasm'] }): Promise<unknown>;
