@@ -13,6 +13,10 @@
 #include "internal.h"
 #include "kernels.h"
 
+/* Rows per block of the fused step: the GEMM kernels work on 4 rows at once;
+ * 8 rows of 4H gates stay in L1 up to H = 128. */
+#define LW_ROW_BLOCK 8
+
 void lw_lstm_forward(lw_model *m, lw_dir *d, int reverse, const real *x, real *y, int ystride, int yoff) {
   const int B = m->B, T = m->T, H = d->H, G = 4 * H, in = d->in;
   const size_t BH = (size_t)B * H;
@@ -30,9 +34,14 @@ void lw_lstm_forward(lw_model *m, lw_dir *d, int reverse, const real *x, real *y
     real *g = d->gates + (size_t)t * B * G;
     real *h_prev = d->hs + prev * BH, *c_prev = d->cs + prev * BH;
     real *h = d->hs + cur * BH, *c = d->cs + cur * BH;
-    /* gates += h(t-1) . W_hh^T, one product for the whole batch */
-    lw_gemm_nn(n, G, H, h_prev, H, d->w_hhT, G, g, G);
-    lw_lstm_cell_fwd(n, H, g, c_prev, c, h);
+    /* gates += h(t-1) . W_hh^T, then the nonlinearities, a block of rows at
+     * a time so each block's gates are still in cache for the cell */
+    for (int r = 0; r < n; r += LW_ROW_BLOCK) {
+      const int rows = n - r < LW_ROW_BLOCK ? n - r : LW_ROW_BLOCK;
+      const size_t gr = (size_t)r * G, hr = (size_t)r * H;
+      lw_gemm_nn(rows, G, H, h_prev + hr, H, d->w_hhT, G, g + gr, G);
+      lw_lstm_cell_fwd(rows, H, g + gr, c_prev + hr, c + hr, h + hr);
+    }
     /* ended rows carry their state */
     memcpy(h + (size_t)n * H, h_prev + (size_t)n * H, (size_t)(B - n) * H * sizeof(real));
     memcpy(c + (size_t)n * H, c_prev + (size_t)n * H, (size_t)(B - n) * H * sizeof(real));
@@ -60,11 +69,17 @@ void lw_lstm_backward(lw_model *m, lw_dir *d, int reverse, const real *x, const 
     for (int b = 0; b < n; b++)
       for (int j = 0; j < H; j++) dh[(size_t)b * H + j] += dyt[(size_t)b * dystride + j];
     real *dGt = dG + (size_t)t * B * G;
-    lw_lstm_cell_bwd(n, H, d->gates + (size_t)t * B * G, d->cs + prev * BH, d->cs + cur * BH, dh, dc, dGt);
+    const real *gt = d->gates + (size_t)t * B * G, *cp = d->cs + prev * BH, *ct = d->cs + cur * BH;
+    /* the cell's backward, then dh(t-1) = dgates . W_hh, a block of rows at
+     * a time; rows that have ended carry dh and dc unchanged */
+    for (int r = 0; r < n; r += LW_ROW_BLOCK) {
+      const int rows = n - r < LW_ROW_BLOCK ? n - r : LW_ROW_BLOCK;
+      const size_t gr = (size_t)r * G, hr = (size_t)r * H;
+      lw_lstm_cell_bwd(rows, H, gt + gr, cp + hr, ct + hr, dh + hr, dc + hr, dGt + gr);
+      memset(dh + hr, 0, (size_t)rows * H * sizeof(real));
+      lw_gemm_nn(rows, H, G, dGt + gr, G, d->w_hh, H, dh + hr, H);
+    }
     memset(dGt + (size_t)n * G, 0, (size_t)(B - n) * G * sizeof(real));
-    /* dh(t-1) = dgates . W_hh for running rows; ended rows carry dh */
-    memset(dh, 0, (size_t)n * H * sizeof(real));
-    lw_gemm_nn(n, H, G, dGt, G, d->w_hh, H, dh, H);
   }
   /* Weight gradients as large products over all T*B rows */
   const real *h_prev = d->hs + (reverse ? BH : 0); /* slots feeding each step, in time order */
