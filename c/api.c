@@ -350,3 +350,42 @@ LW_EXPORT int lw_model_backward(lw_model *m, const lw_real *dout, const lw_real 
   m->have_forward = 0;
   return LW_STATUS_OK;
 }
+
+/* A stream for step-by-step inference at batch 1 (stream.c); NULL with
+ * lw_last_error set when the model is bidirectional or memory runs out.
+ * Free it with lw_stream_free before the model. */
+LW_EXPORT lw_stream *lw_stream_create(lw_model *m) {
+  if (!m) return fail(1, "no model"), NULL;
+  if (m->D != 1) return fail(1, "a bidirectional model cannot stream: its reverse direction needs the whole sequence"), NULL;
+  lw_stream *s = lw_stream_init(m);
+  if (!s) fail(LW_STATUS_NO_MEMORY, "out of memory creating a stream");
+  return s;
+}
+
+LW_EXPORT void lw_stream_free(lw_stream *s) { lw_stream_release(s); }
+
+/* Gate activations and states of every layer and step for one sequence x
+ * (T, I): out (L, D, T, 6, H_l) with rows i, f, g, o, c, h. */
+LW_EXPORT int lw_model_trace(lw_model *m, const lw_real *x, int T, lw_real *out) {
+  int status = check_batch(m, x, NULL, 1, T);
+  if (status) return status;
+  if (!out) return fail(1, "outputs: missing");
+  lw_model_stage(m, x, NULL, 1, T, 0);
+  m->training = 0;
+  lw_model_stack_forward(m, NULL, NULL);
+  m->have_forward = 0;
+  lw_trace_copy(m, out);
+  return LW_STATUS_OK;
+}
+
+/* softmax(z / temperature) in double, for sampling: the same numbers in
+ * every runtime (Math.exp may differ between JS engines). */
+LW_EXPORT int lw_softmax(const lw_real *z, int n, double temperature, lw_real *out) {
+  if (!z || !out || n < 1) return fail(1, "softmax: empty input");
+  if (!(temperature > 0 && isfinite(temperature))) return fail(1, "temperature must be finite and > 0");
+  double mx = z[0], sum = 0;
+  for (int k = 1; k < n; k++) mx = z[k] > mx ? z[k] : mx;
+  for (int k = 0; k < n; k++) sum += exp((z[k] - mx) / temperature);
+  for (int k = 0; k < n; k++) out[k] = (lw_real)(exp((z[k] - mx) / temperature) / sum);
+  return LW_STATUS_OK;
+}

@@ -95,6 +95,13 @@ void lw_lstm_backward(lw_model *m, lw_dir *d, int reverse, const real *x, const 
 double lw_loss_forward_backward(lw_model *m, int want_grad);
 void lw_loss_activate(int loss, int rows, int O, const real *logits, real *out);
 
+/* stream.c */
+typedef struct lw_stream lw_stream;
+lw_stream *lw_stream_init(lw_model *m);
+void lw_stream_release(lw_stream *s);
+size_t lw_trace_size(const lw_model *m, int T);
+void lw_trace_copy(const lw_model *m, real *out);
+
 /* optim.c */
 int lw_optim_reserve(lw_model *m);
 int lw_optim_step(lw_model *m);

@@ -99,6 +99,12 @@ export class Engine {
     if (this.u8.buffer !== this.memory.buffer) this.refresh();
   }
 
+  /** The heap as reals, current even after memory growth (hot loops). */
+  reals() {
+    this.#fresh();
+    return this.real;
+  }
+
   cstring(ptr) {
     this.#fresh();
     let end = ptr;

@@ -100,6 +100,8 @@ export class Model {
   #names = { prefix: '', head: 'head.' }; // state-dict prefixes, kept from fromPyTorch
   #training = false;
   #epochsTrained = 0; // shuffles use seed + this, so train(2) then train(2) equals train(4)
+  #window = 0; // longest training sequence: the context forecast() gives a many-to-one model
+  #streams = new Set();
 
   /** Use Model.create, Model.load or Model.fromPyTorch. */
   constructor(engine, config, token) {
@@ -207,6 +209,7 @@ export class Model {
       val = { seq: vs, tgt: this.#targets(o.validationData[1], vs, 'validationData[1]') };
     }
     const [B, T, I] = seqRaw.shape;
+    this.#window = Math.max(this.#window, T);
     const split = val ? { train: Int32Array.from({ length: B }, (_, i) => i), validation: new Int32Array(0) } : splitIndices(B, validationSplit);
     const scalerFitted = !this.#scalers.input && this.#config.normalize;
     if (scalerFitted) this.#fitScalers(seqRaw, tgt, split.train);
@@ -427,6 +430,146 @@ export class Model {
     return { loss, grads: this.#read((x) => x.lw_model_grads(this.#ptr)) };
   }
 
+  /**
+   * Stateful step-by-step inference: `const s = model.stream(); s.step(x)`
+   * feeds one step (a number, or an array of inputSize numbers) and returns
+   * the output after it (a number when outputSize is 1, else a
+   * Float32Array), in the same units as predict(). `s.reset()` zeroes the
+   * state; `s.dispose()` frees it (model.dispose() frees all streams).
+   * Not for bidirectional models.
+   */
+  stream(options = {}) {
+    const e = this.#engine, ex = this.#exports(), c = this.#config;
+    const o = checkOptions(options, ['logits'], 'stream');
+    const raw = checkBool(o.logits ?? false, 'logits') ? 1 : 0;
+    const ptr = ex.lw_stream_create(this.#ptr);
+    if (!ptr) e.check(1, 'stream');
+    const I = c.inputSize, O = c.outputSize || c.hiddenSize[c.layers - 1];
+    const inScale = this.#scalers.input, outScale = this.#scalers.target;
+    const xAt = ex.lw_stream_input(ptr) / e.realSize, outAt = ex.lw_stream_output(ptr) / e.realSize;
+    const streams = this.#streams;
+    let alive = true;
+    const live = () => affirm(alive && this.#ptr, 'ERR_DISPOSED', 'this stream (or its model) was disposed');
+    const stream = {
+      step(x) {
+        live();
+        const heap = e.reals();
+        if (I === 1 && typeof x === 'number') {
+          affirm(Number.isFinite(x), 'ERR_NOT_FINITE', `stream.step: input is ${x}`);
+          heap[xAt] = inScale ? (x - inScale.shift[0]) / inScale.scale[0] : x;
+        } else {
+          affirm(x && x.length === I, 'ERR_SHAPE', () => `stream.step: expected ${I === 1 ? 'a number' : `${I} numbers`}, got ${Array.isArray(x) || ArrayBuffer.isView(x) ? `${x.length} numbers` : typeof x}`);
+          for (let i = 0; i < I; i++) {
+            affirm(Number.isFinite(x[i]), 'ERR_NOT_FINITE', () => `stream.step: input[${i}] is ${x[i]}`);
+            heap[xAt + i] = inScale ? (x[i] - inScale.shift[i]) / inScale.scale[i] : x[i];
+          }
+        }
+        ex.lw_stream_step(ptr, raw);
+        if (O === 1) return outScale ? heap[outAt] * outScale.scale[0] + outScale.shift[0] : heap[outAt];
+        const out = heap.slice(outAt, outAt + O);
+        if (outScale) for (let k = 0; k < O; k++) out[k] = out[k] * outScale.scale[k] + outScale.shift[k];
+        return out;
+      },
+      reset() {
+        live();
+        ex.lw_stream_reset(ptr);
+      },
+      dispose() {
+        if (!alive) return;
+        alive = false;
+        streams.delete(stream);
+        ex.lw_stream_free(ptr);
+      },
+    };
+    streams.add(stream);
+    return stream;
+  }
+
+  /**
+   * What happens inside for one sequence: per layer and direction, the gate
+   * activations i, f, g, o, the cell state c and the hidden state h at every
+   * step, each as T rows of H numbers.
+   * @returns {{ layer: number, direction: 'forward'|'reverse', i: number[][], f: number[][], g: number[][], o: number[][], c: number[][], h: number[][] }[]}
+   */
+  trace(sequence) {
+    const e = this.#engine, ex = this.#exports(), c = this.#config;
+    affirm(Array.isArray(sequence) || (sequence && sequence.data), 'ERR_TYPE', 'trace: expected one sequence (an array of steps)');
+    const seq = this.#inputs(Array.isArray(sequence) ? [sequence] : sequence, 'sequence');
+    affirm(seq.shape[0] === 1, 'ERR_SHAPE', `trace: expected one sequence, got ${seq.shape[0]}`);
+    const T = seq.shape[1], D = c.bidirectional ? 2 : 1;
+    const size = c.hiddenSize.reduce((n, H) => n + D * T * 6 * H, 0);
+    const flat = e.scoped((s) => {
+      const out = s.reals(size);
+      e.check(ex.lw_model_trace(this.#ptr, s.reals(seq.data), T, out), 'trace');
+      return e.readReals(out, size);
+    });
+    const result = [];
+    let at = 0;
+    for (let layer = 0; layer < c.layers; layer++) {
+      const H = c.hiddenSize[layer];
+      for (let d = 0; d < D; d++) {
+        const entry = { layer, direction: d ? 'reverse' : 'forward' };
+        for (const k of ['i', 'f', 'g', 'o', 'c', 'h']) entry[k] = [];
+        for (let t = 0; t < T; t++) {
+          ['i', 'f', 'g', 'o', 'c', 'h'].forEach((k, r) => entry[k].push(Array.from(flat.subarray(at + r * H, at + (r + 1) * H))));
+          at += 6 * H;
+        }
+        result.push(entry);
+      }
+    }
+    return result;
+  }
+
+  /**
+   * Continues a series by `steps` values, feeding the model's own
+   * predictions back, in the series' own units. A many-to-one model sees the
+   * last window as long as its training sequences; a many-to-many model
+   * reads the whole series step by step. Each output must be one step of
+   * the series (outputSize = inputSize), or several (outputSize = k·inputSize).
+   * @returns {(number|number[])[]}
+   */
+  forecast(series, steps) {
+    this.#live();
+    const c = this.#config, I = c.inputSize, O = c.outputSize;
+    affirm(this.#regression, 'ERR_OPTION', `forecast: needs a regression model, not loss '${c.loss}'`);
+    affirm(O > 0 && O % I === 0, 'ERR_OPTION', `forecast: each output must be whole steps of the series: outputSize ${O} is not a multiple of inputSize ${I}`);
+    checkInt(steps, 'steps', 1, 1e6);
+    const seq = toSequences([series], { name: 'series', inputSize: I }); // checks every value
+    const T = seq.shape[1];
+    const history = Array.from({ length: T }, (_, t) => Array.from(seq.data.subarray(t * I, t * I + I)));
+    const out = [];
+    const push = (flat) => {
+      for (let k = 0; k < O / I && out.length < steps; k++) {
+        const v = Array.from(flat.subarray ? flat.subarray(k * I, k * I + I) : [flat]);
+        history.push(v);
+        out.push(I === 1 ? v[0] : v);
+      }
+    };
+    if (c.returnSequences) {
+      affirm(!c.bidirectional, 'ERR_OPTION', 'forecast: a bidirectional many-to-many model cannot forecast (it would need the future)');
+      const s = this.stream();
+      try {
+        let y;
+        for (const v of history.slice()) y = s.step(I === 1 ? v[0] : v);
+        while (out.length < steps) {
+          const before = out.length;
+          push(typeof y === 'number' ? Float32Array.of(y) : y);
+          if (out.length < steps) for (const v of history.slice(history.length - (out.length - before))) y = s.step(I === 1 ? v[0] : v);
+        }
+      } finally {
+        s.dispose();
+      }
+      return out;
+    }
+    const window = this.#window || T;
+    while (out.length < steps) {
+      const ctx = history.slice(-window);
+      const data = Float32Array.from(ctx.flat());
+      push(this.predict({ data, shape: [1, ctx.length, I] }).data);
+    }
+    return out;
+  }
+
   /** Tensor table from the engine: [{ name, kind, layer, dir, offset, shape }]. */
   #tensors() {
     const e = this.#engine, ex = this.#exports();
@@ -565,6 +708,7 @@ export class Model {
   /** Frees the model's wasm memory; every later call throws ERR_DISPOSED. */
   dispose() {
     if (!this.#ptr) return;
+    for (const s of this.#streams) s.dispose();
     this.#engine.exports.lw_model_free(this.#ptr);
     this.#ptr = 0;
   }
@@ -585,6 +729,7 @@ export class Model {
       optimizer: { kind: ex.lw_model_optim_kind(this.#ptr), steps: ex.lw_model_optim_steps(this.#ptr) },
       rng: [ex.lw_model_rng_state(this.#ptr, 0) >>> 0, ex.lw_model_rng_state(this.#ptr, 1) >>> 0],
       epochsTrained: this.#epochsTrained,
+      window: this.#window,
     };
     return encodeModel({ config: this.#config, tensors, extra });
   }
@@ -646,6 +791,7 @@ export class Model {
     if (Array.isArray(x.rng) && x.rng.length === 2) ex.lw_model_set_rng_state(this.#ptr, x.rng[0] >>> 0, x.rng[1] >>> 0);
     this.#scalers = scalers;
     if (Number.isInteger(x.epochsTrained) && x.epochsTrained >= 0) this.#epochsTrained = x.epochsTrained;
+    if (Number.isInteger(x.window) && x.window >= 0) this.#window = x.window;
     if (x.names && typeof x.names.prefix === 'string' && typeof x.names.head === 'string') this.#names = { prefix: x.names.prefix, head: x.names.head };
   }
 

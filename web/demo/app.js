@@ -126,10 +126,11 @@ function context(canvas) {
   return { ctx, width, height, ink: css.color, grid: css.getPropertyValue('--grid'), font: `12px ${css.fontFamily}` };
 }
 
-const PAD = { left: 48, right: 12, top: 12, bottom: 24 };
+const PAD = { left: 52, right: 12, top: 12, bottom: 24 };
+const short = (v) => (Math.abs(v) >= 0.01 || v === 0 ? String(Number(v.toPrecision(2))) : v.toExponential(1));
 
-/** Axes with min and max labels; returns x(i) and y(v) for the plot area. */
-function axes(c, xMax, yMin, yMax, label) {
+/** Axes labelled at both ends, x from xMin to xMax; returns x(i) and y(v) for the plot area. */
+function axes(c, [xMin, xMax], [yMin, yMax], label) {
   const { ctx, width, height } = c;
   const w = width - PAD.left - PAD.right, h = height - PAD.top - PAD.bottom;
   const span = yMax - yMin || 1;
@@ -145,8 +146,12 @@ function axes(c, xMax, yMin, yMax, label) {
   ctx.fillText(label(yMin), PAD.left - 6, PAD.top + h);
   ctx.textAlign = 'center';
   ctx.textBaseline = 'top';
+  ctx.fillText(String(xMin), PAD.left, PAD.top + h + 4);
   ctx.fillText(String(xMax), PAD.left + w, PAD.top + h + 4);
-  return { x: (i) => PAD.left + (w * i) / Math.max(1, xMax), y: (v) => PAD.top + h - (h * (v - yMin)) / span };
+  return {
+    x: (i) => PAD.left + (w * (i - xMin)) / Math.max(1, xMax - xMin),
+    y: (v) => PAD.top + h - (h * (v - yMin)) / span,
+  };
 }
 
 function line(ctx, points, color, dash = []) {
@@ -163,7 +168,7 @@ function drawLoss() {
   const c = context(ui.lossChart);
   const logs = state.losses.map((l) => Math.log10(Math.max(l, 1e-12)));
   if (!logs.length) return;
-  const { x, y } = axes(c, logs.length, Math.min(...logs), Math.max(...logs), (v) => fmt(10 ** v));
+  const { x, y } = axes(c, [1, logs.length], [Math.min(...logs), Math.max(...logs)], (v) => short(10 ** v));
   line(c.ctx, logs.map((v, k) => [x(k + 1), y(v)]), getComputedStyle(ui.lossChart).getPropertyValue('--loss'));
 }
 
@@ -172,7 +177,7 @@ function drawForecast() {
   const { series, forecast: ahead } = state;
   const all = series.concat(ahead);
   if (!all.length) return;
-  const { x, y } = axes(c, all.length - 1, Math.min(...all), Math.max(...all), (v) => v.toFixed(2));
+  const { x, y } = axes(c, [0, all.length - 1], [Math.min(...all), Math.max(...all)], short);
   const css = getComputedStyle(ui.forecastChart);
   line(c.ctx, series.map((v, k) => [x(k), y(v)]), css.getPropertyValue('--series'));
   if (ahead.length) {

@@ -1,0 +1,106 @@
+/* stream.c — stateful step-by-step inference (model.stream() in JS) and the
+ * per-step trace of gates and states (model.trace()). A stream keeps the
+ * state of every layer between calls and runs one step at batch 1 through
+ * the same kernels as the batched forward pass (lstm.c); bidirectional
+ * models cannot stream, since their reverse direction needs the future. */
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+#include "kernels.h"
+
+#define LW_EXPORT __attribute__((used, visibility("default")))
+
+struct lw_stream {
+  lw_model *m;
+  real *x;     /* (I) the next step's input, written by the caller */
+  real *out;   /* (O) the head's output, or (H_last) without a head */
+  real *h, *c; /* (sum of H_l) states, layer after layer */
+  real *gates; /* (4 maxH) */
+  real *c_next;
+};
+
+static size_t state_size(const lw_model *m) {
+  size_t n = 0;
+  for (int l = 0; l < m->L; l++) n += m->H[l];
+  return n;
+}
+
+
+
+/* NULL when the model is bidirectional or memory runs out (lw_last_error says which). */
+lw_stream *lw_stream_init(lw_model *m) {
+  int maxH = 0;
+  for (int l = 0; l < m->L; l++) maxH = m->H[l] > maxH ? m->H[l] : maxH;
+  size_t S = state_size(m), O = m->O ? m->O : m->H[m->L - 1];
+  lw_stream *s = calloc(1, sizeof *s);
+  real *buf = calloc(m->I + O + 2 * S + 5 * (size_t)maxH, sizeof(real));
+  if (!s || !buf) return free(s), free(buf), NULL;
+  s->m = m, s->x = buf, s->out = buf + m->I, s->h = s->out + O, s->c = s->h + S;
+  s->gates = s->c + S, s->c_next = s->gates + 4 * maxH;
+  return s;
+}
+
+void lw_stream_release(lw_stream *s) {
+  if (s) free(s->x), free(s);
+}
+
+LW_EXPORT lw_real *lw_stream_input(lw_stream *s) { return s ? s->x : NULL; }
+LW_EXPORT lw_real *lw_stream_output(lw_stream *s) { return s ? s->out : NULL; }
+LW_EXPORT lw_real *lw_stream_state(lw_stream *s, int which) { return s ? (which ? s->c : s->h) : NULL; }
+
+LW_EXPORT void lw_stream_reset(lw_stream *s) {
+  if (s) memset(s->h, 0, 2 * state_size(s->m) * sizeof(real));
+}
+
+/* One step: reads s->x, updates every layer's state, writes s->out
+ * (probabilities for classification losses unless raw). The caller (JS)
+ * checks that x is finite. */
+LW_EXPORT void lw_stream_step(lw_stream *s, int raw) {
+  lw_model *m = s->m;
+  lw_model_pack(m);
+  const real *in = s->x;
+  real *h = s->h, *c = s->c;
+  for (int l = 0; l < m->L; l++) {
+    lw_dir *d = &m->dirs[l][0];
+    const int H = d->H, G = 4 * H;
+    for (int j = 0; j < G; j++) s->gates[j] = d->b_ih[j] + d->b_hh[j];
+    lw_gemm_nn(1, G, d->in, in, d->in, d->w_ihT, G, s->gates, G);
+    lw_gemm_nn(1, G, H, h, H, d->w_hhT, G, s->gates, G);
+    lw_lstm_cell_fwd(1, H, s->gates, c, s->c_next, h);
+    memcpy(c, s->c_next, H * sizeof(real));
+    in = h;
+    h += H, c += H;
+  }
+  if (!m->O) {
+    memcpy(s->out, in, m->H[m->L - 1] * sizeof(real));
+    return;
+  }
+  memcpy(s->out, m->head_b, m->O * sizeof(real));
+  lw_gemm_nn(1, m->O, m->head_in, in, m->head_in, m->head_wT, m->O, s->out, m->O);
+  if (!raw) lw_loss_activate(m->loss, 1, m->O, s->out, s->out);
+}
+
+/* Size of the trace of a sequence of T steps, in reals. */
+size_t lw_trace_size(const lw_model *m, int T) {
+  size_t n = 0;
+  for (int l = 0; l < m->L; l++) n += (size_t)m->D * T * 6 * m->H[l];
+  return n;
+}
+
+/* After a forward pass on one sequence (B = 1): per layer, per direction,
+ * per step, the rows i, f, g, o, c, h of H values each -> (L, D, T, 6, H_l). */
+void lw_trace_copy(const lw_model *m, real *out) {
+  const int T = m->T;
+  for (int l = 0; l < m->L; l++)
+    for (int d = 0; d < m->D; d++) {
+      const lw_dir *dir = &m->dirs[l][d];
+      const int H = dir->H;
+      for (int t = 0; t < T; t++) {
+        const int slot = d ? t : t + 1;
+        memcpy(out, dir->gates + (size_t)t * 4 * H, 4 * H * sizeof(real));
+        memcpy(out + 4 * H, dir->cs + (size_t)slot * H, H * sizeof(real));
+        memcpy(out + 5 * H, dir->hs + (size_t)slot * H, H * sizeof(real));
+        out += 6 * H;
+      }
+    }
+}
