@@ -155,6 +155,15 @@ export class Engine {
     return this.i32.slice(ptr / 4, ptr / 4 + n);
   }
 
+  /** softmax(z / temperature), computed in wasm so it is the same in every runtime. */
+  softmax(z, temperature = 1) {
+    return this.scoped((s) => {
+      const out = s.reals(z.length);
+      this.check(this.exports.lw_softmax(s.reals(z), z.length, temperature, out), 'softmax');
+      return this.readReals(out, z.length);
+    });
+  }
+
   /** Throws the engine's last error as an LstmError unless status is 0. */
   check(status, where) {
     if (status === 0) return;

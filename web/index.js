@@ -4,6 +4,7 @@ import { loadEngine, simdSupported } from './engine.js';
 import { LW_VERSION } from './version.js';
 
 export { Model } from './model.js';
+export { TextModel } from './text-model.js';
 export { LstmError, ERROR_CODES } from './errors.js';
 export { windows } from './data.js';
 export { loadEngine };

@@ -11,6 +11,10 @@ import { decodeModel, encodeModel } from './format.js';
 import { encodeSafetensors } from './interop/safetensors.js';
 import { fromStateDict, readStateDict, toStateDict } from './interop/pytorch.js';
 
+/** Keys of internal methods for wrappers in this package (text-model.js). */
+export const ANNOTATIONS = Symbol('annotations');
+export const ENGINE = Symbol('engine');
+
 const CELLS = ['lstm', 'peephole', 'lstm1997', 'cifg', 'gru', 'rnn'];
 const CELLS_AVAILABLE = ['lstm'];
 const LOSSES = ['mse', 'mae', 'huber', 'softmax-cross-entropy', 'sigmoid-cross-entropy'];
@@ -102,6 +106,7 @@ export class Model {
   #epochsTrained = 0; // shuffles use seed + this, so train(2) then train(2) equals train(4)
   #window = 0; // longest training sequence: the context forecast() gives a many-to-one model
   #streams = new Set();
+  #annotations = null; // JSON saved with the model for wrappers such as TextModel
 
   /** Use Model.create, Model.load or Model.fromPyTorch. */
   constructor(engine, config, token) {
@@ -570,6 +575,17 @@ export class Model {
     return out;
   }
 
+  /** @internal JSON that save() stores and load() restores, for wrappers (TextModel). */
+  [ANNOTATIONS](value) {
+    if (value !== undefined) this.#annotations = value;
+    return this.#annotations;
+  }
+
+  /** @internal the engine instance */
+  [ENGINE]() {
+    return this.#engine;
+  }
+
   /** Tensor table from the engine: [{ name, kind, layer, dir, offset, shape }]. */
   #tensors() {
     const e = this.#engine, ex = this.#exports();
@@ -730,6 +746,7 @@ export class Model {
       rng: [ex.lw_model_rng_state(this.#ptr, 0) >>> 0, ex.lw_model_rng_state(this.#ptr, 1) >>> 0],
       epochsTrained: this.#epochsTrained,
       window: this.#window,
+      annotations: this.#annotations,
     };
     return encodeModel({ config: this.#config, tensors, extra });
   }
@@ -792,6 +809,7 @@ export class Model {
     this.#scalers = scalers;
     if (Number.isInteger(x.epochsTrained) && x.epochsTrained >= 0) this.#epochsTrained = x.epochsTrained;
     if (Number.isInteger(x.window) && x.window >= 0) this.#window = x.window;
+    this.#annotations = x.annotations ?? null;
     if (x.names && typeof x.names.prefix === 'string' && typeof x.names.head === 'string') this.#names = { prefix: x.names.prefix, head: x.names.head };
   }
 

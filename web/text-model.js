@@ -1,0 +1,184 @@
+// TextModel: a character-level LSTM over a Model. It learns its vocabulary
+// from the text (or takes one), trains many-to-many on next-character
+// prediction with one-hot inputs, and generates with seeded sampling at a
+// temperature. Vocabulary and mode are saved inside the Model's file.
+import { Model, ANNOTATIONS, ENGINE } from './model.js';
+import { LstmError, affirm } from './errors.js';
+import { checkInt, checkNumber, checkOptions } from './validate.js';
+
+// Index 0 marks a boundary: the start of a text, and both ends of each string.
+const BOUNDARY = '\u0000';
+const CREATE_OPTIONS = ['hiddenSize', 'layers', 'vocabulary', 'dropout', 'seed', 'simd', 'locateWasm', 'engine'];
+
+/** A 32-bit integer generator (mulberry32): the same samples in every JS engine. */
+function generator(seed) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), 1 | s);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export class TextModel {
+  #options;
+  #model = null;
+  #vocab = null; // tokens by index; [0] is BOUNDARY
+  #index = null;
+  #mode = null; // 'text' (one long text) or 'strings' (a list of separate strings)
+
+  constructor(options, token) {
+    affirm(token === CONSTRUCT, 'ERR_TYPE', 'use TextModel.create(options)');
+    this.#options = options;
+  }
+
+  /**
+   * @param {{ hiddenSize?: number|number[], layers?: number, vocabulary?: string|string[], dropout?: number, seed?: number }} [options]
+   *   Without `vocabulary`, the characters of the first training text become the vocabulary.
+   */
+  static async create(options = {}) {
+    const o = checkOptions(options, CREATE_OPTIONS, 'TextModel.create');
+    const tm = new TextModel({ hiddenSize: 128, layers: 2, seed: 42, ...o }, CONSTRUCT);
+    if (o.vocabulary !== undefined) {
+      const chars = typeof o.vocabulary === 'string' ? Array.from(o.vocabulary) : o.vocabulary;
+      affirm(Array.isArray(chars) && chars.length && chars.every((c) => typeof c === 'string' && c.length >= 1 && c !== BOUNDARY), 'ERR_TYPE',
+        'vocabulary must be a non-empty string or array of non-empty strings');
+      await tm.#build([...new Set(chars)]);
+    }
+    return tm;
+  }
+
+  async #build(tokens) {
+    this.#vocab = [BOUNDARY, ...tokens];
+    this.#index = new Map(this.#vocab.map((c, i) => [c, i]));
+    const { hiddenSize, layers, dropout, seed, simd, locateWasm, engine } = this.#options;
+    const V = this.#vocab.length;
+    this.#model = await Model.create({ inputSize: V, outputSize: V, hiddenSize, layers, dropout, seed, simd, locateWasm, engine,
+      returnSequences: true, loss: 'softmax-cross-entropy' });
+  }
+
+  /** The vocabulary, in index order (without the boundary marker). */
+  get vocabulary() {
+    return this.#vocab ? this.#vocab.slice(1) : null;
+  }
+
+  /** The underlying Model (for parameters(), save formats, trace()). */
+  get model() {
+    return this.#model;
+  }
+
+  #tokens(text, where) {
+    const out = [];
+    for (const ch of text) {
+      const k = this.#index.get(ch);
+      affirm(k !== undefined, 'ERR_OPTION', () => `${where}: character ${JSON.stringify(ch)} is not in the vocabulary`);
+      out.push(k);
+    }
+    return out;
+  }
+
+  #oneHot(tokens) {
+    const V = this.#vocab.length;
+    return tokens.map((k) => { const v = new Array(V).fill(0); v[k] = 1; return v; });
+  }
+
+  /**
+   * Learns from one text (cut into windows of `seqLength` characters) or
+   * from a list of strings (each its own sequence, with its ends marked).
+   * Other options are Model#train's.
+   */
+  async train(data, options = {}) {
+    const { seqLength: sl, ...rest } = options;
+    const isText = typeof data === 'string';
+    affirm(isText || (Array.isArray(data) && data.length && data.every((s) => typeof s === 'string')), 'ERR_TYPE',
+      'TextModel.train: expected a string or an array of strings');
+    affirm(isText ? data.length >= 2 : data.some((s) => s.length), 'ERR_SHAPE', 'TextModel.train: the text is empty (need at least 2 characters)');
+    const seqLength = checkInt(sl ?? 64, 'seqLength', 2, 100000);
+    const mode = isText ? 'text' : 'strings';
+    affirm(!this.#mode || this.#mode === mode, 'ERR_OPTION', `TextModel.train: this model learned ${this.#mode === 'text' ? 'one text' : 'a list of strings'}; train it on the same kind`);
+    if (!this.#model) await this.#build([...new Set(isText ? Array.from(data) : data.flatMap((s) => Array.from(s)))].sort());
+    const inputs = [], targets = [];
+    if (isText) {
+      const tokens = [0, ...this.#tokens(data, 'TextModel.train')];
+      for (let at = 0; at + 1 < tokens.length; at += seqLength) {
+        const piece = tokens.slice(at, at + seqLength + 1);
+        if (piece.length < 2) break;
+        inputs.push(this.#oneHot(piece.slice(0, -1)));
+        targets.push(piece.slice(1));
+      }
+    } else {
+      data.forEach((s, k) => {
+        const tokens = this.#tokens(s, `TextModel.train: strings[${k}]`);
+        inputs.push(this.#oneHot([0, ...tokens]));
+        targets.push([...tokens, 0]);
+      });
+    }
+    const history = await this.#model.train(inputs, targets, { learningRate: 0.005, clipNorm: 1, ...rest });
+    this.#mode = mode;
+    this.#model[ANNOTATIONS]({ textModel: { vocabulary: this.#vocab.slice(1), mode } });
+    return history;
+  }
+
+  /**
+   * Continues `prompt` by up to `length` characters (a string model stops
+   * at the end of a string). Sampling is seeded: the same seed gives the
+   * same text; temperature < 1 is more conservative, > 1 more adventurous.
+   */
+  generate(prompt = '', length = 100, options = {}) {
+    affirm(this.#model && this.#mode, 'ERR_OPTION', 'TextModel.generate: train the model first');
+    const o = checkOptions(options, ['temperature', 'seed'], 'generate');
+    const temperature = checkNumber(o.temperature ?? 1, 'temperature', 1e-3, 100);
+    const rand = generator(checkInt(o.seed ?? 0, 'seed', 0, 0xffffffff));
+    checkInt(length, 'length', 0, 1e6);
+    affirm(typeof prompt === 'string', 'ERR_TYPE', 'TextModel.generate: prompt must be a string');
+    const engine = this.#model[ENGINE]();
+    const stream = this.#model.stream({ logits: true });
+    const V = this.#vocab.length, x = new Float32Array(V);
+    const feed = (k) => { x.fill(0); x[k] = 1; return stream.step(x); };
+    try {
+      let logits;
+      for (const k of [0, ...this.#tokens(prompt, 'TextModel.generate: prompt')]) logits = feed(k);
+      let text = '';
+      for (let n = 0; n < length; n++) {
+        const p = engine.softmax(logits, temperature);
+        let u = rand(), k = 0;
+        while (k < V - 1 && (u -= p[k]) >= 0) k++;
+        if (k === 0) { if (this.#mode === 'strings') break; continue; }
+        text += this.#vocab[k];
+        logits = feed(k);
+      }
+      return text;
+    } finally {
+      stream.dispose();
+    }
+  }
+
+  /** Bytes of the Model file, vocabulary included. */
+  save() {
+    affirm(this.#model && this.#mode, 'ERR_OPTION', 'TextModel.save: train the model first');
+    return this.#model.save();
+  }
+
+  static async load(bytes, options = {}) {
+    const model = await Model.load(bytes, options);
+    const meta = model[ANNOTATIONS]()?.textModel;
+    if (!meta || !Array.isArray(meta.vocabulary) || !['text', 'strings'].includes(meta.mode)
+      || meta.vocabulary.length + 1 !== model.config.inputSize) {
+      model.dispose();
+      throw new LstmError('ERR_FORMAT', 'TextModel.load: these bytes hold a Model without a vocabulary; use Model.load');
+    }
+    const tm = new TextModel({}, CONSTRUCT);
+    tm.#model = model;
+    tm.#vocab = [BOUNDARY, ...meta.vocabulary];
+    tm.#index = new Map(tm.#vocab.map((c, i) => [c, i]));
+    tm.#mode = meta.mode;
+    return tm;
+  }
+
+  dispose() {
+    this.#model?.dispose();
+  }
+}
+
+const CONSTRUCT = Symbol('construct');
