@@ -10,7 +10,7 @@
 
 /* C += A . B with A addressed as A[m*sam + k*sak]: gemm_nn and gemm_tn share
  * this body. Blocks of 4 rows x 8 columns keep 8 accumulators in registers. */
-static inline void gemm_core(int M, int N, int K, const float *A, int sam, int sak, const float *B, int ldb,
+static inline __attribute__((always_inline)) void gemm_core(int M, int N, int K, const float *A, int sam, int sak, const float *B, int ldb,
                              float *C, int ldc) {
   int m = 0;
   for (; m + 4 <= M; m += 4) {
@@ -60,10 +60,24 @@ static inline void gemm_core(int M, int N, int K, const float *A, int sam, int s
         c0[n] += a0[ka] * b, c1[n] += a1[ka] * b, c2[n] += a2[ka] * b, c3[n] += a3[ka] * b;
       }
   }
-  for (; m < M; m++) { /* row tail */
+  for (; m < M; m++) { /* row tail, and M = 1 (streaming): 16 columns at a time */
     const float *a = A + (size_t)m * sam;
     float *c = C + (size_t)m * ldc;
     int n = 0;
+    for (; n + 16 <= N; n += 16) {
+      v128_t x0 = wasm_v128_load(c + n), x1 = wasm_v128_load(c + n + 4);
+      v128_t x2 = wasm_v128_load(c + n + 8), x3 = wasm_v128_load(c + n + 12);
+      const float *b = B + n;
+      for (int k = 0; k < K; k++, b += ldb) {
+        v128_t s = wasm_f32x4_splat(a[(size_t)k * sak]);
+        x0 = wasm_f32x4_add(x0, wasm_f32x4_mul(s, wasm_v128_load(b)));
+        x1 = wasm_f32x4_add(x1, wasm_f32x4_mul(s, wasm_v128_load(b + 4)));
+        x2 = wasm_f32x4_add(x2, wasm_f32x4_mul(s, wasm_v128_load(b + 8)));
+        x3 = wasm_f32x4_add(x3, wasm_f32x4_mul(s, wasm_v128_load(b + 12)));
+      }
+      wasm_v128_store(c + n, x0), wasm_v128_store(c + n + 4, x1);
+      wasm_v128_store(c + n + 8, x2), wasm_v128_store(c + n + 12, x3);
+    }
     for (; n + 4 <= N; n += 4) {
       v128_t x = wasm_v128_load(c + n);
       for (int k = 0; k < K; k++)

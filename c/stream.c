@@ -13,8 +13,10 @@
 struct lw_stream {
   lw_model *m;
   real *x;     /* (I) the next step's input, written by the caller */
+  real *h;     /* (sum of H_l) hidden states, layer after layer, right after x:
+                * each layer's input and previous state are then one vector */
+  real *c;     /* (sum of H_l) cell states */
   real *out;   /* (O) the head's output, or (H_last) without a head */
-  real *h, *c; /* (sum of H_l) states, layer after layer */
   real *gates; /* (4 maxH) */
   real *c_next;
 };
@@ -35,8 +37,8 @@ lw_stream *lw_stream_init(lw_model *m) {
   lw_stream *s = calloc(1, sizeof *s);
   real *buf = calloc(m->I + O + 2 * S + 5 * (size_t)maxH, sizeof(real));
   if (!s || !buf) return free(s), free(buf), NULL;
-  s->m = m, s->x = buf, s->out = buf + m->I, s->h = s->out + O, s->c = s->h + S;
-  s->gates = s->c + S, s->c_next = s->gates + 4 * maxH;
+  s->m = m, s->x = buf, s->h = buf + m->I, s->c = s->h + S, s->out = s->c + S;
+  s->gates = s->out + O, s->c_next = s->gates + 4 * maxH;
   return s;
 }
 
@@ -49,7 +51,7 @@ LW_EXPORT lw_real *lw_stream_output(lw_stream *s) { return s ? s->out : NULL; }
 LW_EXPORT lw_real *lw_stream_state(lw_stream *s, int which) { return s ? (which ? s->c : s->h) : NULL; }
 
 LW_EXPORT void lw_stream_reset(lw_stream *s) {
-  if (s) memset(s->h, 0, 2 * state_size(s->m) * sizeof(real));
+  if (s) memset(s->h, 0, 2 * state_size(s->m) * sizeof(real)); /* h and c */
 }
 
 /* One step: reads s->x, updates every layer's state, writes s->out
@@ -64,8 +66,9 @@ LW_EXPORT void lw_stream_step(lw_stream *s, int raw) {
     lw_dir *d = &m->dirs[l][0];
     const int H = d->H, G = 4 * H;
     for (int j = 0; j < G; j++) s->gates[j] = d->b_ih[j] + d->b_hh[j];
-    lw_gemm_nn(1, G, d->in, in, d->in, d->w_ihT, G, s->gates, G);
-    lw_gemm_nn(1, G, H, h, H, d->w_hhT, G, s->gates, G);
+    /* [input, h] . [W_ih^T; W_hh^T] in one product: both packed copies are
+     * adjacent (model.c), and so are a layer's input and its state */
+    lw_gemm_nn(1, G, d->in + H, in, d->in + H, d->w_ihT, G, s->gates, G);
     lw_lstm_cell_fwd(1, H, s->gates, c, s->c_next, h);
     memcpy(c, s->c_next, H * sizeof(real));
     in = h;

@@ -452,15 +452,15 @@ export class Model {
     const I = c.inputSize, O = c.outputSize || c.hiddenSize[c.layers - 1];
     const inScale = this.#scalers.input, outScale = this.#scalers.target;
     const xAt = ex.lw_stream_input(ptr) / e.realSize, outAt = ex.lw_stream_output(ptr) / e.realSize;
-    const streams = this.#streams;
+    const streams = this.#streams, model = this, step = ex.lw_stream_step;
     let alive = true;
     const live = () => affirm(alive && this.#ptr, 'ERR_DISPOSED', 'this stream (or its model) was disposed');
     const stream = {
       step(x) {
-        live();
+        if (!alive || !model.#ptr) live();
         const heap = e.reals();
         if (I === 1 && typeof x === 'number') {
-          affirm(Number.isFinite(x), 'ERR_NOT_FINITE', `stream.step: input is ${x}`);
+          if (!Number.isFinite(x)) throw new LstmError('ERR_NOT_FINITE', `stream.step: input is ${x}`);
           heap[xAt] = inScale ? (x - inScale.shift[0]) / inScale.scale[0] : x;
         } else {
           affirm(x && x.length === I, 'ERR_SHAPE', () => `stream.step: expected ${I === 1 ? 'a number' : `${I} numbers`}, got ${Array.isArray(x) || ArrayBuffer.isView(x) ? `${x.length} numbers` : typeof x}`);
@@ -469,7 +469,7 @@ export class Model {
             heap[xAt + i] = inScale ? (x[i] - inScale.shift[i]) / inScale.scale[i] : x[i];
           }
         }
-        ex.lw_stream_step(ptr, raw);
+        step(ptr, raw);
         if (O === 1) return outScale ? heap[outAt] * outScale.scale[0] + outScale.shift[0] : heap[outAt];
         const out = heap.slice(outAt, outAt + O);
         if (outScale) for (let k = 0; k < O; k++) out[k] = out[k] * outScale.scale[k] + outScale.shift[k];
