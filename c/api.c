@@ -235,7 +235,7 @@ static int loss_and_grads(lw_model *m, const real *x, const real *y, const int32
   lw_model_head_forward(m);
   *loss = lw_loss_forward_backward(m, 1);
   m->have_forward = 0; /* the workspace now serves this step, not backward() */
-  if (!isfinite(*loss)) {
+  if (!isfinite(*loss) || !isfinite((real)*loss)) {
     m->training = 0;
     return fail(LW_STATUS_NOT_FINITE, "the loss is not finite (%g); the update was skipped", *loss);
   }
@@ -259,7 +259,7 @@ LW_EXPORT int lw_model_train_batch(lw_model *m, const lw_real *x, const lw_real 
   m->opt.hyper[LW_HYPER_LR] = (real)lr;
   status = lw_optim_step(m);
   m->opt.hyper[LW_HYPER_LR] = saved_lr;
-  if (status == LW_STATUS_NOT_FINITE) return fail(status, "the gradient is not finite; the update was skipped");
+  if (status == LW_STATUS_NOT_FINITE) return fail(status, "the update is not finite; it was skipped");
   if (status) return fail(status, "out of memory for the optimizer state");
   if (loss) *loss = (real)l;
   return LW_STATUS_OK;
@@ -306,12 +306,15 @@ LW_EXPORT int lw_model_predict(lw_model *m, const lw_real *x, const int32_t *len
  * be NULL (zeros). Keeps what lw_model_backward needs. */
 LW_EXPORT int lw_model_forward(lw_model *m, const lw_real *x, const int32_t *lengths, int B, int T, int flags,
                                const lw_real *h0, const lw_real *c0, lw_real *out, lw_real *hn, lw_real *cn) {
-  int status = check_batch(m, x, lengths, B, T);
-  if (status) return status;
+  int status;
+  size_t ns = 0; /* (L*D, B, H_l) state values, before check_batch changes m->B */
+  if (m && B > 0)
+    for (int l = 0; l < m->L; l++) ns += (size_t)m->D * B * m->H[l];
+  if (h0 && (status = check_finite(h0, ns, "h0"))) return status;
+  if (c0 && (status = check_finite(c0, ns, "c0"))) return status;
+  if ((status = check_batch(m, x, lengths, B, T))) return status;
   if (!out || !hn || !cn) return fail(1, "outputs: missing");
   lw_model_stage(m, x, lengths, B, T, flags & LW_FLAG_TIME_MAJOR);
-  if (h0 && (status = check_finite(h0, state_count(m), "h0"))) return status;
-  if (c0 && (status = check_finite(c0, state_count(m), "c0"))) return status;
   m->training = 0;
   lw_model_stack_forward(m, h0, c0);
   const int F = m->D * m->H[m->L - 1];

@@ -37,38 +37,48 @@ int lw_optim_step(lw_model *m) {
   const real b1 = o->hyper[LW_HYPER_BETA1], b2 = o->hyper[LW_HYPER_BETA2], eps = o->hyper[LW_HYPER_EPS];
   const real mom = o->hyper[LW_HYPER_MOMENTUM];
   const int nesterov = o->hyper[LW_HYPER_NESTEROV] != 0;
-  o->steps += 1;
-  const real bc1 = (real)(1 - pow(b1, o->steps)), bc2 = (real)(1 - pow(b2, o->steps));
+  const double steps = o->steps + 1;
+  const real bc1 = (real)(1 - pow(b1, steps)), bc2 = (real)(1 - pow(b2, steps));
   real *mo = o->m, *v = o->v;
-  for (size_t i = 0; i < P; i++) {
-    real x = g[i];
-    if (clip_value > 0) x = x > clip_value ? clip_value : x < -clip_value ? -clip_value : x;
-    x *= scale;
-    switch (o->kind) {
-    case LW_OPTIM_SGD:
-      x += wd * w[i];
-      if (mom > 0) {
-        /* buf = momentum*buf + g (first step: buf = g); Nesterov: g + momentum*buf */
-        mo[i] = o->steps == 1 ? x : mom * mo[i] + x;
-        x = nesterov ? x + mom * mo[i] : mo[i];
+  /* Two passes over the same deterministic arithmetic: the first only checks
+   * that every new weight and moment is finite (a finite gradient can still
+   * overflow an update), the second commits. A refused step changes nothing. */
+  for (int commit = 0; commit < 2; commit++) {
+    int finite = 1;
+    for (size_t i = 0; i < P; i++) {
+      real x = g[i], wi = w[i], mi = mo[i], vi = v[i];
+      if (clip_value > 0) x = x > clip_value ? clip_value : x < -clip_value ? -clip_value : x;
+      x *= scale;
+      switch (o->kind) {
+      case LW_OPTIM_SGD:
+        x += wd * wi;
+        if (mom > 0) {
+          /* buf = momentum*buf + g (first step: buf = g); Nesterov: g + momentum*buf */
+          mi = steps == 1 ? x : mom * mi + x;
+          x = nesterov ? x + mom * mi : mi;
+        }
+        wi -= lr * x;
+        break;
+      case LW_OPTIM_ADAMW:
+        wi -= lr * wd * wi; /* decoupled (Loshchilov & Hutter 2019) */
+        /* fall through */
+      case LW_OPTIM_ADAM:
+        if (o->kind == LW_OPTIM_ADAM) x += wd * wi;
+        mi = b1 * mi + (1 - b1) * x;
+        vi = b2 * vi + (1 - b2) * x * x;
+        wi -= lr * (mi / bc1) / (LW_SQRT(vi / bc2) + eps);
+        break;
+      default: /* RMSProp: v = alpha v + (1-alpha) g^2; w -= lr g / (sqrt(v) + eps) */
+        x += wd * wi;
+        vi = b1 * vi + (1 - b1) * x * x;
+        wi -= lr * x / (LW_SQRT(vi) + eps);
       }
-      w[i] -= lr * x;
-      break;
-    case LW_OPTIM_ADAMW:
-      w[i] -= lr * wd * w[i]; /* decoupled (Loshchilov & Hutter 2019) */
-      /* fall through */
-    case LW_OPTIM_ADAM:
-      if (o->kind == LW_OPTIM_ADAM) x += wd * w[i];
-      mo[i] = b1 * mo[i] + (1 - b1) * x;
-      v[i] = b2 * v[i] + (1 - b2) * x * x;
-      w[i] -= lr * (mo[i] / bc1) / (LW_SQRT(v[i] / bc2) + eps);
-      break;
-    default: /* RMSProp: v = alpha v + (1-alpha) g^2; w -= lr g / (sqrt(v) + eps) */
-      x += wd * w[i];
-      v[i] = b1 * v[i] + (1 - b1) * x * x;
-      w[i] -= lr * x / (LW_SQRT(v[i]) + eps);
+      if (commit) w[i] = wi, mo[i] = mi, v[i] = vi;
+      else finite &= isfinite(wi) && isfinite(mi) && isfinite(vi);
     }
+    if (!finite) return LW_STATUS_NOT_FINITE;
   }
+  o->steps = steps;
   m->packed_dirty = 1;
   return LW_STATUS_OK;
 }

@@ -22,7 +22,7 @@ export function simdSupported() {
 }
 
 // status codes of enum lw_status -> LstmError codes
-const STATUS_CODES = { 1: 'ERR_RANGE', 2: 'ERR_NO_MEMORY', 3: 'ERR_NOT_FINITE', 4: 'ERR_ENGINE' };
+const STATUS_CODES = { 1: 'ERR_RANGE', 2: 'ERR_NO_MEMORY', 3: 'ERR_NOT_FINITE', 4: 'ERR_OPTION' };
 
 const cache = new Map();
 

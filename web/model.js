@@ -235,7 +235,7 @@ export class Model {
     const lPtr = e.alloc(bmax * 4), lossPtr = e.alloc(8);
     const xb = new e.Real(bmax * T * I), yb = new e.Real(bmax * tw), lb = new Int32Array(bmax);
     this.#training = true;
-    let last = now();
+    let last = now(), applied = 0;
     try {
       for (let epoch = 0; epoch < epochs && !history.stopped; epoch++) {
         const order = shuffle ? shuffledIndices(nTrain, (seed + this.#epochsTrained) >>> 0) : null;
@@ -243,6 +243,7 @@ export class Model {
         const t0 = now();
         for (let start = 0; start < nTrain; start += batchSize) {
           if (signal?.aborted) { history.stopped = true; break; }
+          this.#live(); // dispose() may have run while train() yielded
           const nb = Math.min(batchSize, nTrain - start);
           let Tb = 1; // the batch's own longest sequence: no work on padding
           for (let k = 0; k < nb; k++) Tb = Math.max(Tb, seq.lengths[split.train[order ? order[start + k] : start + k]]);
@@ -259,6 +260,7 @@ export class Model {
           const status = ex.lw_model_train_batch(this.#ptr, xPtr, yPtr, lPtr, nb, Tb, lr, lossPtr);
           if (status === 3) throw new LstmError('ERR_DIVERGED', `train: epoch ${epoch + 1}: ${e.cstring(ex.lw_last_error())}; try a lower learningRate or clipNorm`);
           e.check(status, 'train');
+          applied++;
           const loss = e.readReals(lossPtr, 1)[0];
           sum += loss * nb, count += nb;
           onBatchEnd?.({ epoch, batch: start / batchSize, loss, samplesPerSecond: count / Math.max(1e-3, (now() - t0) / 1000) });
@@ -274,7 +276,7 @@ export class Model {
         onEpochEnd?.({ epoch, loss, valLoss, samplesPerSecond: count / Math.max(1e-3, (now() - t0) / 1000) });
       }
     } catch (err) {
-      if (scalerFitted && history.epochs === 0) this.#scalers = { input: null, target: null };
+      if (scalerFitted && !applied) this.#scalers = { input: null, target: null }; // nothing trained on them
       throw err;
     } finally {
       this.#training = false;
@@ -676,6 +678,7 @@ export class Model {
     const state = (v, name) => {
       if (v === undefined || v === null) return null;
       affirm(v.length === nState, 'ERR_SHAPE', `forward: ${name} needs ${nState} values (layers·directions, batch, hidden), got ${v.length}`);
+      for (let i = 0; i < nState; i++) affirm(Number.isFinite(v[i]), 'ERR_NOT_FINITE', `forward: ${name}[${i}] is ${v[i]}`);
       return v;
     };
     const h0 = state(o.h0, 'h0'), c0 = state(o.c0, 'c0');
