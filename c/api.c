@@ -49,7 +49,9 @@ LW_EXPORT lw_model *lw_model_create(const int32_t *cfg, int n, float forget_bias
   if (cfg[LW_CONFIG_OUTPUT_SIZE] < 0 || cfg[LW_CONFIG_OUTPUT_SIZE] > LW_MAX_SIZE)
     return fail(1, "outputSize: %d is outside 0..%d", cfg[LW_CONFIG_OUTPUT_SIZE], LW_MAX_SIZE), NULL;
   if ((unsigned)cfg[LW_CONFIG_BIDIRECTIONAL] > 1) return fail(1, "bidirectional: must be 0 or 1"), NULL;
-  if (cfg[LW_CONFIG_CELL] != LW_CELL_LSTM) return fail(1, "cell: %d is not supported", cfg[LW_CONFIG_CELL]), NULL;
+  if ((unsigned)cfg[LW_CONFIG_CELL] > LW_CELL_RNN) return fail(1, "cell: %d is unknown", cfg[LW_CONFIG_CELL]), NULL;
+  if (cfg[LW_CONFIG_GATES] & ~LW_GATE_ALL) return fail(1, "gates: unknown switches 0x%x", cfg[LW_CONFIG_GATES]), NULL;
+  if (cfg[LW_CONFIG_GATES] && cfg[LW_CONFIG_CELL] != LW_CELL_LSTM) return fail(1, "gates: switches apply to LSTM cells only"), NULL;
   if ((unsigned)cfg[LW_CONFIG_RETURN_SEQUENCES] > 1) return fail(1, "returnSequences: must be 0 or 1"), NULL;
   if ((unsigned)cfg[LW_CONFIG_LOSS] > LW_LOSS_SIGMOID_CE) return fail(1, "loss: %d is unknown", cfg[LW_CONFIG_LOSS]), NULL;
   for (int l = 0; l < L; l++)
@@ -61,7 +63,7 @@ LW_EXPORT lw_model *lw_model_create(const int32_t *cfg, int n, float forget_bias
   lw_model *m = calloc(1, sizeof *m);
   if (!m) return fail(LW_STATUS_NO_MEMORY, "out of memory creating the model"), NULL;
   m->I = cfg[LW_CONFIG_INPUT_SIZE], m->O = cfg[LW_CONFIG_OUTPUT_SIZE], m->L = L;
-  m->D = cfg[LW_CONFIG_BIDIRECTIONAL] ? 2 : 1, m->cell = cfg[LW_CONFIG_CELL];
+  m->D = cfg[LW_CONFIG_BIDIRECTIONAL] ? 2 : 1, m->cell = cfg[LW_CONFIG_CELL], m->gate_flags = cfg[LW_CONFIG_GATES];
   m->return_sequences = cfg[LW_CONFIG_RETURN_SEQUENCES], m->loss = cfg[LW_CONFIG_LOSS];
   m->seed = (uint32_t)cfg[LW_CONFIG_SEED];
   for (int l = 0; l < L; l++) m->H[l] = cfg[LW_CONFIG_HIDDEN + l];
@@ -94,24 +96,27 @@ LW_EXPORT void lw_model_params_changed(lw_model *m) {
   if (m) m->packed_dirty = 1, m->have_forward = 0;
 }
 
-LW_EXPORT int lw_model_tensor_count(lw_model *m) { return m ? m->L * m->D * 4 + (m->O ? 2 : 0) : 0; }
+static int dir_tensors(const lw_model *m) { return m->dirs[0][0].w_peep ? 5 : 4; }
+
+LW_EXPORT int lw_model_tensor_count(lw_model *m) { return m ? m->L * m->D * dir_tensors(m) + (m->O ? 2 : 0) : 0; }
 
 /* out[6] = kind, layer, direction, offset (in reals), rows, cols (cols 1 for vectors). */
 LW_EXPORT int lw_model_tensor_info(lw_model *m, int k, int32_t *out) {
   if (!m || !out || k < 0 || k >= lw_model_tensor_count(m)) return fail(1, "tensor index %d out of range", k);
-  if (k >= m->L * m->D * 4) {
-    int head_b = k - m->L * m->D * 4;
+  const int per = dir_tensors(m);
+  if (k >= m->L * m->D * per) {
+    int head_b = k - m->L * m->D * per;
     out[0] = head_b ? LW_TENSOR_HEAD_B : LW_TENSOR_HEAD_W, out[1] = out[2] = 0;
     out[3] = (int32_t)((head_b ? m->head_b : m->head_w) - m->params);
     out[4] = m->O, out[5] = head_b ? 1 : m->head_in;
     return LW_STATUS_OK;
   }
-  int l = k / (4 * m->D), d = k / 4 % m->D, kind = k % 4;
+  int l = k / (per * m->D), d = k / per % m->D, kind = k % per;
   lw_dir *dir = &m->dirs[l][d];
-  real *ptrs[4] = {dir->w_ih, dir->w_hh, dir->b_ih, dir->b_hh};
-  int cols[4] = {dir->in, dir->H, 1, 1};
-  out[0] = kind, out[1] = l, out[2] = d, out[3] = (int32_t)(ptrs[kind] - m->params);
-  out[4] = 4 * dir->H, out[5] = cols[kind];
+  real *ptrs[5] = {dir->w_ih, dir->w_hh, dir->b_ih, dir->b_hh, dir->w_peep};
+  int rows[5] = {dir->G, dir->G, dir->G, dir->G, 3 * dir->H}, cols[5] = {dir->in, dir->H, 1, 1, 1};
+  out[0] = kind == 4 ? LW_TENSOR_W_PEEP : kind, out[1] = l, out[2] = d, out[3] = (int32_t)(ptrs[kind] - m->params);
+  out[4] = rows[kind], out[5] = cols[kind];
   return LW_STATUS_OK;
 }
 

@@ -7,6 +7,9 @@
 
 typedef lw_real real;
 
+/* Row block of layer.c's fused step, and the GRU's recurrent scratch rows. */
+#define LW_ROWS_REC 8
+
 /* Seeded generator (rng.c): one stream, the same in every runtime. */
 typedef struct lw_rng { uint64_t s; } lw_rng;
 void lw_rng_seed(lw_rng *r, uint64_t seed);
@@ -15,13 +18,16 @@ real lw_rng_uniform(lw_rng *r, real lo, real hi); /* [lo, hi) */
 
 /* One direction of one layer: views into the parameter and gradient buffers. */
 typedef struct lw_dir {
-  int in, H;                       /* input width, hidden size */
-  real *w_ih, *w_hh, *b_ih, *b_hh; /* (4H,in) (4H,H) (4H) (4H) */
-  real *dw_ih, *dw_hh, *db_ih, *db_hh;
-  real *w_ihT, *w_hhT;             /* packed (in,4H) (H,4H) copies for the forward GEMMs */
+  int in, H, G;                    /* input width, hidden size, gate rows (4H, 3H or H) */
+  int cell, flags;                 /* enum lw_cell, enum lw_gate */
+  real *w_ih, *w_hh, *b_ih, *b_hh; /* (G,in) (G,H) (G) (G) */
+  real *w_peep;                    /* (3H) i, f, o; NULL without peepholes */
+  real *dw_ih, *dw_hh, *db_ih, *db_hh, *dw_peep;
+  real *w_ihT, *w_hhT;             /* packed (in,G) (H,G) copies for the forward GEMMs, adjacent */
   /* workspace views for the current batch */
-  real *gates;                     /* (T,B,4H) gate activations i,f,g,o */
-  real *hs, *cs;                   /* (T+1,B,H) states; see lstm.c for the slot order */
+  real *gates;                     /* (T,B,G) gate activations (i,f,g,o / r,z,n / h) */
+  real *hs, *cs;                   /* (T+1,B,H) states; see layer.c for the slot order */
+  real *aux;                       /* GRU: (T,B,H) W_hn h + b_hn of each step */
 } lw_dir;
 
 typedef struct lw_optim_state {
@@ -33,7 +39,7 @@ typedef struct lw_optim_state {
 
 struct lw_model {
   /* configuration */
-  int I, O, L, D, cell, return_sequences, loss;
+  int I, O, L, D, cell, gate_flags, return_sequences, loss;
   int H[LW_MAX_LAYERS];
   uint32_t seed;
   real forget_bias, dropout;
@@ -65,7 +71,9 @@ struct lw_model {
   real *drop[LW_MAX_LAYERS];       /* (T,B,in_l) dropout-scaled inputs of layer l>0 */
   real *dmask[LW_MAX_LAYERS];      /* (T,B,in_l) dropout masks (0 or 1/(1-p)) */
   real *dy_a, *dy_b;               /* (T,B,max width) ping-pong gradient buffers */
-  real *dgates;                    /* (T,B,4*maxH) */
+  real *dgates;                    /* (T,B,maxG) */
+  real *dgates_h;                  /* GRU: (T,B,maxG) gradients of the recurrent term */
+  real *rec;                       /* GRU: (row block, maxG) recurrent term of a step */
   real *dh, *dc;                   /* (B,maxH) */
   real *feat, *dfeat;              /* (B,D*H_last) many-to-one head input */
   real *logits, *dlogits, *target; /* (rows,O) */
@@ -86,10 +94,17 @@ void lw_model_head_backward(lw_model *m);
 int lw_model_head_rows(const lw_model *m);
 int lw_model_row_valid(const lw_model *m, int row);
 
-/* lstm.c: one direction of one layer over all T steps */
-void lw_lstm_forward(lw_model *m, lw_dir *d, int reverse, const real *x, real *y, int ystride, int yoff);
-void lw_lstm_backward(lw_model *m, lw_dir *d, int reverse, const real *x, const real *dy, int dystride,
-                      int dyoff, real *dh, real *dc, real *dx);
+/* layer.c: one direction of one layer over all T steps */
+void lw_layer_forward(lw_model *m, lw_dir *d, int reverse, const real *x, real *y, int ystride, int yoff);
+void lw_layer_backward(lw_model *m, lw_dir *d, int reverse, const real *x, const real *dy, int dystride,
+                       int dyoff, real *dh, real *dc, real *dx);
+
+/* cells.c: one step of a cell for n rows (see there for the buffers) */
+void lw_cell_forward(const lw_dir *d, int n, real *gates, const real *rec, const real *h_prev, const real *c_prev,
+                     real *c, real *h, real *aux);
+void lw_cell_backward(const lw_dir *d, int n, const real *gates, const real *aux, const real *h_prev,
+                      const real *c_prev, const real *c, real *dh, real *dc, real *dgx, real *dgh);
+int lw_cell_gates(int cell); /* gate rows per hidden unit: 4, 3 or 1 */
 
 /* loss.c */
 double lw_loss_forward_backward(lw_model *m, int want_grad);

@@ -29,7 +29,26 @@ enum lw_status {
   LW_STATUS_BAD_STATE = 4,    /* e.g. backward without a forward */
 };
 
-enum lw_cell { LW_CELL_LSTM = 0 };
+enum lw_cell {
+  LW_CELL_LSTM = 0, /* with enum lw_gate switches: peephole, cifg, lstm1997, Greff variants */
+  LW_CELL_GRU = 1,  /* PyTorch nn.GRU: r, z, n; n = tanh(W_in x + b_in + r*(W_hn h + b_hn)) */
+  LW_CELL_RNN = 2,  /* PyTorch nn.RNN with tanh */
+};
+
+/* Switches on the LSTM cell (a bitmask): the variants of Greff et al. 2015
+ * "LSTM: A Search Space Odyssey", the peepholes of Gers et al. 2002 and the
+ * squashing of Hochreiter & Schmidhuber 1997. */
+enum lw_gate {
+  LW_GATE_NO_INPUT = 1,         /* NIG: i = 1 */
+  LW_GATE_NO_FORGET = 2,        /* NFG: f = 1 (the 1997 cell's constant error carousel) */
+  LW_GATE_NO_OUTPUT = 4,        /* NOG: o = 1 */
+  LW_GATE_NO_INPUT_ACT = 8,     /* NIAF: g = its pre-activation */
+  LW_GATE_NO_OUTPUT_ACT = 16,   /* NOAF: h = o * c */
+  LW_GATE_PEEPHOLES = 32,       /* c(t-1) feeds i and f, c(t) feeds o (ONNX LSTM with P) */
+  LW_GATE_COUPLED = 64,         /* CIFG: f = 1 - i (ONNX input_forget = 1) */
+  LW_GATE_SQUASH_1997 = 128,    /* g = 4 sigmoid - 2, h = o * (2 sigmoid(c) - 1) */
+  LW_GATE_ALL = 255,
+};
 
 enum lw_loss {
   LW_LOSS_MSE = 0,
@@ -56,6 +75,7 @@ enum lw_config_index {
   LW_CONFIG_RETURN_SEQUENCES, /* 1: head at every step; 0: on the final states */
   LW_CONFIG_LOSS,
   LW_CONFIG_SEED,
+  LW_CONFIG_GATES,            /* enum lw_gate bitmask (LSTM only) */
   LW_CONFIG_HIDDEN,           /* LW_CONFIG_LAYERS entries follow */
 };
 
@@ -75,12 +95,13 @@ enum lw_hyper_index {
 
 /* Kinds of parameter tensor, reported by lw_model_tensor_info. */
 enum lw_tensor_kind {
-  LW_TENSOR_W_IH = 0, /* (4H, In) gate order i, f, g, o as PyTorch */
-  LW_TENSOR_W_HH = 1, /* (4H, H) */
-  LW_TENSOR_B_IH = 2, /* (4H) */
-  LW_TENSOR_B_HH = 3, /* (4H) */
+  LW_TENSOR_W_IH = 0, /* (G, In): G = 4H (LSTM, i f g o), 3H (GRU, r z n), H (RNN), as PyTorch */
+  LW_TENSOR_W_HH = 1, /* (G, H) */
+  LW_TENSOR_B_IH = 2, /* (G) */
+  LW_TENSOR_B_HH = 3, /* (G) */
   LW_TENSOR_HEAD_W = 4, /* (O, D*H_last) */
   LW_TENSOR_HEAD_B = 5, /* (O) */
+  LW_TENSOR_W_PEEP = 6, /* (3H) peephole weights, order i, f, o */
 };
 
 /* Flags for lw_model_forward. */

@@ -1,7 +1,7 @@
 /* model.c — the network around the cells: one parameter buffer with a
  * parallel gradient buffer, the workspace, staging of batches (sorted by
  * length, time-major), the stacked and bidirectional recurrent layers with
- * dropout between them, and the dense head. The cell maths is in lstm.c,
+ * dropout between them, and the dense head. The recurrence is in layer.c, the cells in cells.c,
  * losses in loss.c, updates in optim.c, argument checks in api.c. */
 #include <math.h>
 #include <stdlib.h>
@@ -17,20 +17,23 @@ static int max_hidden(const lw_model *m) {
   return h;
 }
 
+static int peepholes(const lw_model *m) { return m->cell == LW_CELL_LSTM && (m->gate_flags & LW_GATE_PEEPHOLES); }
+
 /* Parameter count for a configuration (also used by api.c to bound it). */
 size_t lw_model_param_count_for(const lw_model *m) {
   size_t P = 0;
   for (int l = 0; l < m->L; l++) {
-    size_t G = 4 * (size_t)m->H[l];
-    P += m->D * (G * layer_in(m, l) + G * m->H[l] + 2 * G);
+    size_t G = (size_t)lw_cell_gates(m->cell) * m->H[l];
+    P += m->D * (G * layer_in(m, l) + G * m->H[l] + 2 * G + (peepholes(m) ? 3 * (size_t)m->H[l] : 0));
   }
   return P + (size_t)m->O * m->D * m->H[m->L - 1] + m->O;
 }
 
 /* Lays out the tensors in the parameter buffer, in the order of
- * lw_model_tensor_info: per layer, per direction w_ih, w_hh, b_ih, b_hh; then
- * the head. Then initialises them as PyTorch does: U(-1/sqrt(H), 1/sqrt(H))
- * for the cells and U(-1/sqrt(fan_in), ..) for the head, from the seed. */
+ * lw_model_tensor_info: per layer, per direction w_ih, w_hh, b_ih, b_hh (and
+ * w_peep); then the head. Then initialises them as PyTorch does:
+ * U(-1/sqrt(H), 1/sqrt(H)) for the cells and U(-1/sqrt(fan_in), ..) for the
+ * head, from the seed. */
 int lw_model_init(lw_model *m) {
   m->P = lw_model_param_count_for(m);
   m->head_in = m->D * m->H[m->L - 1];
@@ -42,12 +45,15 @@ int lw_model_init(lw_model *m) {
   for (int l = 0; l < m->L; l++)
     for (int d = 0; d < m->D; d++) {
       lw_dir *dir = &m->dirs[l][d];
-      size_t in = layer_in(m, l), H = m->H[l], G = 4 * H;
-      dir->in = (int)in, dir->H = (int)H;
+      size_t in = layer_in(m, l), H = m->H[l], G = (size_t)lw_cell_gates(m->cell) * H;
+      dir->in = (int)in, dir->H = (int)H, dir->G = (int)G;
+      dir->cell = m->cell, dir->flags = m->cell == LW_CELL_LSTM ? m->gate_flags : 0;
       dir->w_ih = p, dir->dw_ih = g, dir->w_ihT = k, p += G * in, g += G * in, k += G * in;
       dir->w_hh = p, dir->dw_hh = g, dir->w_hhT = k, p += G * H, g += G * H, k += G * H;
       dir->b_ih = p, dir->db_ih = g, p += G, g += G;
       dir->b_hh = p, dir->db_hh = g, p += G, g += G;
+      dir->w_peep = dir->dw_peep = NULL;
+      if (peepholes(m)) dir->w_peep = p, dir->dw_peep = g, p += 3 * H, g += 3 * H;
     }
   m->head_w = p, m->dhead_w = g, m->head_wT = k, p += (size_t)m->O * m->head_in, g += (size_t)m->O * m->head_in;
   m->head_b = p, m->dhead_b = g;
@@ -58,11 +64,12 @@ int lw_model_init(lw_model *m) {
     for (int d = 0; d < m->D; d++) {
       lw_dir *dir = &m->dirs[l][d];
       real bound = (real)(1.0 / sqrt((double)dir->H));
-      size_t n = 4 * (size_t)dir->H * (dir->in + dir->H + 2);
+      size_t n = (size_t)dir->G * (dir->in + dir->H + 2) + (dir->w_peep ? 3 * (size_t)dir->H : 0);
       for (size_t i = 0; i < n; i++) dir->w_ih[i] = lw_rng_uniform(&rng, -bound, bound);
       /* forget-gate bias (Gers et al. 2000; 1.0 after Jozefowicz et al. 2015):
        * PyTorch adds b_ih and b_hh, so b_ih carries it and b_hh is zero */
-      for (int j = dir->H; j < 2 * dir->H; j++) dir->b_ih[j] = m->forget_bias, dir->b_hh[j] = 0;
+      if (dir->cell == LW_CELL_LSTM)
+        for (int j = dir->H; j < 2 * dir->H; j++) dir->b_ih[j] = m->forget_bias, dir->b_hh[j] = 0;
     }
   real bound = (real)(1.0 / sqrt((double)m->head_in));
   for (size_t i = 0; i < (size_t)m->O * (m->head_in + 1); i++) m->head_w[i] = lw_rng_uniform(&rng, -bound, bound);
@@ -89,8 +96,8 @@ void lw_model_pack(lw_model *m) {
   for (int l = 0; l < m->L; l++)
     for (int d = 0; d < m->D; d++) {
       lw_dir *dir = &m->dirs[l][d];
-      transpose(4 * dir->H, dir->in, dir->w_ih, dir->w_ihT);
-      transpose(4 * dir->H, dir->H, dir->w_hh, dir->w_hhT);
+      transpose(dir->G, dir->in, dir->w_ih, dir->w_ihT);
+      transpose(dir->G, dir->H, dir->w_hh, dir->w_hhT);
     }
   transpose(m->O, m->head_in, m->head_w, m->head_wT);
   m->packed_dirty = 0;
@@ -104,17 +111,18 @@ int lw_model_row_valid(const lw_model *m, int row) {
 
 /* Workspace size in reals for (B, T), or 0 when it would not fit in wasm32. */
 static size_t workspace_size(const lw_model *m, size_t B, size_t T, int with_dropout) {
+  const size_t gates = lw_cell_gates(m->cell), gru = m->cell == LW_CELL_GRU;
   size_t TB = T * B, maxH = max_hidden(m), maxW = m->I, total = 0;
   for (int l = 0; l < m->L; l++) {
     size_t H = m->H[l], w = m->D * H;
     if (w > maxW) maxW = w;
     total += TB * w;                                     /* y[l] */
     if (with_dropout && l > 0) total += 2 * TB * layer_in(m, l); /* drop, dmask */
-    total += m->D * (TB * 4 * H + 2 * (T + 1) * B * H);  /* gates, hs, cs */
+    total += m->D * (TB * gates * H + 2 * (T + 1) * B * H + (gru ? TB * H : 0)); /* gates, hs, cs, aux */
   }
-  size_t rows = m->return_sequences ? TB : B;
-  total += 2 * TB * m->I + 2 * TB * maxW + TB * 4 * maxH + 2 * B * maxH + 2 * B * m->head_in + 3 * rows * m->O +
-           4 * (size_t)m->L * m->D * B * maxH;
+  size_t rows = m->return_sequences ? TB : B, maxG = gates * maxH;
+  total += 2 * TB * m->I + 2 * TB * maxW + TB * maxG * (gru ? 2 : 1) + (gru ? LW_ROWS_REC * maxG : 0) +
+           2 * B * maxH + 2 * B * m->head_in + 3 * rows * m->O + 4 * (size_t)m->L * m->D * B * maxH;
   return total;
 }
 
@@ -140,6 +148,7 @@ int lw_model_reserve(lw_model *m, int B, int T) {
   m->B = B, m->T = T;
   m->perm = m->ibuf, m->lens = m->ibuf + B, m->bt = m->ibuf + 2 * B;
   size_t TB = (size_t)T * B, maxH = max_hidden(m), maxW = m->I;
+  const int gru = m->cell == LW_CELL_GRU;
   real *p = m->ws;
 #define TAKE(ptr, n) ((ptr) = p, p += (n))
   for (int l = 0; l < m->L; l++) {
@@ -149,15 +158,21 @@ int lw_model_reserve(lw_model *m, int B, int T) {
     m->drop[l] = m->dmask[l] = NULL;
     if (with_dropout && l > 0) TAKE(m->drop[l], TB * layer_in(m, l)), TAKE(m->dmask[l], TB * layer_in(m, l));
     for (int d = 0; d < m->D; d++) {
-      TAKE(m->dirs[l][d].gates, TB * 4 * H);
-      TAKE(m->dirs[l][d].hs, (T + 1) * (size_t)B * H);
-      TAKE(m->dirs[l][d].cs, (T + 1) * (size_t)B * H);
+      lw_dir *dir = &m->dirs[l][d];
+      TAKE(dir->gates, TB * dir->G);
+      TAKE(dir->hs, (T + 1) * (size_t)B * H);
+      TAKE(dir->cs, (T + 1) * (size_t)B * H);
+      dir->aux = NULL;
+      if (gru) TAKE(dir->aux, TB * H);
     }
   }
   size_t rows = m->return_sequences ? TB : (size_t)B, LDBH = (size_t)m->L * m->D * B * maxH;
   TAKE(m->x, TB * m->I), TAKE(m->dx, TB * m->I);
   TAKE(m->dy_a, TB * maxW), TAKE(m->dy_b, TB * maxW);
-  TAKE(m->dgates, TB * 4 * maxH);
+  const size_t maxG = (size_t)lw_cell_gates(m->cell) * maxH;
+  TAKE(m->dgates, TB * maxG);
+  m->dgates_h = m->rec = NULL;
+  if (gru) TAKE(m->dgates_h, TB * maxG), TAKE(m->rec, LW_ROWS_REC * maxG);
   TAKE(m->dh, B * maxH), TAKE(m->dc, B * maxH);
   TAKE(m->feat, B * (size_t)m->head_in), TAKE(m->dfeat, B * (size_t)m->head_in);
   TAKE(m->logits, rows * m->O), TAKE(m->dlogits, rows * m->O), TAKE(m->target, rows * m->O);
@@ -227,7 +242,7 @@ void lw_model_stack_forward(lw_model *m, const real *h0, const real *c0) {
           c_init[(size_t)r * H + j] = c0 ? c0[src + j] : 0;
         }
       }
-      lw_lstm_forward(m, dir, d, input, m->y[l], m->D * H, d * H);
+      lw_layer_forward(m, dir, d, input, m->y[l], m->D * H, d * H);
       memcpy(m->hn + off, dir->hs + (d ? 0 : T * BH), BH * sizeof(real));
       memcpy(m->cn + off, dir->cs + (d ? 0 : T * BH), BH * sizeof(real));
     }
@@ -250,7 +265,7 @@ void lw_model_stack_backward(lw_model *m, real *dx) {
     if (dxl) memset(dxl, 0, (size_t)T * B * in * sizeof(real));
     for (int d = 0; d < m->D; d++) {
       size_t off = lw_model_state_offset(m, l, d);
-      lw_lstm_backward(m, &m->dirs[l][d], d, input, dy, m->D * H, d * H, m->dhn + off, m->dcn + off, dxl);
+      lw_layer_backward(m, &m->dirs[l][d], d, input, dy, m->D * H, d * H, m->dhn + off, m->dcn + off, dxl);
     }
     if (l > 0 && m->drop[l] && m->training) {
       size_t n = (size_t)T * B * in;

@@ -17,8 +17,9 @@ struct lw_stream {
                 * each layer's input and previous state are then one vector */
   real *c;     /* (sum of H_l) cell states */
   real *out;   /* (O) the head's output, or (H_last) without a head */
-  real *gates; /* (4 maxH) */
-  real *c_next;
+  real *gates; /* (maxG) */
+  real *rec;   /* GRU: (maxG) the recurrent term */
+  real *aux, *c_next;
 };
 
 static size_t state_size(const lw_model *m) {
@@ -35,10 +36,11 @@ lw_stream *lw_stream_init(lw_model *m) {
   for (int l = 0; l < m->L; l++) maxH = m->H[l] > maxH ? m->H[l] : maxH;
   size_t S = state_size(m), O = m->O ? m->O : m->H[m->L - 1];
   lw_stream *s = calloc(1, sizeof *s);
-  real *buf = calloc(m->I + O + 2 * S + 5 * (size_t)maxH, sizeof(real));
+  size_t maxG = (size_t)lw_cell_gates(m->cell) * maxH;
+  real *buf = calloc(m->I + O + 2 * S + 2 * maxG + 2 * (size_t)maxH, sizeof(real));
   if (!s || !buf) return free(s), free(buf), NULL;
   s->m = m, s->x = buf, s->h = buf + m->I, s->c = s->h + S, s->out = s->c + S;
-  s->gates = s->out + O, s->c_next = s->gates + 4 * maxH;
+  s->gates = s->out + O, s->rec = s->gates + maxG, s->aux = s->rec + maxG, s->c_next = s->aux + maxH;
   return s;
 }
 
@@ -64,12 +66,19 @@ LW_EXPORT void lw_stream_step(lw_stream *s, int raw) {
   real *h = s->h, *c = s->c;
   for (int l = 0; l < m->L; l++) {
     lw_dir *d = &m->dirs[l][0];
-    const int H = d->H, G = 4 * H;
-    for (int j = 0; j < G; j++) s->gates[j] = d->b_ih[j] + d->b_hh[j];
-    /* [input, h] . [W_ih^T; W_hh^T] in one product: both packed copies are
-     * adjacent (model.c), and so are a layer's input and its state */
-    lw_gemm_nn(1, G, d->in + H, in, d->in + H, d->w_ihT, G, s->gates, G);
-    lw_lstm_cell_fwd(1, H, s->gates, c, s->c_next, h);
+    const int H = d->H, G = d->G;
+    if (d->cell == LW_CELL_GRU) { /* input and recurrent terms apart (cells.c) */
+      memcpy(s->gates, d->b_ih, G * sizeof(real));
+      memcpy(s->rec, d->b_hh, G * sizeof(real));
+      lw_gemm_nn(1, G, d->in, in, d->in, d->w_ihT, G, s->gates, G);
+      lw_gemm_nn(1, G, H, h, H, d->w_hhT, G, s->rec, G);
+    } else {
+      for (int j = 0; j < G; j++) s->gates[j] = d->b_ih[j] + d->b_hh[j];
+      /* [input, h] . [W_ih^T; W_hh^T] in one product: both packed copies are
+       * adjacent (model.c), and so are a layer's input and its state */
+      lw_gemm_nn(1, G, d->in + H, in, d->in + H, d->w_ihT, G, s->gates, G);
+    }
+    lw_cell_forward(d, 1, s->gates, s->rec, h, c, s->c_next, h, s->aux);
     memcpy(c, s->c_next, H * sizeof(real));
     in = h;
     h += H, c += H;
@@ -86,24 +95,25 @@ LW_EXPORT void lw_stream_step(lw_stream *s, int raw) {
 /* Size of the trace of a sequence of T steps, in reals. */
 size_t lw_trace_size(const lw_model *m, int T) {
   size_t n = 0;
-  for (int l = 0; l < m->L; l++) n += (size_t)m->D * T * 6 * m->H[l];
+  for (int l = 0; l < m->L; l++) n += (size_t)m->D * T * (lw_cell_gates(m->cell) + 2) * m->H[l];
   return n;
 }
 
 /* After a forward pass on one sequence (B = 1): per layer, per direction,
- * per step, the rows i, f, g, o, c, h of H values each -> (L, D, T, 6, H_l). */
+ * per step, the gate activations (i f g o / r z n / h), then c and h, of H
+ * values each -> (L, D, T, G/H + 2, H_l). */
 void lw_trace_copy(const lw_model *m, real *out) {
   const int T = m->T;
   for (int l = 0; l < m->L; l++)
     for (int d = 0; d < m->D; d++) {
       const lw_dir *dir = &m->dirs[l][d];
-      const int H = dir->H;
+      const int H = dir->H, G = dir->G;
       for (int t = 0; t < T; t++) {
         const int slot = d ? t : t + 1;
-        memcpy(out, dir->gates + (size_t)t * 4 * H, 4 * H * sizeof(real));
-        memcpy(out + 4 * H, dir->cs + (size_t)slot * H, H * sizeof(real));
-        memcpy(out + 5 * H, dir->hs + (size_t)slot * H, H * sizeof(real));
-        out += 6 * H;
+        memcpy(out, dir->gates + (size_t)t * G, G * sizeof(real));
+        memcpy(out + G, dir->cs + (size_t)slot * H, H * sizeof(real));
+        memcpy(out + G + H, dir->hs + (size_t)slot * H, H * sizeof(real));
+        out += G + 2 * H;
       }
     }
 }

@@ -145,12 +145,13 @@ test('an unknown loss, cell or optimizer is refused, listing the choices and the
   model.dispose();
 });
 
-test("cell 'gru' and the other cells of SPEC section 2 are refused as not available yet, not as unknown", async () => {
-  for (const cell of ['gru', 'rnn', 'peephole', 'lstm1997', 'cifg']) {
-    await fails(() => Model.create({ inputSize: 2, hiddenSize: 4, cell }), 'ERR_OPTION',
-      [new RegExp(`cell '${cell}' is not available in this version yet`), /available: 'lstm'/]);
-  }
-  await fails(() => Model.create({ inputSize: 2, hiddenSize: 4, gates: { forget: false } }), 'ERR_OPTION', /gates: .* not available/);
+test('gate switches that contradict the cell, or that no cell has, are refused with the reason', async () => {
+  await fails(() => Model.create({ inputSize: 2, hiddenSize: 4, cell: 'gru', gates: { forget: false } }), 'ERR_OPTION', /apply to the LSTM cells, not 'gru'/);
+  await fails(() => Model.create({ inputSize: 2, hiddenSize: 4, cell: 'peephole', gates: { peepholes: false } }), 'ERR_OPTION', /cell 'peephole' is defined by peepholes: true/);
+  await fails(() => Model.create({ inputSize: 2, hiddenSize: 4, gates: { fullRecurrence: true } }), 'ERR_OPTION', /fullRecurrence .* not available/);
+  await fails(() => Model.create({ inputSize: 2, hiddenSize: 4, gates: { forgat: false } }), 'ERR_OPTION', /did you mean 'forget'/);
+  await fails(() => Model.create({ inputSize: 2, hiddenSize: 4, gates: { coupled: true, input: false } }), 'ERR_OPTION', /coupled needs the input gate/);
+  await fails(() => Model.create({ inputSize: 2, hiddenSize: 4, cell: 'lstm2000' }), 'ERR_OPTION', /cell/);
 });
 
 // ------------------------------------------------------------ data

@@ -9,7 +9,7 @@ import { engine, fixture, relErr } from './helpers.js';
 
 const REL_TOL = 1e-5; // issue 3: float32 within 1e-5 relative (norm-wise) of PyTorch's float64
 
-const cases = fixture('pytorch_cases.json').cases.filter((c) => c.mode === 'LSTM');
+const cases = fixture('pytorch_cases.json').cases; // nn.LSTM, nn.GRU and nn.RNN (tanh)
 
 async function runCase(c, variant) {
   const stateDict = Object.fromEntries(Object.entries(c.params).map(([k, v]) => [k, { shape: v.shape, data: v.data }]));
@@ -17,8 +17,9 @@ async function runCase(c, variant) {
   const x = { data: Float32Array.from(c.x.data ?? c.x), shape: [c.T, c.B, c.input_size] };
   if (c.lengths) x.lengths = Int32Array.from(c.lengths);
   const arr = (v) => Float32Array.from(v.data ?? v);
-  const fwd = model.forward(x, { timeMajor: true, h0: arr(c.h0), c0: arr(c.c0) });
-  const bwd = model.backward(arr(c.loss_R), { dh: arr(c.loss_Rh), dc: arr(c.loss_Rc) });
+  assert.equal(model.config.cell, { LSTM: 'lstm', GRU: 'gru', RNN_TANH: 'rnn' }[c.mode]);
+  const fwd = model.forward(x, { timeMajor: true, h0: arr(c.h0), c0: c.c0 && arr(c.c0) });
+  const bwd = model.backward(arr(c.loss_R), { dh: arr(c.loss_Rh), dc: c.loss_Rc && arr(c.loss_Rc) });
   model.dispose();
   return { fwd, bwd };
 }
@@ -29,8 +30,8 @@ for (const variant of ['simd', 'scalar']) {
       const { fwd, bwd } = await runCase(c, variant);
       const want = (v) => v.data ?? v;
       const checks = [
-        ['output', fwd.output, c.output], ['h_n', fwd.h, c.h_n], ['c_n', fwd.c, c.c_n],
-        ['grad x', bwd.dx, c.grad.x], ['grad h0', bwd.dh0, c.grad.h0], ['grad c0', bwd.dc0, c.grad.c0],
+        ['output', fwd.output, c.output], ['h_n', fwd.h, c.h_n], ['grad x', bwd.dx, c.grad.x], ['grad h0', bwd.dh0, c.grad.h0],
+        ...(c.mode === 'LSTM' ? [['c_n', fwd.c, c.c_n], ['grad c0', bwd.dc0, c.grad.c0]] : []),
         ...Object.keys(c.params).map((k) => [`grad ${k}`, bwd.grads[k], c.grad[k]]),
       ];
       for (const [name, got, w] of checks) {

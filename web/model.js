@@ -16,7 +16,16 @@ export const ANNOTATIONS = Symbol('annotations');
 export const ENGINE = Symbol('engine');
 
 const CELLS = ['lstm', 'peephole', 'lstm1997', 'cifg', 'gru', 'rnn'];
-const CELLS_AVAILABLE = ['lstm'];
+// c/lw.h enum lw_cell and enum lw_gate
+const CELL_CODES = { lstm: 0, peephole: 0, lstm1997: 0, cifg: 0, gru: 1, rnn: 2 };
+const GATE = { noInput: 1, noForget: 2, noOutput: 4, noInputAct: 8, noOutputAct: 16, peepholes: 32, coupled: 64, squash1997: 128 };
+// the Greff et al. 2015 switches (true = the part is there), and the 1997 squashing
+const GATE_SWITCHES = ['input', 'forget', 'output', 'inputActivation', 'outputActivation', 'peepholes', 'coupled',
+  'fullRecurrence', 'originalSquashing'];
+// what each cell name means on the LSTM cell
+const CELL_GATES = { lstm: {}, peephole: { peepholes: true }, cifg: { coupled: true }, lstm1997: { forget: false } };
+// gate rows reported by trace(), per cell
+const TRACE_ROWS = { lstm: ['i', 'f', 'g', 'o', 'c', 'h'], gru: ['r', 'z', 'n', null, 'h'], rnn: [null, null, 'h'] };
 const LOSSES = ['mse', 'mae', 'huber', 'softmax-cross-entropy', 'sigmoid-cross-entropy'];
 const REGRESSION = new Set(['mse', 'mae', 'huber']);
 const OPTIMIZERS = ['sgd', 'adam', 'adamw', 'rmsprop'];
@@ -32,18 +41,13 @@ const TRAIN_OPTIONS = ['epochs', 'batchSize', 'optimizer', 'learningRate', 'mome
 // c/lw.h enum lw_config_index, lw_hyper_index, lw_tensor_kind
 const HYPER_COUNT = 9;
 const FLAG_TIME_MAJOR = 1, FLAG_RAW = 2;
-const TENSOR_NAMES = ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh'];
+const TENSOR_NAMES = ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh', null, null, 'weight_peephole'];
 
 /** The resolved configuration from Model.create options. */
 function resolveConfig(options) {
   const o = checkOptions(options, CREATE_OPTIONS, 'Model.create');
   const cell = checkOneOf(o.cell ?? 'lstm', 'cell', CELLS);
-  affirm(CELLS_AVAILABLE.includes(cell), 'ERR_OPTION',
-    `cell '${cell}' is not available in this version yet; available: ${CELLS_AVAILABLE.map((c) => `'${c}'`).join(', ')}`);
-  if (o.gates !== undefined) {
-    affirm(o.gates !== null && typeof o.gates === 'object' && Object.keys(o.gates).length === 0, 'ERR_OPTION',
-      'gates: the Greff et al. switches are not available in this version yet; pass no gates option');
-  }
+  const gates = resolveGates(cell, o.gates);
   const layers = checkInt(o.layers ?? (Array.isArray(o.hiddenSize) ? o.hiddenSize.length : 1), 'layers', 1, MAX_LAYERS);
   affirm(o.hiddenSize !== undefined, 'ERR_OPTION', 'Model.create: hiddenSize is required (for example hiddenSize: 32)');
   let hidden;
@@ -65,6 +69,7 @@ function resolveConfig(options) {
     hiddenSize: hidden,
     layers,
     cell,
+    gates,
     bidirectional: checkBool(o.bidirectional ?? false, 'bidirectional'),
     outputSize: checkInt(o.outputSize ?? 1, 'outputSize', 0, MAX_SIZE),
     returnSequences: checkBool(o.returnSequences ?? false, 'returnSequences'),
@@ -74,6 +79,34 @@ function resolveConfig(options) {
     forgetBias: checkNumber(o.forgetBias ?? 1, 'forgetBias', -100, 100),
     normalize,
   };
+}
+
+/** The LSTM switches as { input, forget, …, originalSquashing }: the cell's own, then the caller's. */
+function resolveGates(cell, given) {
+  if (given === undefined || given === null) given = {};
+  affirm(given !== null && typeof given === 'object' && !Array.isArray(given), 'ERR_TYPE', 'gates must be an object of switches, e.g. { forget: false }');
+  const g = checkOptions(given, GATE_SWITCHES, 'gates');
+  affirm(!Object.keys(g).length || CELL_CODES[cell] === 0, 'ERR_OPTION', `gates: the switches apply to the LSTM cells, not '${cell}'`);
+  affirm(!g.fullRecurrence, 'ERR_OPTION', 'gates.fullRecurrence (FGR) is not available in this version');
+  if (CELL_CODES[cell] !== 0) return null;
+  const out = { input: true, forget: true, output: true, inputActivation: true, outputActivation: true, peepholes: false,
+    coupled: false, originalSquashing: false, ...CELL_GATES[cell] };
+  for (const [k, v] of Object.entries(g)) out[k] = checkBool(v, `gates.${k}`);
+  for (const [k, v] of Object.entries(CELL_GATES[cell] ?? {})) {
+    affirm(out[k] === v, 'ERR_OPTION', `gates.${k}: cell '${cell}' is defined by ${k}: ${v}; use cell 'lstm' with gates to change it`);
+  }
+  affirm(!(out.coupled && !out.forget), 'ERR_OPTION', 'gates: coupled needs the forget gate (f = 1 - i)');
+  affirm(!(out.coupled && !out.input), 'ERR_OPTION', 'gates: coupled needs the input gate (f = 1 - i)');
+  delete out.fullRecurrence;
+  return out;
+}
+
+/** enum lw_gate bitmask of resolved gates. */
+function gateFlags(g) {
+  if (!g) return 0;
+  return (g.input ? 0 : GATE.noInput) | (g.forget || g.coupled ? 0 : GATE.noForget) | (g.output ? 0 : GATE.noOutput)
+    | (g.inputActivation ? 0 : GATE.noInputAct) | (g.outputActivation ? 0 : GATE.noOutputAct)
+    | (g.peepholes ? GATE.peepholes : 0) | (g.coupled ? GATE.coupled : 0) | (g.originalSquashing ? GATE.squash1997 : 0);
 }
 
 function engineOptions(o = {}) {
@@ -114,8 +147,8 @@ export class Model {
     this.#engine = engine;
     this.#config = config;
     const c = config;
-    const ints = [c.inputSize, c.outputSize, c.layers, c.bidirectional ? 1 : 0, 0, c.returnSequences ? 1 : 0,
-      LOSSES.indexOf(c.loss), c.seed | 0, ...c.hiddenSize];
+    const ints = [c.inputSize, c.outputSize, c.layers, c.bidirectional ? 1 : 0, CELL_CODES[c.cell], c.returnSequences ? 1 : 0,
+      LOSSES.indexOf(c.loss), c.seed | 0, gateFlags(c.gates), ...c.hiddenSize];
     this.#ptr = engine.scoped((s) => engine.exports.lw_model_create(s.int32(ints), ints.length, c.forgetBias, c.dropout));
     if (!this.#ptr) engine.check(engine.exports.lw_last_error() && 1, 'Model.create');
   }
@@ -504,7 +537,9 @@ export class Model {
     const seq = this.#inputs(Array.isArray(sequence) ? [sequence] : sequence, 'sequence');
     affirm(seq.shape[0] === 1, 'ERR_SHAPE', `trace: expected one sequence, got ${seq.shape[0]}`);
     const T = seq.shape[1], D = c.bidirectional ? 2 : 1;
-    const size = c.hiddenSize.reduce((n, H) => n + D * T * 6 * H, 0);
+    const names = TRACE_ROWS[c.cell] ?? TRACE_ROWS.lstm;
+    const rowsPer = c.cell === 'gru' ? 5 : c.cell === 'rnn' ? 3 : 6; // G/H gate rows, then c and h
+    const size = c.hiddenSize.reduce((n, H) => n + D * T * rowsPer * H, 0);
     const flat = e.scoped((s) => {
       const out = s.reals(size);
       e.check(ex.lw_model_trace(this.#ptr, s.reals(seq.data), T, out), 'trace');
@@ -516,10 +551,10 @@ export class Model {
       const H = c.hiddenSize[layer];
       for (let d = 0; d < D; d++) {
         const entry = { layer, direction: d ? 'reverse' : 'forward' };
-        for (const k of ['i', 'f', 'g', 'o', 'c', 'h']) entry[k] = [];
+        for (const k of names) if (k) entry[k] = [];
         for (let t = 0; t < T; t++) {
-          ['i', 'f', 'g', 'o', 'c', 'h'].forEach((k, r) => entry[k].push(Array.from(flat.subarray(at + r * H, at + (r + 1) * H))));
-          at += 6 * H;
+          names.forEach((k, r) => { if (k) entry[k].push(Array.from(flat.subarray(at + r * H, at + (r + 1) * H))); });
+          at += rowsPer * H;
         }
         result.push(entry);
       }
@@ -598,7 +633,7 @@ export class Model {
       for (let k = 0; k < n; k++) {
         e.check(ex.lw_model_tensor_info(this.#ptr, k, info), 'parameters');
         const [kind, layer, dir, offset, rows, cols] = e.readInt32(info, 6);
-        const name = kind >= 4 ? `head.${kind === 4 ? 'weight' : 'bias'}`
+        const name = kind === 4 || kind === 5 ? `head.${kind === 4 ? 'weight' : 'bias'}`
           : `${TENSOR_NAMES[kind]}_l${layer}${dir ? '_reverse' : ''}`;
         list.push({ name, kind, layer, dir, offset, shape: cols === 1 && kind !== 4 ? [rows] : kind === 5 ? [rows] : [rows, cols] });
       }
@@ -826,7 +861,7 @@ export class Model {
     const o = checkOptions(options, ['loss', 'returnSequences', 'normalize', 'dropout', 'seed', 'simd', 'locateWasm', 'engine',
       'inputSize', 'hiddenSize', 'layers', 'bidirectional', 'outputSize', 'cell'], 'Model.fromPyTorch');
     const { config, params, names } = fromStateDict(readStateDict(stateDict));
-    for (const k of ['inputSize', 'layers', 'bidirectional', 'outputSize']) {
+    for (const k of ['inputSize', 'layers', 'bidirectional', 'outputSize', 'cell']) {
       affirm(o[k] === undefined || o[k] === config[k], 'ERR_OPTION', `fromPyTorch: ${k} ${o[k]} disagrees with the weights (${config[k]})`);
     }
     const { simd, locateWasm, engine, ...rest } = o;

@@ -42,7 +42,8 @@ function trainOptions(id, options, hooks) {
     held = null;
   };
   const local = { ...options };
-  if (hooks.signal) local.signal = controller.signal;
+  // our signal serves the caller's, dispose() and a throwing callback; a bad `signal` stays for train() to report
+  if (hooks.signal || local.signal === undefined) local.signal = controller.signal;
   if (hooks.batch) {
     local.onBatchEnd = (info) => {
       const now = performance.now();
@@ -184,6 +185,9 @@ function listen(target) {
 }
 
 // A Web Worker hears on its global scope; a Node worker thread on parentPort,
-// which queues messages until this listener is attached.
+// which queues messages until this listener is attached. The module name is a
+// variable so bundlers leave the import alone: Vite's default (iife) worker
+// build fails on a dynamic import it would split into a chunk.
+const NODE_THREADS = 'node:worker_threads';
 if (typeof WorkerGlobalScope !== 'undefined') listen(globalThis);
-else import(/* @vite-ignore */ /* webpackIgnore: true */ 'node:worker_threads').then(({ parentPort }) => listen(parentPort));
+else import(/* @vite-ignore */ /* webpackIgnore: true */ NODE_THREADS).then(({ parentPort }) => listen(parentPort));

@@ -12,7 +12,9 @@ export { LstmError, ERROR_CODES, features, windows } from './index.js';
 /** @internal the Worker behind a model (tests end it to play a crash). */
 export const WORKER = Symbol('worker');
 
+// variables, so bundlers neither copy the host a second time nor stub Node's module
 const HOST = './worker-host.js';
+const NODE_THREADS = 'node:worker_threads';
 const WASM_FILES = ['lstm-simd.wasm', 'lstm.wasm'];
 const REGRESSION = new Set(['mse', 'mae', 'huber']); // as in model.js
 // the main entry's words (model.js) for a disposed model or stream
@@ -26,8 +28,10 @@ const isView = (v) => ArrayBuffer.isView(v) && !(v instanceof DataView);
 async function spawn() {
   try {
     if (typeof Worker === 'function') return new Worker(new URL('./worker-host.js', import.meta.url), { type: 'module' });
-    const threads = await import(/* @vite-ignore */ /* webpackIgnore: true */ 'node:worker_threads');
-    return new threads.Worker(new URL(HOST, import.meta.url));
+    const threads = await import(/* @vite-ignore */ /* webpackIgnore: true */ NODE_THREADS);
+    // a thread inherits Node's flags, but --input-type (node --input-type=module -e ...) stops it loading a file
+    const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
+    return new threads.Worker(new URL(HOST, import.meta.url), { execArgv });
   } catch (err) {
     throw new LstmError('ERR_ENGINE', `could not start a worker: ${err.message}`);
   }
@@ -198,7 +202,7 @@ function sequences(inputs, name, inputSize, transfer) {
   if (Array.isArray(inputs)) {
     try {
       const { data, shape, lengths } = toSequences(inputs, { name, inputSize });
-      transfer.push(data.buffer, lengths.buffer);
+      transfer.push(data.buffer); // lengths are copied: predict() needs them here afterwards
       return { value: { data, shape, lengths }, seq: { shape, lengths } };
     } catch {
       // sent as it is: the worker names the problem

@@ -1,207 +1,654 @@
-// The demo page: parse a series, train an LSTM on windows of it on the main
-// thread (train() yields between batches), chart the loss and forecast by
-// feeding predictions back in. The worker, task choice and gate heat maps of
-// SPEC section 6 are still to come; charts are drawn by hand on <canvas>.
-import { Model, features, windows } from '../index.js';
+// The demo page's behaviour: reads the form, trains through lstm.js (a Web
+// Worker by default), keeps the loss chart and progress live, then shows the
+// result (forecast, generated text or a confusion table), the gate heat maps,
+// and saves, loads and exports the model. Input rules are in parse.js, the
+// examples in presets.js, the charts in charts.js, the heat maps in gates.js.
+import { lstm } from './lstm.js';
+import { DEFAULT_PRESET, PRESETS, TASK_DEFAULTS } from './presets.js';
+import { parseClasses, parseSeries, parseText } from './parse.js';
+import { LossChart, SeriesChart } from './charts.js';
+import { GateView } from './gates.js';
 
-const WINDOW = 12; // steps the model sees per prediction
-const FORECAST_STEPS = 20;
-const MIN_POINTS = 2 * WINDOW; // fewer leaves too few windows to learn from
-const MODEL_OPTIONS = { inputSize: 1, hiddenSize: 16, outputSize: 1 };
-// Measured on the example series: batch 8 and rate 0.01 bring the loss from
-// about 1 to 0.003 in 30 epochs; the defaults (32, 0.001) stop near 0.36.
-const TRAIN_OPTIONS = { batchSize: 8, learningRate: 0.01 };
+const SEED = 42;
+const BATCH_SIZE = 16; // small batches learn these small data sets in fewer epochs than the default 32
+const VALIDATION = 0.1; // the last tenth of the windows (or lines) of each series is validation data
+const CLIP_NORM = 1; // gradient clipping by global norm keeps a high learning rate from diverging
+const TEXT_SEQ_LENGTH = 32; // a running text is learned in pieces of this many characters
+const TEXT_LENGTH = 200; // characters generated from a running text
+const LIST_SAMPLES = 12; // strings generated from a list (each with its own seed)
+const TRACE_CHARS = 48; // the longest text the gate view traces
+const HINTS = {
+  forecast: 'One series: numbers separated by commas, spaces or new lines. Several series: one per line. '
+    + 'The last tenth is held out to check the forecast.',
+  generate: 'A list (names, words: one per line, each short) is learned line by line; anything else as one running text.',
+  classify: 'One sequence per line, as “label: numbers”, for example “rise: 0.1 0.4 0.9”. '
+    + 'Every 4th example of a label is held out for the confusion table.',
+};
 
 const $ = (id) => document.getElementById(id);
-const ui = {
-  series: $('series'), error: $('series-error'), epochs: $('epochs'), train: $('train'), stop: $('stop'),
-  status: $('status'), lossChart: $('loss-chart'), forecastChart: $('forecast-chart'), values: $('forecast-values'),
-};
-const engineName = features.simd ? 'SIMD' : 'scalar';
-let state = { series: [], losses: [], forecast: [] };
-let controller = null;
+const ui = Object.fromEntries([
+  'engine', 'preset', 'sequence', 'sequence-error', 'sequence-hint', 'sequence-summary', 'source', 'task', 'cell',
+  'hidden-size', 'layers', 'window', 'window-field', 'epochs', 'learning-rate', 'settings-error', 'train', 'stop',
+  'progress', 'speed', 'status', 'save', 'load', 'load-file', 'export', 'loss-chart', 'result-empty', 'forecast-view',
+  'forecast-chart', 'forecast-score', 'forecast-values', 'generate-view', 'prompt', 'temperature', 'temperature-value',
+  'seed', 'generate', 'generated', 'classify-view', 'confusion', 'classify-score', 'gate-controls', 'gate-input-field',
+  'gate-layer', 'gate-maps', 'gate-tip', 'gate-readout',
+].map((id) => [id.replace(/-(\w)/g, (_, c) => c.toUpperCase()), $(id)]));
 
-/** A sum of two sines with a slow drift: easy to see, not trivial to learn. */
-function exampleSeries(n = 80) {
-  return Array.from({ length: n }, (_, t) =>
-    Math.round(100 * (Math.sin((2 * Math.PI * t) / 16) + 0.4 * Math.sin((2 * Math.PI * t) / 7) + t / 80)) / 100);
-}
+const lossChart = new LossChart(ui.lossChart);
+const seriesChart = new SeriesChart(ui.forecastChart);
+const gateView = new GateView(ui.gateMaps, ui.gateTip, ui.gateReadout);
 
-/** { values } or { error } for the text of the series box. */
-function parseSeries(text) {
-  const items = text.split(/[\s,;]+/).filter(Boolean);
-  if (!items.length) return { error: `Enter a series of at least ${MIN_POINTS} numbers.` };
-  const values = [];
-  for (const [k, item] of items.entries()) {
-    const v = Number(item);
-    if (!Number.isFinite(v)) return { error: `"${item}" (item ${k + 1}) is not a number.` };
-    values.push(v);
-  }
-  if (values.length < MIN_POINTS) {
-    return { error: `Enter at least ${MIN_POINTS} numbers; there are ${values.length}.` };
-  }
-  return { values };
-}
+/** The running training: { controller }; null when idle. */
+let job = null;
+/**
+ * The trained or loaded model and what it was used on: { task, model, data,
+ * inner?, scale?, layers }. `inner` is a text model's network as a Model (for
+ * trace and export); `scale` the input scaling of a classifier.
+ */
+let current = null;
+let presetText = ''; // the text the chosen example put in the box; edited text drops its x labels
+let errorShown = false;
 
-function parseEpochs() {
-  const n = Number(ui.epochs.value);
-  return Number.isInteger(n) && n >= 1 && n <= 100000 ? n : null;
-}
-
-/** Shows message under the series box ('' clears it) and marks the field at fault. */
-function showError(message, field = ui.series) {
-  ui.error.textContent = message;
-  ui.error.hidden = !message;
-  for (const el of [ui.series, ui.epochs]) el.setAttribute('aria-invalid', String(Boolean(message) && el === field));
-}
-
-const fmt = (v) => (Math.abs(v) >= 1e-3 || v === 0 ? v.toFixed(4) : v.toExponential(2));
+// ---------------------------------------------------------------- messages
 
 function setStatus(text) {
-  ui.status.textContent = `${text} · engine: ${engineName}`;
+  ui.status.textContent = text;
+}
+
+/** Shows `message` next to the input box ('' hides it) and marks the box. */
+function showInputError(message) {
+  errorShown = Boolean(message);
+  ui.sequenceError.textContent = message;
+  ui.sequenceError.hidden = !message;
+  ui.sequence.setAttribute('aria-invalid', String(errorShown));
+}
+
+function showSettingsError(message, field) {
+  ui.settingsError.textContent = message;
+  ui.settingsError.hidden = !message;
+  for (const el of [ui.hiddenSize, ui.layers, ui.window, ui.epochs, ui.learningRate]) {
+    el.setAttribute('aria-invalid', String(el === field));
+  }
+}
+
+const fmtLoss = (v) => (v === undefined || v === null ? '–' : v >= 0.01 ? v.toFixed(4) : v.toExponential(2));
+const fmtValue = (v) => String(Math.round(v * 100) / 100);
+const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
+
+// ---------------------------------------------------------------- form
+
+const task = () => ui.task.value;
+
+/** The settings form as numbers, or { error, field } for the first bad one. */
+function readSettings() {
+  const read = (el, name, { integer = true } = {}) => {
+    const v = Number(el.value), min = Number(el.min), max = Number(el.max);
+    const ok = el.value.trim() !== '' && Number.isFinite(v) && (!integer || Number.isInteger(v)) && v >= min && v <= max;
+    if (!ok) throw Object.assign(new Error(`${name} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}.`), { field: el });
+    return v;
+  };
+  try {
+    return {
+      hiddenSize: read(ui.hiddenSize, 'Hidden size'),
+      layers: read(ui.layers, 'Layers'),
+      window: task() === 'forecast' ? read(ui.window, 'Window') : 0,
+      epochs: read(ui.epochs, 'Epochs'),
+      learningRate: read(ui.learningRate, 'Learning rate', { integer: false }),
+    };
+  } catch (err) {
+    return { error: err.message, field: err.field };
+  }
+}
+
+function applySettings(s) {
+  ui.hiddenSize.value = s.hiddenSize;
+  ui.layers.value = s.layers;
+  ui.epochs.value = s.epochs;
+  ui.learningRate.value = s.learningRate;
+  if (s.window) ui.window.value = s.window;
+}
+
+/** The box's data for a task: parse.js's result, { error } included. */
+function readData(kind, settings) {
+  const text = ui.sequence.value;
+  if (kind === 'forecast') return parseSeries(text, { window: settings.window || Number(ui.window.value) || 2 });
+  if (kind === 'classify') return parseClasses(text);
+  return parseText(text);
+}
+
+function choosePreset(id) {
+  const p = PRESETS[id];
+  ui.preset.value = id;
+  ui.sequence.value = p.text;
+  presetText = p.text;
+  ui.task.value = p.task;
+  applySettings(p.settings);
+  ui.source.textContent = p.source ?? '';
+  ui.source.hidden = !p.source;
+  showInputError('');
+  showSettingsError('');
+  taskChanged();
+}
+
+function taskChanged() {
+  ui.windowField.hidden = task() !== 'forecast';
+  ui.sequenceHint.textContent = HINTS[task()];
+  summarise();
+}
+
+/** The line under the box that says how the data will be read (or what is wrong, once Train was pressed). */
+function summarise() {
+  const s = readSettings();
+  const parsed = readData(task(), s.error ? {} : s);
+  if (parsed.error) {
+    ui.sequenceSummary.textContent = '';
+    if (errorShown) showInputError(parsed.error);
+  } else {
+    ui.sequenceSummary.textContent = parsed.summary;
+    if (errorShown) showInputError('');
+  }
+}
+
+function setBusy(busy) {
+  ui.train.disabled = busy;
+  ui.stop.disabled = !busy;
+  ui.load.disabled = busy;
+  ui.save.disabled = busy || !current;
+  ui.export.disabled = busy || !current;
+  ui.generate.disabled = busy;
+  ui.task.disabled = busy;
+  ui.preset.disabled = busy;
+}
+
+// ---------------------------------------------------------------- training
+
+/** Inputs, targets and validation data for Model#train, from the parsed box. */
+function forecastData(data, window) {
+  const inputs = [], targets = [], valInputs = [], valTargets = [];
+  data.series.forEach((s, k) => {
+    const part = s.slice(0, s.length - data.holdout[k]);
+    const x = [], y = [];
+    for (let t = 0; t + window < part.length; t++) x.push(part.slice(t, t + window)), y.push(part[t + window]);
+    const nVal = Math.round(x.length * VALIDATION);
+    inputs.push(...x.slice(0, x.length - nVal)), targets.push(...y.slice(0, y.length - nVal));
+    valInputs.push(...x.slice(x.length - nVal)), valTargets.push(...y.slice(y.length - nVal));
+  });
+  return { inputs, targets, validation: valInputs.length ? [valInputs, valTargets] : undefined };
+}
+
+/** z-score over every training value: a classifier's inputs are not scaled by the model itself. */
+function classScale(data) {
+  const values = data.train.flatMap((k) => data.sequences[k]);
+  const mean = values.reduce((a, v) => a + v, 0) / values.length;
+  const sd = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / values.length) || 1;
+  return (seq) => seq.map((v) => (v - mean) / sd);
 }
 
 async function train() {
-  const parsed = parseSeries(ui.series.value);
-  const epochs = parseEpochs();
-  if (parsed.error) return showError(parsed.error);
-  if (!epochs) return showError('Epochs must be a whole number from 1 to 100000.', ui.epochs);
-  showError('');
-  controller = new AbortController();
-  ui.train.disabled = true;
-  ui.stop.disabled = false;
-  state = { series: parsed.values, losses: [], forecast: [] };
-  drawAll();
-  let model;
-  try {
-    const { inputs, targets } = windows(state.series, { window: WINDOW });
-    model = await Model.create(MODEL_OPTIONS);
-    setStatus(`Training on ${inputs.length} windows…`);
-    const history = await model.train(inputs, targets, {
-      ...TRAIN_OPTIONS,
-      epochs,
-      signal: controller.signal,
-      onEpochEnd: ({ epoch, loss }) => {
-        state.losses.push(loss);
-        setStatus(`Epoch ${epoch + 1}/${epochs} · loss ${fmt(loss)}`);
-        drawLoss();
-      },
-    });
-    const done = history.stopped ? `Stopped at epoch ${history.epochs}/${epochs}` : `Trained ${history.epochs} epochs`;
-    const last = history.loss.at(-1);
-    setStatus(last === undefined ? done : `${done} · loss ${fmt(last)}`);
-    if (history.epochs) state.forecast = forecast(model, state.series);
-  } catch (err) {
-    setStatus(`Error: ${err.message}`);
-  } finally {
-    model?.dispose();
-    controller = null;
-    ui.train.disabled = false;
-    ui.stop.disabled = true;
-    drawAll();
+  if (job) return;
+  const settings = readSettings();
+  if (settings.error) return showSettingsError(settings.error, settings.field);
+  showSettingsError('');
+  const kind = task();
+  const data = readData(kind, settings);
+  if (data.error) {
+    showInputError(data.error);
+    setStatus('Fix the data to train: see the message under the box.');
+    return;
   }
-}
+  showInputError('');
 
-/** The next FORECAST_STEPS values, each predicted from the last WINDOW ones. */
-function forecast(model, series) {
-  let window = series.slice(-WINDOW);
-  const out = [];
-  for (let k = 0; k < FORECAST_STEPS; k++) {
-    const [next] = model.predict([window]);
-    out.push(next);
-    window = [...window.slice(1), next];
-  }
-  return out;
-}
+  job = { controller: new AbortController() };
+  await disposeCurrent();
+  setBusy(true);
+  clearResults();
+  lossChart.reset();
+  ui.progress.value = 0;
+  ui.speed.textContent = '\u00a0';
+  setStatus('Starting the worker…');
 
-/** A 2d context for a canvas sized to its box at the screen's pixel ratio. */
-function context(canvas) {
-  const ratio = window.devicePixelRatio || 1;
-  const { width, height } = canvas.getBoundingClientRect();
-  canvas.width = Math.round(width * ratio);
-  canvas.height = Math.round(height * ratio);
-  const ctx = canvas.getContext('2d');
-  ctx.scale(ratio, ratio);
-  const css = getComputedStyle(canvas);
-  return { ctx, width, height, ink: css.color, grid: css.getPropertyValue('--grid'), font: `12px ${css.fontFamily}` };
-}
-
-const PAD = { left: 52, right: 12, top: 12, bottom: 24 };
-const short = (v) => (Math.abs(v) >= 0.01 || v === 0 ? String(Number(v.toPrecision(2))) : v.toExponential(1));
-
-/** Axes labelled at both ends, x from xMin to xMax; returns x(i) and y(v) for the plot area. */
-function axes(c, [xMin, xMax], [yMin, yMax], label) {
-  const { ctx, width, height } = c;
-  const w = width - PAD.left - PAD.right, h = height - PAD.top - PAD.bottom;
-  const span = yMax - yMin || 1;
-  ctx.strokeStyle = c.grid;
-  ctx.lineWidth = 1;
-  ctx.strokeRect(PAD.left, PAD.top, w, h);
-  ctx.fillStyle = c.ink;
-  ctx.font = c.font;
-  ctx.textAlign = 'right';
-  ctx.textBaseline = 'top';
-  ctx.fillText(label(yMax), PAD.left - 6, PAD.top);
-  ctx.textBaseline = 'bottom';
-  ctx.fillText(label(yMin), PAD.left - 6, PAD.top + h);
-  ctx.textAlign = 'center';
-  ctx.textBaseline = 'top';
-  ctx.fillText(String(xMin), PAD.left, PAD.top + h + 4);
-  ctx.fillText(String(xMax), PAD.left + w, PAD.top + h + 4);
-  return {
-    x: (i) => PAD.left + (w * (i - xMin)) / Math.max(1, xMax - xMin),
-    y: (v) => PAD.top + h - (h * (v - yMin)) / span,
+  const { epochs } = settings;
+  const hiddenSize = new Array(settings.layers).fill(settings.hiddenSize);
+  const progress = { epoch: 0, fraction: 0, loss: undefined, valLoss: undefined, speed: 0, batches: 1 };
+  let frame = 0;
+  const repaint = () => {
+    frame = 0;
+    lossChart.draw();
+    ui.progress.value = Math.min(1, (progress.epoch + progress.fraction) / epochs);
+    ui.speed.textContent = `${Math.round(progress.speed).toLocaleString('en')} samples per second`;
+    setStatus(`Epoch ${Math.min(progress.epoch + 1, epochs)} of ${epochs} · loss ${fmtLoss(progress.loss)}`
+      + (progress.valLoss !== undefined ? ` · validation ${fmtLoss(progress.valLoss)}` : ''));
   };
-}
+  const schedule = () => { frame ||= requestAnimationFrame(repaint); };
+  const callbacks = {
+    signal: job.controller.signal,
+    onBatchEnd: ({ epoch, batch, loss, samplesPerSecond }) => {
+      progress.batches = Math.max(progress.batches, batch + 1);
+      Object.assign(progress, { epoch, fraction: (batch + 1) / progress.batches, speed: samplesPerSecond });
+      if (progress.loss === undefined) progress.loss = loss;
+      schedule();
+    },
+    onEpochEnd: ({ epoch, loss, valLoss, samplesPerSecond }) => {
+      Object.assign(progress, { epoch: epoch + 1, fraction: 0, loss, valLoss, speed: samplesPerSecond });
+      lossChart.add(epoch + 1, loss, valLoss);
+      schedule();
+    },
+  };
 
-function line(ctx, points, color, dash = []) {
-  ctx.strokeStyle = color;
-  ctx.lineWidth = 2;
-  ctx.setLineDash(dash);
-  ctx.beginPath();
-  points.forEach(([x, y], k) => (k ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
-  ctx.stroke();
-  ctx.setLineDash([]);
-}
-
-function drawLoss() {
-  const c = context(ui.lossChart);
-  const logs = state.losses.map((l) => Math.log10(Math.max(l, 1e-12)));
-  if (!logs.length) return;
-  const { x, y } = axes(c, [1, logs.length], [Math.min(...logs), Math.max(...logs)], (v) => short(10 ** v));
-  line(c.ctx, logs.map((v, k) => [x(k + 1), y(v)]), getComputedStyle(ui.lossChart).getPropertyValue('--loss'));
-}
-
-function drawForecast() {
-  const c = context(ui.forecastChart);
-  const { series, forecast: ahead } = state;
-  const all = series.concat(ahead);
-  if (!all.length) return;
-  const { x, y } = axes(c, [0, all.length - 1], [Math.min(...all), Math.max(...all)], short);
-  const css = getComputedStyle(ui.forecastChart);
-  line(c.ctx, series.map((v, k) => [x(k), y(v)]), css.getPropertyValue('--series'));
-  if (ahead.length) {
-    const from = series.length - 1;
-    line(c.ctx, [series[from], ...ahead].map((v, k) => [x(from + k), y(v)]), css.getPropertyValue('--forecast'), [6, 4]);
+  const started = performance.now();
+  let model = null;
+  try {
+    let history, extra = {};
+    if (kind === 'forecast') {
+      const { inputs, targets, validation } = forecastData(data, settings.window);
+      model = await lstm.Model.create({ inputSize: 1, hiddenSize, layers: settings.layers, outputSize: 1, seed: SEED });
+      setStatus(`Training on ${inputs.length} windows of ${settings.window} steps…`);
+      history = await model.train(inputs, targets, {
+        epochs, batchSize: BATCH_SIZE, learningRate: settings.learningRate, clipNorm: CLIP_NORM, validationData: validation, ...callbacks,
+      });
+      extra = { window: settings.window, xStart: xStartFor(data) };
+    } else if (kind === 'classify') {
+      const scale = classScale(data);
+      const pick = (rows) => [rows.map((k) => scale(data.sequences[k])), rows.map((k) => data.labels[k])];
+      const [inputs, targets] = pick(data.train);
+      model = await lstm.Model.create({
+        inputSize: 1, hiddenSize, layers: settings.layers, outputSize: data.classes.length, loss: 'softmax-cross-entropy', seed: SEED,
+      });
+      setStatus(`Training on ${inputs.length} sequences…`);
+      history = await model.train(inputs, targets, {
+        epochs, batchSize: BATCH_SIZE, learningRate: settings.learningRate, clipNorm: CLIP_NORM,
+        validationData: data.test.length ? pick(data.test) : undefined, ...callbacks,
+      });
+      extra = { scale };
+    } else {
+      model = await lstm.TextModel.create({ hiddenSize, layers: settings.layers, seed: SEED });
+      setStatus(data.mode === 'strings' ? `Training on ${data.data.length} lines…` : `Training on ${data.data.length} characters…`);
+      history = await model.train(data.data, {
+        epochs, batchSize: BATCH_SIZE, learningRate: settings.learningRate, clipNorm: CLIP_NORM, validationSplit: VALIDATION,
+        ...(data.mode === 'text' ? { seqLength: TEXT_SEQ_LENGTH } : {}), ...callbacks,
+      });
+    }
+    const took = performance.now() - started;
+    cancelAnimationFrame(frame);
+    repaint();
+    current = { task: kind, model, data, layers: settings.layers, ...extra };
+    model = null;
+    if (kind === 'generate') current.inner = await innerModel(current.model);
+    const last = history.loss.at(-1);
+    const done = history.stopped ? `Stopped after ${history.epochs} of ${epochs} epochs` : `Trained ${history.epochs} epochs`;
+    setStatus(`${done} in ${seconds(took)} · loss ${fmtLoss(last)}`
+      + (history.valLoss.length ? ` · validation ${fmtLoss(history.valLoss.at(-1))}` : ''));
+    document.body.dataset.trainMs = String(Math.round(took));
+    ui.progress.value = history.stopped ? ui.progress.value : 1;
+    if (history.epochs > 0) await showResults();
+  } catch (err) {
+    cancelAnimationFrame(frame);
+    setStatus(`Training failed: ${err.message}`);
+    console.warn(err);
+    await model?.dispose();
+  } finally {
+    job = null;
+    setBusy(false);
   }
-  ui.values.textContent = ahead.length
-    ? `Next ${ahead.length} steps: ${ahead.map((v) => v.toFixed(3)).join(', ')}`
-    : 'Train the model to see a forecast of the next steps.';
 }
 
-function drawAll() {
-  drawLoss();
-  drawForecast();
+/** x of the first step in the chart: the example's first year, while the box holds the example unchanged. */
+function xStartFor(data) {
+  return ui.preset.value === 'sunspots' && ui.sequence.value === presetText && data.series.length === 1 ? 1749 : 0;
 }
 
-ui.series.value = exampleSeries().join(', ');
-state.series = exampleSeries();
-ui.train.addEventListener('click', train);
-ui.stop.addEventListener('click', () => controller?.abort());
-ui.series.addEventListener('input', () => {
-  if (ui.error.hidden) return; // re-check only once a message is showing
-  showError(parseSeries(ui.series.value).error ?? '');
+/**
+ * A text model's network as a plain Model, for trace() and toSafetensors():
+ * TextModel's file is a Model file with the vocabulary beside the weights.
+ */
+async function innerModel(textModel) {
+  return lstm.Model.load(await textModel.save());
+}
+
+async function disposeCurrent() {
+  if (!current) return;
+  const { model, inner } = current;
+  current = null;
+  await Promise.allSettled([model.dispose(), inner?.dispose()]);
+}
+
+// ---------------------------------------------------------------- results
+
+function clearResults() {
+  ui.resultEmpty.hidden = false;
+  ui.forecastView.hidden = ui.generateView.hidden = ui.classifyView.hidden = true;
+  seriesChart.clear();
+  ui.gateControls.hidden = true;
+  gateView.clear('Train a model to see its gates.');
+}
+
+async function showResults() {
+  ui.resultEmpty.hidden = true;
+  const { task: kind } = current;
+  ui.forecastView.hidden = kind !== 'forecast';
+  ui.generateView.hidden = kind !== 'generate';
+  ui.classifyView.hidden = kind !== 'classify';
+  if (kind === 'forecast') await showForecast();
+  else if (kind === 'classify') await showConfusion();
+  else await showGenerated();
+  await setupGates();
+}
+
+const mae = (a, b) => a.reduce((s, v, k) => s + Math.abs(v - b[k]), 0) / a.length;
+
+async function showForecast() {
+  const { model, data, xStart } = current;
+  const backtest = [], ahead = [];
+  for (const [k, s] of data.series.entries()) {
+    const h = data.holdout[k];
+    backtest.push(await model.forecast(s.slice(0, s.length - h), h));
+    ahead.push(await model.forecast(s, h));
+  }
+  seriesChart.show({ series: data.series, holdout: data.holdout, backtest, ahead, xStart });
+  const scores = data.series.map((s, k) => {
+    const held = s.slice(s.length - data.holdout[k]);
+    return { lstm: mae(backtest[k], held), naive: mae(held.map(() => s[s.length - held.length - 1]), held) };
+  });
+  const avg = (key) => scores.reduce((a, s) => a + s[key], 0) / scores.length;
+  ui.forecastScore.textContent = `On the held-out part, the mean absolute error of the forecast is ${fmtValue(avg('lstm'))}; `
+    + `repeating the last value trained on would give ${fmtValue(avg('naive'))}.`;
+  ui.forecastValues.textContent = ahead.map((a, k) =>
+    `${data.series.length > 1 ? `Series ${k + 1}, next` : 'Next'} ${a.length} steps: ${a.map(fmtValue).join(', ')}`).join('\n');
+}
+
+async function showConfusion() {
+  const { model, data, scale } = current;
+  const rows = data.test.length ? data.test : data.train;
+  const probs = await model.predict(rows.map((k) => scale(data.sequences[k])));
+  const K = data.classes.length;
+  const table = Array.from({ length: K }, () => new Array(K).fill(0));
+  let right = 0;
+  probs.forEach((p, n) => {
+    const guess = p.indexOf(Math.max(...p)), truth = data.labels[rows[n]];
+    table[truth][guess]++;
+    right += guess === truth;
+  });
+  const cells = (row, k) => row.map((n, j) => `<td class="${j === k ? 'hit' : n ? 'miss' : ''}">${n}</td>`).join('');
+  const esc = (s) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  ui.confusion.innerHTML = `<caption>${data.test.length ? 'Held-out' : 'Training'} examples: rows are the true label, columns the model’s guess</caption>
+    <thead><tr><th scope="col">true \\ guessed</th>${data.classes.map((c) => `<th scope="col">${esc(c)}</th>`).join('')}</tr></thead>
+    <tbody>${table.map((row, k) => `<tr><th scope="row">${esc(data.classes[k])}</th>${cells(row, k)}</tr>`).join('')}</tbody>`;
+  ui.classifyScore.textContent = `${right} of ${rows.length} right (${Math.round((100 * right) / rows.length)}%).`;
+}
+
+async function showGenerated() {
+  const { model, data } = current;
+  const temperature = Number(ui.temperature.value);
+  const seed = Math.max(0, Math.floor(Number(ui.seed.value) || 0));
+  const prompt = ui.prompt.value;
+  ui.temperatureValue.textContent = temperature.toFixed(1);
+  try {
+    if (data.mode === 'strings') {
+      const known = new Set(data.data);
+      const made = [];
+      for (let k = 0; k < LIST_SAMPLES; k++) made.push(prompt + await model.generate(prompt, 40, { temperature, seed: seed + k }));
+      const items = made.map((w) => {
+        const li = document.createElement('li');
+        li.textContent = w || '(empty)';
+        if (known.has(w)) li.className = 'known';
+        return li;
+      });
+      const list = document.createElement('ol');
+      list.className = 'samples';
+      list.append(...items);
+      const fresh = made.filter((w) => !known.has(w)).length;
+      const note = document.createElement('p');
+      note.className = 'muted small';
+      note.textContent = `${fresh} of ${made.length} are not in the data (those that are, are struck through). Temperature ${temperature.toFixed(1)}, seeds ${seed} to ${seed + LIST_SAMPLES - 1}.`;
+      ui.generated.replaceChildren(list, note);
+    } else {
+      const text = await model.generate(prompt, TEXT_LENGTH, { temperature, seed });
+      const p = document.createElement('p');
+      const b = document.createElement('b');
+      b.textContent = prompt;
+      p.append(b, text);
+      ui.generated.replaceChildren(p);
+    }
+  } catch (err) {
+    const p = document.createElement('p');
+    p.className = 'error';
+    p.textContent = err.message;
+    ui.generated.replaceChildren(p);
+  }
+}
+
+// ---------------------------------------------------------------- gates
+
+/** Fills the gate input picker for the current model's task and draws the first trace. */
+async function setupGates() {
+  const { task: kind, data, layers } = current;
+  ui.gateLayer.replaceChildren(...Array.from({ length: layers }, (_, l) => new Option(`Layer ${l + 1}`, String(l))));
+  const field = ui.gateInputField;
+  if (kind === 'forecast') {
+    const window = current.window || Number(ui.window.value);
+    const seriesPick = data.series.length > 1
+      ? `<label for="gate-series">Series</label><select id="gate-series">${data.series.map((_, k) => `<option value="${k}">Series ${k + 1}</option>`).join('')}</select>`
+      : '';
+    field.innerHTML = `${seriesPick}<label for="gate-start">Input: the window starting at step <output id="gate-start-value"></output></label>
+      <input id="gate-start" type="range" min="0" step="1" data-testid="gate-input">`;
+    const start = $('gate-start'), series = $('gate-series');
+    const limits = () => {
+      const s = data.series[Number(series?.value ?? 0)];
+      start.max = String(Math.max(0, s.length - window));
+      return s;
+    };
+    const s = limits();
+    start.value = String(Math.max(0, s.length - data.holdout[0] - window));
+    start.addEventListener('input', () => drawGates());
+    series?.addEventListener('change', () => { limits(); drawGates(); });
+  } else if (kind === 'classify') {
+    const rows = data.test.length ? data.test : data.train;
+    field.innerHTML = `<label for="gate-example">Input: an example${data.test.length ? ' (held out)' : ''}</label>
+      <select id="gate-example" data-testid="gate-input">${rows.map((k) =>
+        `<option value="${k}">line ${k + 1}: ${data.classes[data.labels[k]].replace(/[&<>"]/g, '')} (${data.sequences[k].length} steps)</option>`).join('')}</select>`;
+    $('gate-example').addEventListener('change', () => drawGates());
+  } else {
+    field.innerHTML = `<label for="gate-text">Input: text to trace <span class="muted">(up to ${TRACE_CHARS} characters)</span></label>
+      <input id="gate-text" type="text" maxlength="${TRACE_CHARS}" autocomplete="off" spellcheck="false" data-testid="gate-input">`;
+    const input = $('gate-text');
+    input.value = data.mode === 'strings' ? data.data[0] : data.data.slice(0, 24);
+    let timer = 0;
+    input.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(drawGates, 200); });
+  }
+  ui.gateControls.hidden = false;
+  await drawGates();
+}
+
+/** The sequence the gate view traces, and a label per step. */
+async function gateInput() {
+  const { task: kind, data } = current;
+  if (kind === 'forecast') {
+    const s = data.series[Number($('gate-series')?.value ?? 0)];
+    const start = Number($('gate-start').value), window = current.window || Number(ui.window.value);
+    const seq = s.slice(start, start + window);
+    const value = $('gate-start-value');
+    if (value) value.textContent = String((current.xStart || 0) + start);
+    return { seq, labels: seq.map((v) => `x = ${fmtValue(v)}`) };
+  }
+  if (kind === 'classify') {
+    const k = Number($('gate-example').value);
+    return { seq: current.scale(data.sequences[k]), labels: data.sequences[k].map((v) => `x = ${fmtValue(v)}`) };
+  }
+  // Text: one-hot characters after the boundary marker, as TextModel feeds them (index 0 marks a boundary).
+  const vocabulary = await current.model.vocabulary;
+  const index = new Map(vocabulary.map((c, k) => [c, k + 1]));
+  const chars = Array.from($('gate-text').value).slice(0, TRACE_CHARS);
+  const missing = chars.find((c) => !index.has(c));
+  if (missing !== undefined) return { error: `“${missing}” is not among the characters the model learned.` };
+  const ids = [0, ...chars.map((c) => index.get(c))];
+  const seq = ids.map((id) => { const v = new Array(vocabulary.length + 1).fill(0); v[id] = 1; return v; });
+  return { seq, labels: ['start', ...chars.map((c) => `“${c === ' ' ? '␣' : c}”`)] };
+}
+
+let drawing = Promise.resolve();
+function drawGates() {
+  drawing = drawing.then(async () => {
+    if (!current) return;
+    try {
+      const input = await gateInput();
+      if (input.error) return gateView.clear(input.error);
+      const network = current.inner ?? current.model;
+      const trace = await network.trace(input.seq);
+      const layer = Number(ui.gateLayer.value || 0);
+      gateView.show(trace.find((e) => e.layer === layer && e.direction === 'forward') ?? trace[0], input.labels);
+    } catch (err) {
+      gateView.clear(`Could not trace: ${err.message}`);
+    }
+  });
+  return drawing;
+}
+
+// ---------------------------------------------------------------- model file
+
+function download(bytes, name) {
+  const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+  const a = Object.assign(document.createElement('a'), { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+async function save() {
+  if (!current) return;
+  try {
+    const bytes = await current.model.save();
+    download(bytes, `lstm-${current.task}.lstm`);
+    setStatus(`Saved the model (${bytes.length.toLocaleString('en')} bytes).`);
+  } catch (err) {
+    setStatus(`Could not save: ${err.message}`);
+  }
+}
+
+async function exportSafetensors() {
+  if (!current) return;
+  try {
+    const bytes = await (current.inner ?? current.model).toSafetensors();
+    download(bytes, `lstm-${current.task}.safetensors`);
+    setStatus(`Exported the weights as safetensors (${bytes.length.toLocaleString('en')} bytes).`);
+  } catch (err) {
+    setStatus(`Could not export: ${err.message}`);
+  }
+}
+
+/** Which task a loaded Model does: a softmax over one output per sequence classifies; regression forecasts. */
+function taskOf(config) {
+  if (config.loss === 'softmax-cross-entropy' && !config.returnSequences) return 'classify';
+  if (['mse', 'mae', 'huber'].includes(config.loss) && config.inputSize === 1 && config.outputSize === 1 && !config.returnSequences) return 'forecast';
+  return null;
+}
+
+async function load(file) {
+  if (!file || job) return;
+  setBusy(true);
+  setStatus(`Loading ${file.name}…`);
+  try {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    let model, kind, config;
+    try {
+      model = await lstm.TextModel.load(bytes);
+      kind = 'generate';
+    } catch (err) {
+      if (err.code !== 'ERR_FORMAT' || !/vocabulary/.test(err.message)) throw err;
+      model = await lstm.Model.load(bytes);
+      config = await model.config;
+      kind = taskOf(config);
+      if (!kind) {
+        await model.dispose();
+        throw new Error('this model is not one the demo makes (a forecaster of one series, a classifier or a text model)');
+      }
+    }
+    await disposeCurrent();
+    const inner = kind === 'generate' ? await innerModel(model) : null;
+    config ??= await inner.config;
+    ui.task.value = kind;
+    taskChanged();
+    ui.hiddenSize.value = config.hiddenSize[0];
+    ui.layers.value = config.layers;
+    const settings = readSettings();
+    const data = readData(kind, settings.error ? {} : settings);
+    current = { task: kind, model, inner, data, layers: config.layers, window: kind === 'forecast' ? Number(ui.window.value) : 0 };
+    if (data.error) {
+      clearResults();
+      showInputError(data.error);
+      setStatus(`Loaded ${file.name}. To see its predictions, put data for this task in the box: see the message under it.`);
+      return;
+    }
+    if (kind === 'classify') {
+      if (data.classes.length !== config.outputSize) {
+        clearResults();
+        setStatus(`Loaded ${file.name}: it sorts into ${config.outputSize} classes, but the box has ${data.classes.length} labels.`);
+        return;
+      }
+      current.scale = classScale(data);
+    }
+    if (kind === 'forecast') current.xStart = xStartFor(data);
+    lossChart.reset();
+    setStatus(`Loaded ${file.name}: ${kind === 'generate' ? 'a text model' : kind === 'classify' ? 'a classifier' : 'a forecaster'}, `
+      + `${config.layers} layer${config.layers > 1 ? 's' : ''} of ${config.hiddenSize.join(', ')} units.`);
+    await showResults();
+  } catch (err) {
+    setStatus(`Could not load ${file.name}: ${err.message}`);
+  } finally {
+    ui.loadFile.value = '';
+    setBusy(false);
+  }
+}
+
+// ---------------------------------------------------------------- wiring
+
+for (const [id, p] of Object.entries(PRESETS)) ui.preset.append(new Option(p.label, id));
+ui.preset.addEventListener('change', () => choosePreset(ui.preset.value));
+ui.task.addEventListener('change', () => {
+  // An example made for another task is swapped for this task's first example; the person's own text stays.
+  const fromPreset = Object.entries(PRESETS).find(([, p]) => p.text === ui.sequence.value);
+  if (fromPreset && fromPreset[1].task !== task()) {
+    const id = Object.keys(PRESETS).find((k) => PRESETS[k].task === task());
+    choosePreset(id);
+    return;
+  }
+  applySettings(TASK_DEFAULTS[task()]);
+  taskChanged();
 });
-window.addEventListener('resize', drawAll);
-setStatus('Ready: press Train');
-drawAll();
+let typing = 0;
+ui.sequence.addEventListener('input', () => { clearTimeout(typing); typing = setTimeout(summarise, 150); });
+for (const el of [ui.window, ui.hiddenSize, ui.layers, ui.epochs, ui.learningRate]) {
+  el.addEventListener('input', () => {
+    if (!ui.settingsError.hidden) {
+      const s = readSettings();
+      showSettingsError(s.error ?? '', s.field);
+    }
+    if (el === ui.window) summarise();
+  });
+}
+ui.train.addEventListener('click', train);
+ui.stop.addEventListener('click', () => job?.controller.abort());
+ui.save.addEventListener('click', save);
+ui.export.addEventListener('click', exportSafetensors);
+ui.load.addEventListener('click', () => ui.loadFile.click());
+ui.loadFile.addEventListener('change', () => load(ui.loadFile.files[0]));
+ui.generate.addEventListener('click', () => current?.task === 'generate' && showGenerated());
+let regenerating = 0;
+ui.temperature.addEventListener('input', () => {
+  ui.temperatureValue.textContent = Number(ui.temperature.value).toFixed(1);
+  clearTimeout(regenerating);
+  if (current?.task === 'generate' && !job) regenerating = setTimeout(showGenerated, 250);
+});
+ui.gateLayer.addEventListener('change', () => drawGates());
+
+choosePreset(DEFAULT_PRESET);
+clearResults();
+ui.engine.textContent = `Engine: WebAssembly ${lstm.features.simd ? 'with SIMD128' : '(scalar build: this browser has no SIMD128)'}, `
+  + `version ${lstm.features.version}; training ${lstm.thread === 'worker' ? 'in a Web Worker' : 'on the main thread'}.`;
+setStatus('Ready: press Train.');
+
+// Offline use: a service worker keeps the page, the scripts and the .wasm (sw.js; network first, so never stale).
+if ('serviceWorker' in navigator && location.protocol !== 'file:') {
+  navigator.serviceWorker.register('sw.js').catch((err) => console.warn(`offline cache unavailable: ${err.message}`));
+}

@@ -30,6 +30,8 @@ function plot(host, options, data, height) {
 }
 
 const short = (v) => (v === null || v === undefined ? '–' : Math.abs(v) >= 0.01 ? v.toPrecision(3) : v.toExponential(2));
+/** Axis labels of a log scale: 1, 0.1, 0.01, 1e-3. */
+const tick = (v) => (v === null ? '' : v >= 0.01 ? String(Number(v.toPrecision(2))) : v.toExponential(0));
 
 /** Training and validation loss per epoch, on a log scale; add() collects, draw() repaints. */
 export class LossChart {
@@ -42,12 +44,13 @@ export class LossChart {
     this.#host = host;
     this.#chart = plot(host, {
       scales: { x: { time: false }, y: { distr: 3 } },
-      axes: [axis('epoch'), { ...axis('loss'), size: 56, values: (u, ticks) => ticks.map(short) }],
+      axes: [axis('epoch'), { ...axis('loss'), size: 56, values: (u, ticks) => ticks.map(tick) }],
       series: [
         { label: 'epoch' },
         { label: 'training', stroke: css('--accent'), width: 2, value: (u, v) => short(v), points: { show: false } },
         { label: 'validation', stroke: css('--forecast'), width: 2, dash: [6, 4], value: (u, v) => short(v), spanGaps: true, points: { show: false } },
       ],
+      legend: { live: false },
       cursor: { drag: { x: false, y: false } },
     }, this.#data, 220);
     this.#describe();

@@ -27,8 +27,7 @@ async function mainThread() {
 
 async function worker() {
   const api = await import('../worker.js');
-  const { features } = await import('../index.js');
-  return { Model: api.Model, TextModel: api.TextModel, features, thread: 'worker' };
+  return { Model: api.Model, TextModel: api.TextModel, features: api.features, thread: 'worker' };
 }
 
 /** { Model, TextModel, features, thread }: Model and TextModel with create() and load(), all methods async. */

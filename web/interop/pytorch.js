@@ -1,13 +1,14 @@
 // PyTorch state dicts <-> lstm-wasm parameters. Gate order needs no change:
-// lstm-wasm keeps PyTorch's (i, f, g, o) and its names (weight_ih_l0, …,
-// weight_hh_l1_reverse). What this file adds: reading a state dict given as
+// lstm-wasm keeps PyTorch's (LSTM i, f, g, o; GRU r, z, n) and its names
+// (weight_ih_l0, …, weight_hh_l1_reverse; peepholes weight_peephole_l0). What this file adds: reading a state dict given as
 // safetensors bytes or { name: { shape, data } }, finding the LSTM tensors
 // under any prefix ("lstm."), inferring the sizes from their shapes, and
 // taking the one Linear layer left over as the dense head.
 import { LstmError, affirm } from '../errors.js';
 import { decodeSafetensors } from './safetensors.js';
 
-const LSTM_NAME = /^(.*?)(weight_ih|weight_hh|bias_ih|bias_hh)_l(\d+)(_reverse)?$/;
+const LSTM_NAME = /^(.*?)(weight_ih|weight_hh|bias_ih|bias_hh|weight_peephole)_l(\d+)(_reverse)?$/;
+const CELL_BY_GATES = { 4: 'lstm', 3: 'gru', 1: 'rnn' };
 
 /** { name: { shape, data: Float32Array } } from safetensors bytes or a plain object. */
 export function readStateDict(stateDict) {
@@ -44,22 +45,25 @@ export function fromStateDict(tensors) {
     lstm.set(`${m[2]}_l${m[3]}${m[4] ?? ''}`, tensors[name]);
   }
   affirm(lstm.has('weight_ih_l0') && lstm.has('weight_hh_l0'), 'ERR_FORMAT',
-    `fromPyTorch: no LSTM found: expected weight_ih_l0 and weight_hh_l0 (got ${Object.keys(tensors).join(', ') || 'nothing'})`);
+    `fromPyTorch: no LSTM, GRU or RNN found: expected weight_ih_l0 and weight_hh_l0 (got ${Object.keys(tensors).join(', ') || 'nothing'})`);
   let layers = 0;
   while (lstm.has(`weight_ih_l${layers}`)) layers++;
   const bidirectional = lstm.has('weight_ih_l0_reverse');
   const D = bidirectional ? 2 : 1;
   const hiddenSize = [];
   const params = {};
+  let cell = null;
+  const peep = lstm.has('weight_peephole_l0');
   for (let l = 0; l < layers; l++) {
     for (const sfx of bidirectional ? ['', '_reverse'] : ['']) {
       const wih = lstm.get(`weight_ih_l${l}${sfx}`), whh = lstm.get(`weight_hh_l${l}${sfx}`);
       affirm(wih && whh, 'ERR_FORMAT', `fromPyTorch: layer ${l}${sfx} is missing weight_ih or weight_hh`);
       affirm(whh.shape.length === 2, 'ERR_SHAPE', `fromPyTorch: weight_hh_l${l}${sfx} must be 2-D`);
       const [G, H] = whh.shape;
-      affirm(G === 4 * H, 'ERR_FORMAT', G === 3 * H
-        ? `fromPyTorch: weight_hh_l${l}${sfx} has 3·H rows: a GRU, which this version cannot load yet`
-        : `fromPyTorch: weight_hh_l${l}${sfx} has shape [${whh.shape}]; an LSTM has [4·H, H] (proj_size is not supported)`);
+      const kind = CELL_BY_GATES[G / H];
+      affirm(kind, 'ERR_FORMAT', `fromPyTorch: weight_hh_l${l}${sfx} has shape [${whh.shape}]; an LSTM has [4·H, H], a GRU [3·H, H], an RNN [H, H] (proj_size is not supported)`);
+      affirm(!cell || cell === kind, 'ERR_FORMAT', `fromPyTorch: layer ${l}${sfx} is a ${kind} but layer 0 is a ${cell}`);
+      cell = kind;
       if (!sfx) hiddenSize.push(H);
       affirm(H === hiddenSize[l], 'ERR_SHAPE', `fromPyTorch: the two directions of layer ${l} differ in size`);
       const inWant = l === 0 ? wih.shape[1] : D * hiddenSize[l - 1];
@@ -71,6 +75,11 @@ export function fromStateDict(tensors) {
         const t = lstm.get(`${b}_l${l}${sfx}`);
         affirm(!t || (t.shape.length === 1 && t.shape[0] === G), 'ERR_SHAPE', `fromPyTorch: ${b}_l${l}${sfx} must have shape [${G}]`);
         params[`${b}_l${l}${sfx}`] = t ? t.data : new Float32Array(G); // bias=False
+      }
+      if (peep) {
+        const p = lstm.get(`weight_peephole_l${l}${sfx}`);
+        affirm(p && p.shape.length === 1 && p.shape[0] === 3 * H, 'ERR_SHAPE', `fromPyTorch: weight_peephole_l${l}${sfx} must have shape [${3 * H}] (i, f, o)`);
+        params[`weight_peephole_l${l}${sfx}`] = p.data;
       }
     }
   }
@@ -94,7 +103,8 @@ export function fromStateDict(tensors) {
   const unknown = rest.filter((n) => head === null || (n !== `${head}weight` && n !== `${head}bias`));
   affirm(!unknown.length, 'ERR_FORMAT', `fromPyTorch: tensors that belong to no LSTM or Linear head: ${unknown.join(', ')}`);
   return {
-    config: { inputSize: tensors[`${prefix}weight_ih_l0`].shape[1], hiddenSize, layers, bidirectional, outputSize },
+    config: { inputSize: tensors[`${prefix}weight_ih_l0`].shape[1], hiddenSize, layers, bidirectional, outputSize,
+      cell: peep ? 'peephole' : cell },
     params,
     names: { prefix, head: head ?? 'head.' },
   };

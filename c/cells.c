@@ -1,0 +1,136 @@
+/* cells.c — what one step of each cell does to its gates, forward and
+ * backward, for n rows at once; the products with the weights are done by
+ * layer.c. The plain LSTM goes to the kernels of kernels.inc (SIMD in the
+ * SIMD build); its variants (enum lw_gate), the GRU and the RNN are written
+ * here in plain C, one equation per line, as their specification. */
+#include <string.h>
+#include "internal.h"
+#include "kernels.h"
+#include "activation.h"
+
+/* LSTM with switches. a = pre-activations (x W_ih^T + h W_hh^T + biases):
+ *   i = sigmoid(a_i + p_i c(t-1))   (1 without an input gate)
+ *   f = sigmoid(a_f + p_f c(t-1))   (1 without a forget gate; 1 - i when coupled)
+ *   g = tanh(a_g)                   (a_g without input activation; 4 sigmoid - 2 in 1997)
+ *   c = f c(t-1) + i g
+ *   o = sigmoid(a_o + p_o c(t))     (1 without an output gate)
+ *   h = o tanh(c)                   (o c without output activation; o (2 sigmoid(c) - 1) in 1997) */
+static void lstm_variant_forward(const lw_dir *d, int n, real *gates, const real *c_prev, real *c, real *h) {
+  const int H = d->H, fl = d->flags, peep = fl & LW_GATE_PEEPHOLES;
+  const real *pi = d->w_peep, *pf = pi + H, *po = pf + H;
+  for (int r = 0; r < n; r++) {
+    real *gi = gates + (size_t)r * 4 * H, *gf = gi + H, *gg = gi + 2 * H, *go = gi + 3 * H;
+    const real *cp = c_prev + (size_t)r * H;
+    real *cr = c + (size_t)r * H, *hr = h + (size_t)r * H;
+    for (int j = 0; j < H; j++) {
+      real i = fl & LW_GATE_NO_INPUT ? 1 : lw_sigmoid(gi[j] + (peep ? pi[j] * cp[j] : 0));
+      real f = fl & LW_GATE_COUPLED ? 1 - i : fl & LW_GATE_NO_FORGET ? 1 : lw_sigmoid(gf[j] + (peep ? pf[j] * cp[j] : 0));
+      real g = fl & LW_GATE_NO_INPUT_ACT ? gg[j] : fl & LW_GATE_SQUASH_1997 ? 4 * lw_sigmoid(gg[j]) - 2 : lw_tanh(gg[j]);
+      cr[j] = f * cp[j] + i * g;
+      real o = fl & LW_GATE_NO_OUTPUT ? 1 : lw_sigmoid(go[j] + (peep ? po[j] * cr[j] : 0));
+      real s = fl & LW_GATE_NO_OUTPUT_ACT ? cr[j] : fl & LW_GATE_SQUASH_1997 ? 2 * lw_sigmoid(cr[j]) - 1 : lw_tanh(cr[j]);
+      hr[j] = o * s;
+      gi[j] = i, gf[j] = f, gg[j] = g, go[j] = o;
+    }
+  }
+}
+
+/* Its backward: dh in; dc in as dL/dc(t), out as dL/dc(t-1); dgates out
+ * (gradients of the pre-activations); dpeep (3H) accumulated. */
+static void lstm_variant_backward(const lw_dir *d, int n, const real *gates, const real *c_prev, const real *c,
+                                  const real *dh, real *dc, real *dgates, real *dpeep) {
+  const int H = d->H, fl = d->flags, peep = fl & LW_GATE_PEEPHOLES;
+  const real *pi = d->w_peep, *pf = pi + H, *po = pf + H;
+  for (int r = 0; r < n; r++) {
+    const real *gi = gates + (size_t)r * 4 * H, *gf = gi + H, *gg = gi + 2 * H, *go = gi + 3 * H;
+    real *di = dgates + (size_t)r * 4 * H, *df = di + H, *dg = di + 2 * H, *dout = di + 3 * H;
+    const real *cp = c_prev + (size_t)r * H, *cr = c + (size_t)r * H, *dhr = dh + (size_t)r * H;
+    real *dcr = dc + (size_t)r * H;
+    for (int j = 0; j < H; j++) {
+      const real i = gi[j], f = gf[j], g = gg[j], o = go[j];
+      real s, ds; /* h = o s(c); ds = s'(c) */
+      if (fl & LW_GATE_NO_OUTPUT_ACT) s = cr[j], ds = 1;
+      else if (fl & LW_GATE_SQUASH_1997) { real q = lw_sigmoid(cr[j]); s = 2 * q - 1, ds = 2 * q * (1 - q); }
+      else s = lw_tanh(cr[j]), ds = 1 - s * s;
+      const real dao = fl & LW_GATE_NO_OUTPUT ? 0 : dhr[j] * s * o * (1 - o);
+      /* dL/dc(t): carried, through h, and through the output peephole */
+      const real dct = dcr[j] + dhr[j] * o * ds + (peep ? dao * po[j] : 0);
+      real d_i = dct * g; /* dL/di */
+      const real d_f = dct * cp[j];
+      if (fl & LW_GATE_COUPLED) d_i -= d_f; /* f = 1 - i */
+      const real dai = fl & LW_GATE_NO_INPUT ? 0 : d_i * i * (1 - i);
+      const real daf = fl & (LW_GATE_NO_FORGET | LW_GATE_COUPLED) ? 0 : d_f * f * (1 - f);
+      real dag = dct * i;
+      if (fl & LW_GATE_SQUASH_1997) { real q = (g + 2) / 4; dag *= 4 * q * (1 - q); }
+      else if (!(fl & LW_GATE_NO_INPUT_ACT)) dag *= 1 - g * g;
+      di[j] = dai, df[j] = daf, dg[j] = dag, dout[j] = dao;
+      dcr[j] = dct * f + (peep ? dai * pi[j] + daf * pf[j] : 0);
+      if (peep) dpeep[j] += dai * cp[j], dpeep[H + j] += daf * cp[j], dpeep[2 * H + j] += dao * cr[j];
+    }
+  }
+}
+
+/* GRU, as PyTorch: gates holds x W_ih^T + b_ih, rec holds h W_hh^T + b_hh.
+ *   r = sigmoid(gx_r + rec_r),  z = sigmoid(gx_z + rec_z)
+ *   n = tanh(gx_n + r rec_n),   h = (1 - z) n + z h(t-1)
+ * gates gets r, z, n; aux (n,H) keeps rec_n for the backward pass. */
+static void gru_forward(int n, int H, real *gates, const real *rec, const real *h_prev, real *h, real *aux) {
+  for (int b = 0; b < n; b++) {
+    real *gr = gates + (size_t)b * 3 * H, *gz = gr + H, *gn = gr + 2 * H;
+    const real *rr = rec + (size_t)b * 3 * H, *rz = rr + H, *rn = rr + 2 * H, *hp = h_prev + (size_t)b * H;
+    real *hb = h + (size_t)b * H, *ab = aux + (size_t)b * H;
+    for (int j = 0; j < H; j++) {
+      real r = lw_sigmoid(gr[j] + rr[j]), z = lw_sigmoid(gz[j] + rz[j]);
+      real nn = lw_tanh(gn[j] + r * rn[j]);
+      hb[j] = (1 - z) * nn + z * hp[j];
+      gr[j] = r, gz[j] = z, gn[j] = nn, ab[j] = rn[j];
+    }
+  }
+}
+
+/* dh in: dL/dh(t); out: the part of dL/dh(t-1) that bypasses W_hh (z dh).
+ * dgx, dgh: gradients of x W_ih^T + b_ih and of h W_hh^T + b_hh. */
+static void gru_backward(int n, int H, const real *gates, const real *aux, const real *h_prev, real *dh, real *dgx,
+                         real *dgh) {
+  for (int b = 0; b < n; b++) {
+    const real *gr = gates + (size_t)b * 3 * H, *gz = gr + H, *gn = gr + 2 * H;
+    const real *ab = aux + (size_t)b * H, *hp = h_prev + (size_t)b * H;
+    real *xr = dgx + (size_t)b * 3 * H, *xz = xr + H, *xn = xr + 2 * H;
+    real *hr = dgh + (size_t)b * 3 * H, *hz = hr + H, *hn = hr + 2 * H, *dhb = dh + (size_t)b * H;
+    for (int j = 0; j < H; j++) {
+      const real r = gr[j], z = gz[j], nn = gn[j], d = dhb[j];
+      const real dan = d * (1 - z) * (1 - nn * nn);
+      const real daz = d * (hp[j] - nn) * z * (1 - z);
+      const real dar = dan * ab[j] * r * (1 - r);
+      xr[j] = hr[j] = dar, xz[j] = hz[j] = daz, xn[j] = dan, hn[j] = dan * r;
+      dhb[j] = d * z;
+    }
+  }
+}
+
+void lw_cell_forward(const lw_dir *d, int n, real *gates, const real *rec, const real *h_prev, const real *c_prev,
+                     real *c, real *h, real *aux) {
+  const int H = d->H;
+  if (d->cell == LW_CELL_GRU) return gru_forward(n, H, gates, rec, h_prev, h, aux);
+  if (d->cell == LW_CELL_RNN) { /* h = tanh(a) */
+    for (size_t k = 0; k < (size_t)n * H; k++) h[k] = gates[k] = lw_tanh(gates[k]);
+    return;
+  }
+  if (d->flags) return lstm_variant_forward(d, n, gates, c_prev, c, h);
+  lw_lstm_cell_fwd(n, H, gates, c_prev, c, h);
+}
+
+void lw_cell_backward(const lw_dir *d, int n, const real *gates, const real *aux, const real *h_prev,
+                      const real *c_prev, const real *c, real *dh, real *dc, real *dgx, real *dgh) {
+  const int H = d->H;
+  if (d->cell == LW_CELL_GRU) return gru_backward(n, H, gates, aux, h_prev, dh, dgx, dgh);
+  if (d->cell == LW_CELL_RNN) { /* da = dh (1 - h^2) */
+    for (size_t k = 0; k < (size_t)n * H; k++) dgx[k] = dh[k] * (1 - gates[k] * gates[k]), dh[k] = 0;
+    return;
+  }
+  if (d->flags) lstm_variant_backward(d, n, gates, c_prev, c, dh, dc, dgx, d->dw_peep);
+  else lw_lstm_cell_bwd(n, H, gates, c_prev, c, dh, dc, dgx);
+  memset(dh, 0, (size_t)n * H * sizeof(real));
+}
+
+int lw_cell_gates(int cell) { return cell == LW_CELL_GRU ? 3 : cell == LW_CELL_RNN ? 1 : 4; }

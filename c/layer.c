@@ -1,0 +1,102 @@
+/* layer.c — one direction of one recurrent layer over all T steps, forward
+ * and full backpropagation through time, for every cell (cells.c does the
+ * gate maths). Sequences are sorted by length, longest first (model.c), so
+ * the rows still running at step t are the prefix [0, bt[t]): PyTorch's
+ * packed-sequence semantics with no per-row masks in the kernels.
+ *
+ * States live in T+1 slots of (B,H). Forward direction: slot 0 holds h0 and
+ * step t writes slot t+1. Reverse direction: slot T holds h0 and step t
+ * writes slot t. Rows that have ended carry their state unchanged, so the
+ * final slot holds each sequence's state at its own last step, and the
+ * reverse direction starts at each sequence's own end. */
+#include <string.h>
+#include "internal.h"
+#include "kernels.h"
+
+/* Rows per block of the fused step: the GEMM kernels work on 4 rows at once;
+ * 8 rows of 4H gates stay in L1 up to H = 128. */
+#define LW_ROW_BLOCK LW_ROWS_REC
+
+void lw_layer_forward(lw_model *m, lw_dir *d, int reverse, const real *x, real *y, int ystride, int yoff) {
+  const int B = m->B, T = m->T, H = d->H, G = d->G, in = d->in, gru = d->cell == LW_CELL_GRU;
+  const size_t BH = (size_t)B * H;
+  /* Input projection of every step at once: gates = x . W_ih^T + b_ih + b_hh
+   * (the GRU keeps b_hh inside its recurrent term, where r multiplies it) */
+  for (size_t r = 0; r < (size_t)T * B; r++) {
+    real *g = d->gates + r * G;
+    for (int j = 0; j < G; j++) g[j] = d->b_ih[j] + (gru ? 0 : d->b_hh[j]);
+  }
+  lw_gemm_nn(T * B, G, in, x, in, d->w_ihT, G, d->gates, G);
+
+  for (int k = 0; k < T; k++) {
+    const int t = reverse ? T - 1 - k : k;
+    const int prev = reverse ? t + 1 : t, cur = reverse ? t : t + 1;
+    const int n = m->bt[t];
+    real *g = d->gates + (size_t)t * B * G, *aux = gru ? d->aux + (size_t)t * BH : NULL;
+    real *h_prev = d->hs + prev * BH, *c_prev = d->cs + prev * BH;
+    real *h = d->hs + cur * BH, *c = d->cs + cur * BH;
+    /* gates += h(t-1) . W_hh^T, then the cell, a block of rows at a time so
+     * each block's gates are still in cache for the cell */
+    for (int r = 0; r < n; r += LW_ROW_BLOCK) {
+      const int rows = n - r < LW_ROW_BLOCK ? n - r : LW_ROW_BLOCK;
+      const size_t gr = (size_t)r * G, hr = (size_t)r * H;
+      real *rec = g + gr;
+      if (gru) { /* the recurrent term apart: rec = h(t-1) . W_hh^T + b_hh */
+        rec = m->rec;
+        for (int q = 0; q < rows; q++) memcpy(rec + (size_t)q * G, d->b_hh, G * sizeof(real));
+      }
+      lw_gemm_nn(rows, G, H, h_prev + hr, H, d->w_hhT, G, rec, G);
+      lw_cell_forward(d, rows, g + gr, rec, h_prev + hr, c_prev + hr, c + hr, h + hr, aux ? aux + hr : NULL);
+    }
+    /* ended rows carry their state */
+    memcpy(h + (size_t)n * H, h_prev + (size_t)n * H, (size_t)(B - n) * H * sizeof(real));
+    memcpy(c + (size_t)n * H, c_prev + (size_t)n * H, (size_t)(B - n) * H * sizeof(real));
+    real *yt = y + (size_t)t * B * ystride + yoff;
+    for (int b = 0; b < B; b++) {
+      if (b < n) memcpy(yt + (size_t)b * ystride, h + (size_t)b * H, H * sizeof(real));
+      else memset(yt + (size_t)b * ystride, 0, H * sizeof(real));
+    }
+  }
+}
+
+/* dy: gradient of this layer's output (T,B,ystride), zero past each length.
+ * dh, dc: (B,H) in as the gradients of the final states, out as those of the
+ * initial states. dx (T,B,in) is accumulated into (+=). */
+void lw_layer_backward(lw_model *m, lw_dir *d, int reverse, const real *x, const real *dy, int dystride, int dyoff,
+                       real *dh, real *dc, real *dx) {
+  const int B = m->B, T = m->T, H = d->H, G = d->G, in = d->in, gru = d->cell == LW_CELL_GRU;
+  const size_t BH = (size_t)B * H;
+  real *dG = m->dgates;                /* (T,B,G) gradients of the input projection */
+  real *dGH = gru ? m->dgates_h : dG;  /* (T,B,G) and of the recurrent term (the same but for the GRU) */
+  for (int k = T - 1; k >= 0; k--) {
+    const int t = reverse ? T - 1 - k : k;
+    const int prev = reverse ? t + 1 : t, cur = reverse ? t : t + 1;
+    const int n = m->bt[t];
+    const real *dyt = dy + (size_t)t * B * dystride + dyoff;
+    for (int b = 0; b < n; b++)
+      for (int j = 0; j < H; j++) dh[(size_t)b * H + j] += dyt[(size_t)b * dystride + j];
+    const size_t gt = (size_t)t * B * G;
+    const real *aux = gru ? d->aux + (size_t)t * BH : NULL;
+    const real *hp = d->hs + prev * BH, *cp = d->cs + prev * BH, *ct = d->cs + cur * BH;
+    /* the cell's backward, then dh(t-1) += dgates . W_hh, a block of rows at
+     * a time; rows that have ended carry dh and dc unchanged */
+    for (int r = 0; r < n; r += LW_ROW_BLOCK) {
+      const int rows = n - r < LW_ROW_BLOCK ? n - r : LW_ROW_BLOCK;
+      const size_t gr = gt + (size_t)r * G, hr = (size_t)r * H;
+      lw_cell_backward(d, rows, d->gates + gr, aux ? aux + hr : NULL, hp + hr, cp + hr, ct + hr, dh + hr, dc + hr,
+                       dG + gr, dGH + gr);
+      lw_gemm_nn(rows, H, G, dGH + gr, G, d->w_hh, H, dh + hr, H);
+    }
+    memset(dG + gt + (size_t)n * G, 0, (size_t)(B - n) * G * sizeof(real));
+    if (gru) memset(dGH + gt + (size_t)n * G, 0, (size_t)(B - n) * G * sizeof(real));
+  }
+  /* Weight gradients as large products over all T*B rows */
+  const real *h_prev = d->hs + (reverse ? BH : 0); /* slots feeding each step, in time order */
+  lw_gemm_tn(G, H, T * B, dGH, G, h_prev, H, d->dw_hh, H);
+  lw_gemm_tn(G, in, T * B, dG, G, x, in, d->dw_ih, in);
+  for (size_t r = 0; r < (size_t)T * B; r++) {
+    const real *gx = dG + r * G, *gh = dGH + r * G;
+    for (int j = 0; j < G; j++) d->db_ih[j] += gx[j], d->db_hh[j] += gh[j];
+  }
+  if (dx) lw_gemm_nn(T * B, in, G, dG, G, d->w_ih, in, dx, in);
+}
