@@ -150,3 +150,48 @@ test('a ragged bidirectional batch gives each sequence the outputs it gets alone
   }
   model.dispose();
 });
+
+// Every cell and every switch of Greff et al. 2015, each a real change of the
+// computation and so of its gradient: stacked, bidirectional, ragged.
+const CELL_CASES = [
+  ['gru', {}], ['rnn', {}], ['peephole', {}], ['cifg', {}], ['lstm1997', {}], ['lstm1997', { originalSquashing: true }],
+  ['lstm', { input: false }], ['lstm', { forget: false }], ['lstm', { output: false }], ['lstm', { inputActivation: false }],
+  ['lstm', { outputActivation: false }], ['peephole', { coupled: true }], ['lstm', { coupled: true }],
+  ['peephole', { output: false, outputActivation: false }],
+];
+for (const [cell, gates] of CELL_CASES) {
+  test(`${cell} ${JSON.stringify(gates)}: gradients of parameters, inputs and states match central differences`, async () => {
+    const rand = rng(CELL_CASES.findIndex((c) => c[0] === cell && c[1] === gates) + 300);
+    const model = await Model.create({
+      inputSize: 2, outputSize: 2, hiddenSize: [3, 2], bidirectional: true, returnSequences: true, cell, gates,
+      loss: 'mse', normalize: false, seed: 11, engine: await engine('f64'),
+    });
+    const x = batch(rand, 3, 2, [4, 1, 3]);
+    const y = targets(rand, 'mse', 2, x, true);
+    const { grads } = model.gradients(x, y);
+    const params = model.parameters();
+    for (const [name, values] of Object.entries(params)) {
+      const numeric = [], analytic = [];
+      for (let k = 0; k < values.length; k++) {
+        const w = values[k];
+        values[k] = w + EPS;
+        model.setParameters({ [name]: values });
+        const up = model.gradients(x, y).loss;
+        values[k] = w - EPS;
+        model.setParameters({ [name]: values });
+        const down = model.gradients(x, y).loss;
+        values[k] = w;
+        model.setParameters({ [name]: values });
+        numeric.push((up - down) / (2 * EPS));
+        analytic.push(grads[name][k]);
+      }
+      if (numeric.every((v) => v === 0)) {
+        assert.ok(analytic.every((v) => v === 0), `${name}: unused, but its gradient is not zero`);
+        continue;
+      }
+      const e = relErr(analytic, numeric);
+      assert.ok(e < PARAM_TOL, `${name}: relative error ${e.toExponential(2)}`);
+    }
+    model.dispose();
+  });
+}

@@ -859,7 +859,7 @@ export class Model {
    */
   static async fromPyTorch(stateDict, options = {}) {
     const o = checkOptions(options, ['loss', 'returnSequences', 'normalize', 'dropout', 'seed', 'simd', 'locateWasm', 'engine',
-      'inputSize', 'hiddenSize', 'layers', 'bidirectional', 'outputSize', 'cell'], 'Model.fromPyTorch');
+      'inputSize', 'hiddenSize', 'layers', 'bidirectional', 'outputSize', 'cell', 'gates'], 'Model.fromPyTorch');
     const { config, params, names } = fromStateDict(readStateDict(stateDict));
     for (const k of ['inputSize', 'layers', 'bidirectional', 'outputSize', 'cell']) {
       affirm(o[k] === undefined || o[k] === config[k], 'ERR_OPTION', `fromPyTorch: ${k} ${o[k]} disagrees with the weights (${config[k]})`);
