@@ -226,9 +226,15 @@ static size_t state_count(const lw_model *m) {
  * batch-first; y (B,O) or (B,T,O); lengths (B) or NULL for all T. With
  * training set, dropout is applied. Changes no parameter. */
 static int loss_and_grads(lw_model *m, const real *x, const real *y, const int32_t *lengths, int B, int T,
-                          int training, double *loss) {
-  int status = check_batch(m, x, lengths, B, T);
-  if (status) return status;
+                          int training, const real *h0, const real *c0, real *hn, real *cn, double *loss) {
+  int status;
+  if (m && B > 0 && (h0 || c0)) {
+    size_t ns = 0;
+    for (int l = 0; l < m->L; l++) ns += (size_t)m->D * B * m->H[l];
+    if (h0 && (status = check_finite(h0, ns, "h0"))) return status;
+    if (c0 && (status = check_finite(c0, ns, "c0"))) return status;
+  }
+  if ((status = check_batch(m, x, lengths, B, T))) return status;
   if (!m->O) return fail(1, "the model has no output layer to train (outputSize 0)");
   if (!y) return fail(1, "targets: missing");
   if ((status = check_finite(y, (size_t)B * (m->return_sequences ? T : 1) * m->O, "targets"))) return status;
@@ -236,7 +242,9 @@ static int loss_and_grads(lw_model *m, const real *x, const real *y, const int32
   stage_rows(m, y, m->target, m->O, m->return_sequences, 0);
   memset(m->grads, 0, m->P * sizeof(real));
   m->training = training;
-  lw_model_stack_forward(m, NULL, NULL);
+  lw_model_stack_forward(m, h0, c0);
+  if (hn) states_copy(m, m->hn, hn, 1);
+  if (cn) states_copy(m, m->cn, cn, 1);
   lw_model_head_forward(m);
   *loss = lw_loss_forward_backward(m, 1);
   m->have_forward = 0; /* the workspace now serves this step, not backward() */
@@ -252,14 +260,18 @@ static int loss_and_grads(lw_model *m, const real *x, const real *y, const int32
 
 /* One training step: loss_and_grads, then clipping and the update with
  * learning rate lr (overrides the optimizer's: schedules). *loss gets the
- * batch loss. A failure changes no parameter. */
+ * batch loss. h0/c0 (L*D,B,H_l) start the states (NULL: zeros) and hn/cn
+ * receive the final ones (NULL: not wanted): truncated BPTT carries them
+ * from chunk to chunk, with no gradient across. A failure changes no
+ * parameter. */
 LW_EXPORT int lw_model_train_batch(lw_model *m, const lw_real *x, const lw_real *y, const int32_t *lengths, int B,
-                                   int T, double lr, lw_real *loss) {
+                                   int T, double lr, lw_real *loss, const lw_real *h0, const lw_real *c0, lw_real *hn,
+                                   lw_real *cn) {
   if (!(lr >= 0 && isfinite(lr))) return fail(1, "learningRate: must be finite and >= 0");
   int status = m ? lw_optim_reserve(m) : LW_STATUS_OK;
   if (status) return fail(status, "out of memory for the optimizer state");
   double l;
-  if ((status = loss_and_grads(m, x, y, lengths, B, T, 1, &l))) return status;
+  if ((status = loss_and_grads(m, x, y, lengths, B, T, 1, h0, c0, hn, cn, &l))) return status;
   real saved_lr = m->opt.hyper[LW_HYPER_LR];
   m->opt.hyper[LW_HYPER_LR] = (real)lr;
   status = lw_optim_step(m);
@@ -275,7 +287,7 @@ LW_EXPORT int lw_model_train_batch(lw_model *m, const lw_real *x, const lw_real 
 LW_EXPORT int lw_model_gradients(lw_model *m, const lw_real *x, const lw_real *y, const int32_t *lengths, int B, int T,
                                  lw_real *loss) {
   double l;
-  int status = loss_and_grads(m, x, y, lengths, B, T, 0, &l);
+  int status = loss_and_grads(m, x, y, lengths, B, T, 0, NULL, NULL, NULL, NULL, &l);
   if (!status && loss) *loss = (real)l;
   return status;
 }

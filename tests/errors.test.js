@@ -371,12 +371,14 @@ test('fromPyTorch refuses missing, misshaped or non-finite tensors and names the
   model.dispose();
   const without = (name) => Object.fromEntries(Object.entries(good).filter(([k]) => k !== name));
   const replaced = (name, v) => ({ ...good, [name]: v });
-  await fails(() => Model.fromPyTorch({}), 'ERR_FORMAT', /no LSTM found: expected weight_ih_l0 and weight_hh_l0/);
-  await fails(() => Model.fromPyTorch(without('lstm.weight_hh_l0')), 'ERR_FORMAT', /no LSTM found/);
+  await fails(() => Model.fromPyTorch({}), 'ERR_FORMAT', /no LSTM, GRU or RNN found: expected weight_ih_l0 and weight_hh_l0/);
+  await fails(() => Model.fromPyTorch(without('lstm.weight_hh_l0')), 'ERR_FORMAT', /no LSTM, GRU or RNN found/);
   await fails(() => Model.fromPyTorch(replaced('lstm.weight_ih_l1', good['lstm.weight_ih_l0'])), 'ERR_FORMAT', /layer 1 is missing weight_ih or weight_hh/);
   await fails(() => Model.fromPyTorch(replaced('lstm.weight_hh_l0', { shape: [12, 5], data: new Array(60).fill(0) })), 'ERR_FORMAT',
     /weight_hh_l0 has shape \[12,5\]; an LSTM has \[4·H, H\]/);
-  await fails(() => Model.fromPyTorch(replaced('lstm.weight_hh_l0', { shape: [9, 3], data: new Array(27).fill(0) })), 'ERR_FORMAT', /a GRU/);
+  // a GRU's recurrent weights beside an LSTM's input weights
+  await fails(() => Model.fromPyTorch(replaced('lstm.weight_hh_l0', { shape: [9, 3], data: new Array(27).fill(0) })), 'ERR_SHAPE',
+    /weight_ih_l0 has shape \[12,2\], expected \[9, 2\]/);
   await fails(() => Model.fromPyTorch(replaced('lstm.weight_ih_l0', { shape: [11, 2], data: new Array(22).fill(0) })), 'ERR_SHAPE',
     /weight_ih_l0 has shape \[11,2\], expected \[12, 2\]/);
   await fails(() => Model.fromPyTorch(replaced('lstm.bias_ih_l0', { shape: [11], data: new Array(11).fill(0) })), 'ERR_SHAPE', /bias_ih_l0 must have shape \[12\]/);

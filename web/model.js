@@ -36,7 +36,7 @@ const CREATE_OPTIONS = ['inputSize', 'hiddenSize', 'layers', 'cell', 'gates', 'b
   'returnSequences', 'loss', 'dropout', 'seed', 'forgetBias', 'normalize', 'simd', 'locateWasm', 'engine'];
 const TRAIN_OPTIONS = ['epochs', 'batchSize', 'optimizer', 'learningRate', 'momentum', 'nesterov', 'beta1', 'beta2',
   'epsilon', 'rho', 'weightDecay', 'clipNorm', 'clipValue', 'validationSplit', 'validationData', 'shuffle', 'seed',
-  'onEpochEnd', 'onBatchEnd', 'signal', 'yieldEvery'];
+  'onEpochEnd', 'onBatchEnd', 'signal', 'yieldEvery', 'truncate'];
 
 // c/lw.h enum lw_config_index, lw_hyper_index, lw_tensor_kind
 const HYPER_COUNT = 9;
@@ -223,6 +223,8 @@ export class Model {
     const onEpochEnd = o.onEpochEnd === undefined ? null : checkFunction(o.onEpochEnd, 'onEpochEnd');
     const onBatchEnd = o.onBatchEnd === undefined ? null : checkFunction(o.onBatchEnd, 'onBatchEnd');
     const yieldEvery = checkNumber(o.yieldEvery ?? 16, 'yieldEvery', 0, 1e6);
+    const truncate = o.truncate === undefined ? 0 : checkInt(o.truncate, 'truncate', 1, 1e7);
+    affirm(!truncate || c.returnSequences, 'ERR_OPTION', 'truncate: truncated BPTT needs a target at every step (returnSequences: true)');
     const signal = o.signal;
     affirm(signal === undefined || (signal && typeof signal.aborted === 'boolean'), 'ERR_TYPE', 'signal must be an AbortSignal');
     const hyper = new Array(HYPER_COUNT).fill(0);
@@ -266,41 +268,80 @@ export class Model {
     const bmax = Math.min(batchSize, nTrain);
     const xPtr = e.alloc(bmax * T * I * e.realSize), yPtr = e.alloc(bmax * tw * e.realSize);
     const lPtr = e.alloc(bmax * 4), lossPtr = e.alloc(8);
+    // truncated BPTT: each row's states between chunks, (L·D, bmax, H_l) blocks for h then c
+    const stateRow = c.hiddenSize.reduce((n, h) => n + (c.bidirectional ? 2 : 1) * h, 0);
+    const carry = truncate ? { h: new e.Real(bmax * stateRow), c: new e.Real(bmax * stateRow) } : null;
+    const [h0Ptr, c0Ptr, hnPtr, cnPtr] = truncate ? [0, 0, 0, 0].map(() => e.alloc(bmax * stateRow * e.realSize)) : [0, 0, 0, 0];
+    const blocks = []; // [H_l] per (layer, direction), in state order
+    for (const h of c.hiddenSize) for (let d = 0; d < (c.bidirectional ? 2 : 1); d++) blocks.push(h);
+    const gatherStates = (st, active, nb) => {
+      const out = new e.Real(active.length * stateRow);
+      let src = 0, dst = 0;
+      for (const H of blocks) {
+        active.forEach((k, a) => out.set(st.subarray(src + k * H, src + (k + 1) * H), dst + a * H));
+        src += nb * H, dst += active.length * H;
+      }
+      return out;
+    };
+    const scatterStates = (st, active, nb, values) => {
+      let dst = 0, src = 0;
+      for (const H of blocks) {
+        active.forEach((k, a) => st.set(values.subarray(src + a * H, src + (a + 1) * H), dst + k * H));
+        dst += nb * H, src += active.length * H;
+      }
+    };
     const xb = new e.Real(bmax * T * I), yb = new e.Real(bmax * tw), lb = new Int32Array(bmax);
     this.#training = true;
     let last = now(), applied = 0;
     try {
       for (let epoch = 0; epoch < epochs && !history.stopped; epoch++) {
         const order = shuffle ? shuffledIndices(nTrain, (seed + this.#epochsTrained) >>> 0) : null;
-        let sum = 0, count = 0;
+        let sum = 0, count = 0, lossRows = 0;
         const t0 = now();
         for (let start = 0; start < nTrain; start += batchSize) {
           if (signal?.aborted) { history.stopped = true; break; }
-          this.#live(); // dispose() may have run while train() yielded
           const nb = Math.min(batchSize, nTrain - start);
+          const rows = Array.from({ length: nb }, (_, k) => split.train[order ? order[start + k] : start + k]);
           let Tb = 1; // the batch's own longest sequence: no work on padding
-          for (let k = 0; k < nb; k++) Tb = Math.max(Tb, seq.lengths[split.train[order ? order[start + k] : start + k]]);
-          for (let k = 0; k < nb; k++) {
-            const b = split.train[order ? order[start + k] : start + k];
-            lb[k] = seq.lengths[b];
-            xb.set(seq.data.subarray(b * T * I, b * T * I + Tb * I), k * Tb * I);
-            if (c.returnSequences) yb.set(tdata.subarray(b * T * O, b * T * O + Tb * O), k * Tb * O);
-            else yb.set(tdata.subarray(b * O, b * O + O), k * O);
+          for (const b of rows) Tb = Math.max(Tb, seq.lengths[b]);
+          const chunk = truncate || Tb;
+          if (truncate) { carry.h.fill(0); carry.c.fill(0); }
+          // one update per chunk of `chunk` steps; the state runs on from chunk to chunk
+          for (let s0 = 0; s0 < Tb; s0 += chunk) {
+            if (signal?.aborted) { history.stopped = true; break; }
+            this.#live(); // dispose() may have run while train() yielded
+            const active = rows.map((b, k) => k).filter((k) => seq.lengths[rows[k]] > s0);
+            let Tc = 1;
+            active.forEach((k, a) => { lb[a] = Math.min(chunk, seq.lengths[rows[k]] - s0); Tc = Math.max(Tc, lb[a]); });
+            const na = active.length;
+            active.forEach((k, a) => {
+              const b = rows[k];
+              xb.set(seq.data.subarray((b * T + s0) * I, (b * T + s0 + Tc) * I), a * Tc * I);
+              if (c.returnSequences) yb.set(tdata.subarray((b * T + s0) * O, (b * T + s0 + Tc) * O), a * Tc * O);
+              else yb.set(tdata.subarray(b * O, b * O + O), a * O);
+            });
+            e.writeReals(xPtr, xb.subarray(0, na * Tc * I));
+            e.writeReals(yPtr, yb.subarray(0, na * (c.returnSequences ? Tc * O : O)));
+            e.writeInt32(lPtr, lb.subarray(0, na));
+            const carried = truncate && s0 > 0, more = truncate && s0 + chunk < Tb;
+            if (carried) { e.writeReals(h0Ptr, gatherStates(carry.h, active, nb)); e.writeReals(c0Ptr, gatherStates(carry.c, active, nb)); }
+            const status = ex.lw_model_train_batch(this.#ptr, xPtr, yPtr, lPtr, na, Tc, lr, lossPtr,
+              carried ? h0Ptr : 0, carried ? c0Ptr : 0, more ? hnPtr : 0, more ? cnPtr : 0);
+            if (status === 3) throw new LstmError('ERR_DIVERGED', `train: epoch ${epoch + 1}: ${e.cstring(ex.lw_last_error())}; try a lower learningRate or clipNorm`);
+            e.check(status, 'train');
+            applied++;
+            if (more) { scatterStates(carry.h, active, nb, e.readReals(hnPtr, na * stateRow)); scatterStates(carry.c, active, nb, e.readReals(cnPtr, na * stateRow)); }
+            const loss = e.readReals(lossPtr, 1)[0];
+            let weight = 0; // loss rows: steps for many-to-many, sequences otherwise
+            for (let a = 0; a < na; a++) weight += c.returnSequences ? lb[a] : 1;
+            sum += loss * weight, lossRows += weight;
+            if (now() - last >= yieldEvery) { await yieldNow(); last = now(); }
           }
-          e.writeReals(xPtr, xb.subarray(0, nb * Tb * I));
-          e.writeReals(yPtr, yb.subarray(0, nb * (c.returnSequences ? Tb * O : O)));
-          e.writeInt32(lPtr, lb.subarray(0, nb));
-          const status = ex.lw_model_train_batch(this.#ptr, xPtr, yPtr, lPtr, nb, Tb, lr, lossPtr);
-          if (status === 3) throw new LstmError('ERR_DIVERGED', `train: epoch ${epoch + 1}: ${e.cstring(ex.lw_last_error())}; try a lower learningRate or clipNorm`);
-          e.check(status, 'train');
-          applied++;
-          const loss = e.readReals(lossPtr, 1)[0];
-          sum += loss * nb, count += nb;
-          onBatchEnd?.({ epoch, batch: start / batchSize, loss, samplesPerSecond: count / Math.max(1e-3, (now() - t0) / 1000) });
-          if (now() - last >= yieldEvery) { await yieldNow(); last = now(); }
+          count += nb;
+          onBatchEnd?.({ epoch, batch: start / batchSize, loss: sum / Math.max(1, lossRows), samplesPerSecond: count / Math.max(1e-3, (now() - t0) / 1000) });
         }
         if (!count) break;
-        const loss = sum / count;
+        const loss = sum / lossRows;
         const valLoss = val ? this.#lossOn(val.seq, val.tgt.data, val.rows) : undefined;
         history.loss.push(loss);
         if (valLoss !== undefined) history.valLoss.push(valLoss);
@@ -313,7 +354,7 @@ export class Model {
       throw err;
     } finally {
       this.#training = false;
-      for (const p of [xPtr, yPtr, lPtr, lossPtr]) e.free(p);
+      for (const p of [xPtr, yPtr, lPtr, lossPtr, h0Ptr, c0Ptr, hnPtr, cnPtr]) e.free(p);
     }
     return history;
   }

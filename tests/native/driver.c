@@ -15,7 +15,7 @@ lw_model *lw_model_create(const int32_t *cfg, int n, float forget_bias, float dr
 void lw_model_free(lw_model *m);
 int lw_model_set_optimizer(lw_model *m, int kind, const float *hyper, int n);
 int lw_model_train_batch(lw_model *m, const float *x, const float *y, const int32_t *lengths, int B, int T, double lr,
-                         float *loss);
+                         float *loss, const float *h0, const float *c0, float *hn, float *cn);
 int lw_model_predict(lw_model *m, const float *x, const int32_t *lengths, int B, int T, int flags, float *out,
                      const float *y, float *loss);
 int lw_model_forward(lw_model *m, const float *x, const int32_t *lengths, int B, int T, int flags, const float *h0,
@@ -78,7 +78,9 @@ static int models(void) {
   int failures = 0;
   for (int trial = 0; trial < 60; trial++) {
     int L = rnd(1, 3), D = rnd(0, 1), I = rnd(1, 5), O = rnd(1, 4), rs = rnd(0, 1), loss = rnd(0, 4);
-    int32_t cfg[LW_CONFIG_HIDDEN + 3] = {I, O, L, D, 0, rs, loss, trial};
+    int cell = rnd(0, 2), gates = cell == LW_CELL_LSTM && trial % 2 ? (int)(next() % LW_GATE_ALL) : 0;
+    if (gates & LW_GATE_COUPLED) gates &= ~(LW_GATE_NO_INPUT | LW_GATE_NO_FORGET);
+    int32_t cfg[LW_CONFIG_HIDDEN + 3] = {I, O, L, D, cell, rs, loss, trial, gates};
     for (int l = 0; l < L; l++) cfg[LW_CONFIG_HIDDEN + l] = rnd(1, 9);
     lw_model *m = lw_model_create(cfg, LW_CONFIG_HIDDEN + L, 1.0f, trial % 3 ? 0.0f : 0.3f);
     if (!m) return fprintf(stderr, "create failed\n"), 1;
@@ -91,17 +93,18 @@ static int models(void) {
       float *x = floats((size_t)B * T * I), *y = floats((size_t)B * (rs ? T : 1) * O);
       for (size_t i = 0; i < (size_t)B * (rs ? T : 1) * O; i++) y[i] = y[i] > 0; /* valid for every loss */
       float l, *out = floats((size_t)B * T * O);
-      failures += lw_model_train_batch(m, x, y, len, B, T, 0.01, &l) != 0;
-      failures += lw_model_predict(m, x, len, B, T, step & 1, out, y, &l) != 0;
       size_t ns = 0;
       for (int k = 0; k < L; k++) ns += (size_t)(D + 1) * B * cfg[LW_CONFIG_HIDDEN + k];
+      float *h0 = floats(ns), *c0 = floats(ns), *hn = floats(ns), *cn = floats(ns);
+      failures += lw_model_train_batch(m, x, y, len, B, T, 0.01, &l, step == 1 ? h0 : NULL, step == 1 ? c0 : NULL, hn, step == 2 ? cn : NULL) != 0;
+      failures += lw_model_predict(m, x, len, B, T, step & 1, out, y, &l) != 0;
       int F = (D + 1) * cfg[LW_CONFIG_HIDDEN + L - 1];
-      float *h0 = floats(ns), *c0 = floats(ns), *hn = floats(ns), *cn = floats(ns), *y2 = floats((size_t)B * T * F);
+      float *y2 = floats((size_t)B * T * F);
       float *dx = floats((size_t)B * T * I), *dh0 = floats(ns), *dc0 = floats(ns);
       failures += lw_model_forward(m, x, len, B, T, step & 1, step ? h0 : NULL, c0, y2, hn, cn) != 0;
       failures += lw_model_backward(m, y2, step ? hn : NULL, cn, dx, dh0, dc0) != 0;
       /* bad arguments return a status and touch nothing */
-      failures += lw_model_train_batch(m, x, y, len, 0, T, 0.01, &l) == 0;
+      failures += lw_model_train_batch(m, x, y, len, 0, T, 0.01, &l, NULL, NULL, NULL, NULL) == 0;
       failures += lw_model_backward(m, y2, NULL, NULL, dx, dh0, dc0) == 0; /* no forward any more */
       free(len), free(x), free(y), free(out), free(h0), free(c0), free(hn), free(cn), free(y2), free(dx), free(dh0), free(dc0);
     }

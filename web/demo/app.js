@@ -14,6 +14,7 @@ const BATCH_SIZE = 16; // small batches learn these small data sets in fewer epo
 const VALIDATION = 0.1; // the last tenth of the windows (or lines) of each series is validation data
 const CLIP_NORM = 1; // gradient clipping by global norm keeps a high learning rate from diverging
 const TEXT_SEQ_LENGTH = 32; // a running text is learned in pieces of this many characters
+const TEXT_BATCH_SIZE = 4; // a paragraph is only a few pieces: small batches give more updates per epoch
 const TEXT_LENGTH = 200; // characters generated from a running text
 const LIST_SAMPLES = 12; // strings generated from a list (each with its own seed)
 const TRACE_CHARS = 48; // the longest text the gate view traces
@@ -52,8 +53,10 @@ let errorShown = false;
 
 // ---------------------------------------------------------------- messages
 
-function setStatus(text) {
+/** The status line; `state` (idle, training, done, failed) is also kept in data-state, for tests. */
+function setStatus(text, state) {
   ui.status.textContent = text;
+  if (state) ui.status.dataset.state = state;
 }
 
 /** Shows `message` next to the input box ('' hides it) and marks the box. */
@@ -194,19 +197,19 @@ async function train() {
   const data = readData(kind, settings);
   if (data.error) {
     showInputError(data.error);
-    setStatus('Fix the data to train: see the message under the box.');
+    setStatus('Fix the data to train: see the message under the box.', 'invalid');
     return;
   }
   showInputError('');
 
   job = { controller: new AbortController() };
-  await disposeCurrent();
+  setStatus('Starting…', 'training');
   setBusy(true);
+  await disposeCurrent();
   clearResults();
   lossChart.reset();
   ui.progress.value = 0;
   ui.speed.textContent = '\u00a0';
-  setStatus('Starting the worker…');
 
   const { epochs } = settings;
   const hiddenSize = new Array(settings.layers).fill(settings.hiddenSize);
@@ -265,7 +268,7 @@ async function train() {
       model = await lstm.TextModel.create({ hiddenSize, layers: settings.layers, seed: SEED });
       setStatus(data.mode === 'strings' ? `Training on ${data.data.length} lines…` : `Training on ${data.data.length} characters…`);
       history = await model.train(data.data, {
-        epochs, batchSize: BATCH_SIZE, learningRate: settings.learningRate, clipNorm: CLIP_NORM, validationSplit: VALIDATION,
+        epochs, batchSize: data.mode === 'text' ? TEXT_BATCH_SIZE : BATCH_SIZE, learningRate: settings.learningRate, clipNorm: CLIP_NORM, validationSplit: VALIDATION,
         ...(data.mode === 'text' ? { seqLength: TEXT_SEQ_LENGTH } : {}), ...callbacks,
       });
     }
@@ -279,12 +282,13 @@ async function train() {
     const done = history.stopped ? `Stopped after ${history.epochs} of ${epochs} epochs` : `Trained ${history.epochs} epochs`;
     setStatus(`${done} in ${seconds(took)} · loss ${fmtLoss(last)}`
       + (history.valLoss.length ? ` · validation ${fmtLoss(history.valLoss.at(-1))}` : ''));
-    document.body.dataset.trainMs = String(Math.round(took));
+    ui.status.dataset.trainMs = String(Math.round(took));
     ui.progress.value = history.stopped ? ui.progress.value : 1;
     if (history.epochs > 0) await showResults();
+    ui.status.dataset.state = history.stopped ? 'stopped' : 'done';
   } catch (err) {
     cancelAnimationFrame(frame);
-    setStatus(`Training failed: ${err.message}`);
+    setStatus(`Training failed: ${err.message}`, 'failed');
     console.warn(err);
     await model?.dispose();
   } finally {
@@ -430,7 +434,7 @@ async function setupGates() {
     const seriesPick = data.series.length > 1
       ? `<label for="gate-series">Series</label><select id="gate-series">${data.series.map((_, k) => `<option value="${k}">Series ${k + 1}</option>`).join('')}</select>`
       : '';
-    field.innerHTML = `${seriesPick}<label for="gate-start">Input: the window starting at step <output id="gate-start-value"></output></label>
+    field.innerHTML = `${seriesPick}<label for="gate-start">Input: the window starting at ${current.xStart ? 'year' : 'step'} <output id="gate-start-value"></output></label>
       <input id="gate-start" type="range" min="0" step="1" data-testid="gate-input">`;
     const start = $('gate-start'), series = $('gate-series');
     const limits = () => {
@@ -547,7 +551,7 @@ function taskOf(config) {
 async function load(file) {
   if (!file || job) return;
   setBusy(true);
-  setStatus(`Loading ${file.name}…`);
+  setStatus(`Loading ${file.name}…`, 'loading');
   try {
     const bytes = new Uint8Array(await file.arrayBuffer());
     let model, kind, config;
@@ -593,8 +597,9 @@ async function load(file) {
     setStatus(`Loaded ${file.name}: ${kind === 'generate' ? 'a text model' : kind === 'classify' ? 'a classifier' : 'a forecaster'}, `
       + `${config.layers} layer${config.layers > 1 ? 's' : ''} of ${config.hiddenSize.join(', ')} units.`);
     await showResults();
+    ui.status.dataset.state = 'loaded';
   } catch (err) {
-    setStatus(`Could not load ${file.name}: ${err.message}`);
+    setStatus(`Could not load ${file.name}: ${err.message}`, 'failed');
   } finally {
     ui.loadFile.value = '';
     setBusy(false);
@@ -646,7 +651,7 @@ choosePreset(DEFAULT_PRESET);
 clearResults();
 ui.engine.textContent = `Engine: WebAssembly ${lstm.features.simd ? 'with SIMD128' : '(scalar build: this browser has no SIMD128)'}, `
   + `version ${lstm.features.version}; training ${lstm.thread === 'worker' ? 'in a Web Worker' : 'on the main thread'}.`;
-setStatus('Ready: press Train.');
+setStatus('Ready: press Train.', 'idle');
 
 // Offline use: a service worker keeps the page, the scripts and the .wasm (sw.js; network first, so never stale).
 if ('serviceWorker' in navigator && location.protocol !== 'file:') {

@@ -140,7 +140,7 @@ export class SeriesChart {
     this.#host.replaceChildren();
     this.#chart = plot(this.#host, {
       scales: { x: { time: false } },
-      axes: [axis(xStart ? 'year' : 'step'), { ...axis(''), size: 48 }],
+      axes: [{ ...axis(xStart ? 'year' : 'step'), values: (u, ticks) => ticks.map(String) }, { ...axis(''), size: 48 }],
       series: lines,
       legend: { show: false }, // index.html has a legend that explains the line styles once
       cursor: { drag: { x: false, y: false } },
