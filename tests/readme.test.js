@@ -21,14 +21,16 @@ test('the README example runs and forecasts the next value of its series', () =>
   assert.ok(Math.abs(value - want) < 0.5, `printed ${out.trim()}, the series continues with ${want.toFixed(2)}`);
 });
 
-test('every export and Model method declared in index.d.ts exists', () => {
+test('every export and class member declared in index.d.ts exists', () => {
   const dts = readFileSync(new URL('../web/index.d.ts', import.meta.url), 'utf8');
   const exported = [...dts.matchAll(/^export (?:class|function|const) (\w+)/gm)].map((m) => m[1]);
   for (const name of exported) assert.ok(name in api, `export ${name}`);
-  const body = /export class Model \{([\s\S]*?)\n\}/.exec(dts)[1];
-  for (const [, isStatic, name] of body.matchAll(/^ {2}(static )?(?:readonly )?(\w+)[(:]/gm)) {
-    if (name === 'constructor') continue;
-    const where = isStatic ? api.Model : api.Model.prototype;
-    assert.ok(name in where, `Model${isStatic ? '.' : '#'}${name}`);
+  for (const cls of ['Model', 'TextModel']) {
+    const body = new RegExp(`export class ${cls} \\{([\\s\\S]*?)\\n\\}`).exec(dts)[1];
+    for (const [, isStatic, name] of body.matchAll(/^ {2}(static )?(?:readonly )?(\w+)[(:]/gm)) {
+      if (name === 'constructor') continue;
+      const where = isStatic ? api[cls] : api[cls].prototype;
+      assert.ok(name in where, `${cls}${isStatic ? '.' : '#'}${name}`);
+    }
   }
 });

@@ -25,6 +25,8 @@ export function simdSupported() {
 const STATUS_CODES = { 1: 'ERR_RANGE', 2: 'ERR_NO_MEMORY', 3: 'ERR_NOT_FINITE', 4: 'ERR_OPTION' };
 
 const cache = new Map();
+// a variable, so bundlers leave this Node-only import alone (Vite's worker build fails on it otherwise)
+const NODE_FS = 'node:fs/promises';
 
 /**
  * Instantiates (once per file) and returns the engine.
@@ -52,7 +54,7 @@ async function readBytes(url) {
   const href = String(url);
   if (href.startsWith('file:')) {
     // Node: fetch() cannot read file: URLs, so read the file directly.
-    const fs = await import(/* @vite-ignore */ 'node:fs/promises');
+    const fs = await import(/* @vite-ignore */ /* webpackIgnore: true */ NODE_FS);
     return fs.readFile(new URL(href));
   }
   const res = await fetch(href);

@@ -16,14 +16,27 @@ export type Sequences = ArrayLike<ArrayLike<number | ArrayLike<number>>> | Seque
 /** One target per sequence (many-to-one) or per step (many-to-many): a number, class index or vector. */
 export type Targets = ArrayLike<unknown> | { data: Float32Array | ArrayLike<number>; shape: number[] };
 
+/** Switches on the LSTM cells (Greff et al. 2015): true keeps the part. */
+export interface GateSwitches {
+  input?: boolean;            // false: NIG, i = 1
+  forget?: boolean;           // false: NFG, f = 1
+  output?: boolean;           // false: NOG, o = 1
+  inputActivation?: boolean;  // false: NIAF, g = its pre-activation
+  outputActivation?: boolean; // false: NOAF, h = o·c
+  peepholes?: boolean;        // true: c(t-1) feeds i and f, c(t) feeds o
+  coupled?: boolean;          // true: CIFG, f = 1 − i
+  /** true: Hochreiter & Schmidhuber 1997's g = 4σ − 2 and h = o·(2σ(c) − 1). */
+  originalSquashing?: boolean;
+}
+
 export interface CreateOptions {
   inputSize: number;
   /** One size for every layer, or one per layer. */
   hiddenSize: number | number[];
   layers?: number;
-  /** Only 'lstm' in this version. */
+  /** 'peephole', 'cifg' and 'lstm1997' are the LSTM with switches set. */
   cell?: Cell;
-  gates?: Record<string, never>;
+  gates?: GateSwitches;
   bidirectional?: boolean;
   /** Size of the dense head; 0 for the recurrent stack alone. Default 1. */
   outputSize?: number;
@@ -70,6 +83,26 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** Milliseconds of work between yields to the event loop. Default 16. */
   yieldEvery?: number;
+  /** Truncated BPTT: one update per chunk of this many steps, the state carried across (many-to-many only). */
+  truncate?: number;
+}
+
+/** One layer and direction of trace(): T rows of H numbers for each gate the cell has, and its states. */
+export interface TraceEntry {
+  layer: number;
+  direction: 'forward' | 'reverse';
+  /** LSTM cells: i, f, g, o, c, h. GRU: r, z, n, h. RNN: h. */
+  [gate: string]: number[][] | number | string;
+}
+
+/** Stateful step-by-step inference (batch 1). */
+export interface Stream {
+  /** Feeds one step (a number, or inputSize numbers); returns the output after it: a number when outputSize is 1. */
+  step(x: number | ArrayLike<number>): number | Float32Array;
+  /** Zeroes the state. */
+  reset(): void;
+  /** Frees the stream; disposing the model frees its streams too. */
+  dispose(): void;
 }
 
 export interface History { loss: number[]; valLoss: number[]; epochs: number; stopped: boolean }
@@ -83,7 +116,7 @@ export interface BackwardResult {
 }
 
 export interface ModelConfig {
-  inputSize: number; hiddenSize: number[]; layers: number; cell: Cell; bidirectional: boolean;
+  inputSize: number; hiddenSize: number[]; layers: number; cell: Cell; gates: Required<GateSwitches> | null; bidirectional: boolean;
   outputSize: number; returnSequences: boolean; loss: Loss; dropout: number; seed: number;
   forgetBias: number; normalize: 'zscore' | 'minmax' | false;
 }
@@ -94,7 +127,7 @@ export class Model {
   static load(bytes: Uint8Array | ArrayBuffer, options?: { simd?: boolean; locateWasm?: CreateOptions['locateWasm'] }): Promise<Model>;
   static fromPyTorch(
     stateDict: Uint8Array | ArrayBuffer | Record<string, { shape: number[]; data: ArrayLike<number> }>,
-    options?: Partial<Pick<CreateOptions, 'loss' | 'returnSequences' | 'normalize' | 'dropout' | 'seed' | 'simd' | 'locateWasm'>>,
+    options?: Partial<Pick<CreateOptions, 'loss' | 'returnSequences' | 'normalize' | 'dropout' | 'seed' | 'simd' | 'locateWasm' | 'gates'>>,
   ): Promise<Model>;
   readonly config: ModelConfig;
   readonly engine: { simd: boolean; version: string; variant: string };
@@ -105,11 +138,41 @@ export class Model {
   gradients(inputs: Sequences, targets: Targets): { loss: number; grads: Record<string, Float32Array> };
   forward(x: Sequences | SequenceBatch, options?: { h0?: ArrayLike<number>; c0?: ArrayLike<number>; timeMajor?: boolean }): ForwardResult;
   backward(dOutput: ArrayLike<number>, options?: { dh?: ArrayLike<number>; dc?: ArrayLike<number> }): BackwardResult;
+  stream(options?: { logits?: boolean }): Stream;
+  trace(sequence: ArrayLike<number | ArrayLike<number>>): TraceEntry[];
+  forecast(series: ArrayLike<number> | ArrayLike<ArrayLike<number>>, steps: number): (number | number[])[];
   parameters(): Record<string, Float32Array>;
   parameterShapes(): Record<string, number[]>;
   setParameters(values: Record<string, ArrayLike<number>>): void;
   save(): Uint8Array;
   toSafetensors(): Uint8Array;
+  dispose(): void;
+}
+
+export interface TextModelOptions {
+  hiddenSize?: number | number[];
+  layers?: number;
+  /** Without it, the characters of the first training text become the vocabulary. */
+  vocabulary?: string | string[];
+  dropout?: number;
+  seed?: number;
+  simd?: boolean;
+  locateWasm?: CreateOptions['locateWasm'];
+}
+
+export class TextModel {
+  private constructor();
+  static create(options?: TextModelOptions): Promise<TextModel>;
+  static load(bytes: Uint8Array | ArrayBuffer, options?: Pick<CreateOptions, 'simd' | 'locateWasm'>): Promise<TextModel>;
+  /** In index order; null before the first train without a given vocabulary. */
+  readonly vocabulary: string[] | null;
+  /** The underlying Model. */
+  readonly model: Model | null;
+  /** One text (cut into seqLength windows, default 64) or a list of strings (each its own sequence). */
+  train(data: string | string[], options?: TrainOptions & { seqLength?: number }): Promise<History>;
+  generate(prompt?: string, length?: number, options?: { temperature?: number; seed?: number }): string;
+  trace(text: string): TraceEntry[];
+  save(): Uint8Array;
   dispose(): void;
 }
 

@@ -154,6 +154,13 @@ export class TextModel {
     }
   }
 
+  /** The gates and states at each character of `text` (see Model#trace), after the start marker. */
+  trace(text) {
+    affirm(this.#model, 'ERR_OPTION', 'TextModel.trace: train the model first');
+    affirm(typeof text === 'string' && text.length, 'ERR_TYPE', 'TextModel.trace: expected a non-empty string');
+    return this.#model.trace(this.#oneHot(this.#tokens(text, 'TextModel.trace')));
+  }
+
   /** Bytes of the Model file, vocabulary included. */
   save() {
     affirm(this.#model && this.#mode, 'ERR_OPTION', 'TextModel.save: train the model first');

@@ -72,14 +72,14 @@ async function train(id, args, hooks, call) {
   }
 }
 
-/** trace() rows, T arrays of H numbers per gate, packed as one Float64Array per entry (lossless) to travel as a buffer. */
-const TRACE_KEYS = ['i', 'f', 'g', 'o', 'c', 'h'];
+/** trace() rows (the gates the cell has, c, h), T arrays of H numbers each, packed as one Float64Array per entry (lossless) to travel as a buffer. */
 function packTrace(entries) {
   return entries.map(({ layer, direction, ...rows }) => {
+    const keys = Object.keys(rows);
     const T = rows.h.length, H = T ? rows.h[0].length : 0;
-    const data = new Float64Array(TRACE_KEYS.length * T * H);
-    TRACE_KEYS.forEach((k, r) => rows[k].forEach((row, t) => data.set(row, (r * T + t) * H)));
-    return { layer, direction, T, H, data };
+    const data = new Float64Array(keys.length * T * H);
+    keys.forEach((k, r) => rows[k].forEach((row, t) => data.set(row, (r * T + t) * H)));
+    return { layer, direction, keys, T, H, data };
   });
 }
 

@@ -3,11 +3,13 @@
 // in its own Web Worker or Node worker thread. Hand-written.
 import type {
   BackwardResult, CreateOptions, ForwardResult, History, ModelConfig, SequenceBatch, Sequences, Targets, TrainOptions,
+  TraceEntry, TextModelOptions,
 } from './index.js';
 
 export { LstmError, ERROR_CODES, features, windows } from './index.js';
 export type {
-  BackwardResult, BatchInfo, CreateOptions, EpochInfo, ForwardResult, History, ModelConfig, SequenceBatch, Sequences, Targets, TrainOptions,
+  BackwardResult, BatchInfo, CreateOptions, EpochInfo, ForwardResult, GateSwitches, History, ModelConfig, SequenceBatch,
+  Sequences, Targets, TextModelOptions, TraceEntry, TrainOptions,
 } from './index.js';
 
 /** Options as in the main entry, less `engine` (an engine instance cannot cross threads). */
@@ -22,13 +24,6 @@ type EngineOptions = Pick<CreateOptions, 'simd' | 'locateWasm'>;
  * training and train() rejects with its error.
  */
 export type WorkerTrainOptions = TrainOptions;
-
-/** One layer and direction of trace(): T rows of H numbers for each gate and state. */
-export interface TraceEntry {
-  layer: number;
-  direction: 'forward' | 'reverse';
-  i: number[][]; f: number[][]; g: number[][]; o: number[][]; c: number[][]; h: number[][];
-}
 
 /** Stateful step-by-step inference in the worker. */
 export interface Stream {
@@ -70,15 +65,6 @@ export class Model {
   dispose(): Promise<void>;
 }
 
-export interface TextModelOptions extends EngineOptions {
-  hiddenSize?: number | number[];
-  layers?: number;
-  /** Without it, the characters of the first training text become the vocabulary. */
-  vocabulary?: string | string[];
-  dropout?: number;
-  seed?: number;
-}
-
 export class TextModel {
   private constructor();
   static create(options?: TextModelOptions): Promise<TextModel>;
@@ -87,6 +73,7 @@ export class TextModel {
   readonly vocabulary: string[] | null;
   train(data: string | string[], options?: WorkerTrainOptions & { seqLength?: number }): Promise<History>;
   generate(prompt?: string, length?: number, options?: { temperature?: number; seed?: number }): Promise<string>;
+  trace(text: string): Promise<TraceEntry[]>;
   save(): Promise<Uint8Array>;
   dispose(): Promise<void>;
 }

@@ -448,17 +448,10 @@ export class Model {
     return new Stream(this.#conn, await this.#call('stream', [options]));
   }
 
-  /** Per layer and direction: gates i, f, g, o, cell c and hidden h, each T rows of H numbers. */
+  /** Per layer and direction: the gates the cell has (i, f, g, o / r, z, n), c and h, each T rows of H numbers. */
   async trace(sequence) {
     const transfer = [];
-    const packed = await this.#call('trace', [copy(sequence, transfer)], { transfer });
-    return packed.map(({ layer, direction, T, H, data }) => {
-      const entry = { layer, direction };
-      ['i', 'f', 'g', 'o', 'c', 'h'].forEach((k, r) => {
-        entry[k] = Array.from({ length: T }, (_, t) => Array.from(data.subarray((r * T + t) * H, (r * T + t + 1) * H)));
-      });
-      return entry;
-    });
+    return unpackTrace(await this.#call('trace', [copy(sequence, transfer)], { transfer }));
   }
 
   /** The series continued by `steps` values, in its own units. */
@@ -512,6 +505,11 @@ export class TextModel {
     return history;
   }
 
+  /** The gates and states at each character of `text` (see Model#trace). */
+  async trace(text) {
+    return unpackTrace(await this.#conn.call('trace', [text]));
+  }
+
   /** Continues `prompt` by up to `length` characters, sampled with a seed. */
   generate(prompt, length, options) {
     return this.#conn.call('generate', [prompt, length, options]);
@@ -524,6 +522,17 @@ export class TextModel {
   dispose() {
     return this.#conn.dispose();
   }
+}
+
+/** Inverse of worker-host.js packTrace. */
+function unpackTrace(packed) {
+  return packed.map(({ layer, direction, keys, T, H, data }) => {
+    const entry = { layer, direction };
+    keys.forEach((k, r) => {
+      entry[k] = Array.from({ length: T }, (_, t) => Array.from(data.subarray((r * T + t) * H, (r * T + t + 1) * H)));
+    });
+    return entry;
+  });
 }
 
 const CONSTRUCT = Symbol('construct');
