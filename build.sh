@@ -3,7 +3,7 @@
 #   lstm-simd.wasm  the SIMD128 build the package loads where the runtime has SIMD
 #   lstm.wasm       the scalar build (reference kernels) for everywhere else
 #   lstm-test.wasm  SIMD build exporting both kernel versions (tests only)
-#   lstm-f64.wasm   scalar build in double precision (gradient checks only)
+#   lstm-f64.wasm   scalar build in double precision, workspace poisoned with NaN (gradient checks only)
 # Safe to re-run; rebuilds only when a source in c/ is newer than the output.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -43,4 +43,4 @@ ensure_emcc
 build lstm-simd -msimd128 -DLW_SIMD
 build lstm
 build lstm-test -msimd128 -DLW_SIMD -DLW_TESTING
-build lstm-f64 -DLW_DOUBLE
+build lstm-f64 -DLW_DOUBLE -DLW_POISON

@@ -96,7 +96,8 @@ LW_EXPORT void lw_model_params_changed(lw_model *m) {
   if (m) m->packed_dirty = 1, m->have_forward = 0;
 }
 
-static int dir_tensors(const lw_model *m) { return m->dirs[0][0].w_peep ? 5 : 4; }
+/* Tensors per direction: w_ih, w_hh, b_ih, b_hh, then w_peep and w_gate where present. */
+static int dir_tensors(const lw_model *m) { return 4 + (m->dirs[0][0].w_peep != NULL) + (m->dirs[0][0].w_gate != NULL); }
 
 LW_EXPORT int lw_model_tensor_count(lw_model *m) { return m ? m->L * m->D * dir_tensors(m) + (m->O ? 2 : 0) : 0; }
 
@@ -111,12 +112,16 @@ LW_EXPORT int lw_model_tensor_info(lw_model *m, int k, int32_t *out) {
     out[4] = m->O, out[5] = head_b ? 1 : m->head_in;
     return LW_STATUS_OK;
   }
-  int l = k / (per * m->D), d = k / per % m->D, kind = k % per;
+  int l = k / (per * m->D), d = k / per % m->D, idx = k % per;
   lw_dir *dir = &m->dirs[l][d];
-  real *ptrs[5] = {dir->w_ih, dir->w_hh, dir->b_ih, dir->b_hh, dir->w_peep};
-  int rows[5] = {dir->G, dir->G, dir->G, dir->G, 3 * dir->H}, cols[5] = {dir->in, dir->H, 1, 1, 1};
-  out[0] = kind == 4 ? LW_TENSOR_W_PEEP : kind, out[1] = l, out[2] = d, out[3] = (int32_t)(ptrs[kind] - m->params);
-  out[4] = rows[kind], out[5] = cols[kind];
+  struct { int kind; real *p; int rows, cols; } t[6] = {
+      {LW_TENSOR_W_IH, dir->w_ih, dir->G, dir->in}, {LW_TENSOR_W_HH, dir->w_hh, dir->G, dir->H},
+      {LW_TENSOR_B_IH, dir->b_ih, dir->G, 1},       {LW_TENSOR_B_HH, dir->b_hh, dir->G, 1}};
+  int n = 4;
+  if (dir->w_peep) t[n].kind = LW_TENSOR_W_PEEP, t[n].p = dir->w_peep, t[n].rows = 3 * dir->H, t[n++].cols = 1;
+  if (dir->w_gate) t[n].kind = LW_TENSOR_W_GATE, t[n].p = dir->w_gate, t[n].rows = 3 * dir->H, t[n++].cols = 3 * dir->H;
+  out[0] = t[idx].kind, out[1] = l, out[2] = d, out[3] = (int32_t)(t[idx].p - m->params);
+  out[4] = t[idx].rows, out[5] = t[idx].cols;
   return LW_STATUS_OK;
 }
 

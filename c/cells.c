@@ -38,7 +38,7 @@ static void lstm_variant_forward(const lw_dir *d, int n, real *gates, const real
 /* Its backward: dh in; dc in as dL/dc(t), out as dL/dc(t-1); dgates out
  * (gradients of the pre-activations); dpeep (3H) accumulated. */
 static void lstm_variant_backward(const lw_dir *d, int n, const real *gates, const real *c_prev, const real *c,
-                                  const real *dh, real *dc, real *dgates, real *dpeep) {
+                                  const real *dact, const real *dh, real *dc, real *dgates, real *dpeep) {
   const int H = d->H, fl = d->flags, peep = fl & LW_GATE_PEEPHOLES;
   const real *pi = d->w_peep, *pf = pi + H, *po = pf + H;
   for (int r = 0; r < n; r++) {
@@ -46,17 +46,19 @@ static void lstm_variant_backward(const lw_dir *d, int n, const real *gates, con
     real *di = dgates + (size_t)r * 4 * H, *df = di + H, *dg = di + 2 * H, *dout = di + 3 * H;
     const real *cp = c_prev + (size_t)r * H, *cr = c + (size_t)r * H, *dhr = dh + (size_t)r * H;
     real *dcr = dc + (size_t)r * H;
+    /* FGR: gradients reaching i, f, o from the gates of the step after */
+    const real *xi = dact ? dact + (size_t)r * 3 * H : NULL, *xf = xi ? xi + H : NULL, *xo = xi ? xi + 2 * H : NULL;
     for (int j = 0; j < H; j++) {
       const real i = gi[j], f = gf[j], g = gg[j], o = go[j];
       real s, ds; /* h = o s(c); ds = s'(c) */
       if (fl & LW_GATE_NO_OUTPUT_ACT) s = cr[j], ds = 1;
       else if (fl & LW_GATE_SQUASH_1997) { real q = lw_sigmoid(cr[j]); s = 2 * q - 1, ds = 2 * q * (1 - q); }
       else s = lw_tanh(cr[j]), ds = 1 - s * s;
-      const real dao = fl & LW_GATE_NO_OUTPUT ? 0 : dhr[j] * s * o * (1 - o);
+      const real dao = fl & LW_GATE_NO_OUTPUT ? 0 : (dhr[j] * s + (xo ? xo[j] : 0)) * o * (1 - o);
       /* dL/dc(t): carried, through h, and through the output peephole */
       const real dct = dcr[j] + dhr[j] * o * ds + (peep ? dao * po[j] : 0);
-      real d_i = dct * g; /* dL/di */
-      const real d_f = dct * cp[j];
+      real d_i = dct * g + (xi ? xi[j] : 0); /* dL/di */
+      const real d_f = dct * cp[j] + (xf ? xf[j] : 0);
       if (fl & LW_GATE_COUPLED) d_i -= d_f; /* f = 1 - i */
       const real dai = fl & LW_GATE_NO_INPUT ? 0 : d_i * i * (1 - i);
       const real daf = fl & (LW_GATE_NO_FORGET | LW_GATE_COUPLED) ? 0 : d_f * f * (1 - f);
@@ -111,6 +113,7 @@ static void gru_backward(int n, int H, const real *gates, const real *aux, const
 void lw_cell_forward(const lw_dir *d, int n, real *gates, const real *rec, const real *h_prev, const real *c_prev,
                      real *c, real *h, real *aux) {
   const int H = d->H;
+  if (d->cell != LW_CELL_LSTM) memset(c, 0, (size_t)n * H * sizeof(real)); /* no cell state: c stays zero */
   if (d->cell == LW_CELL_GRU) return gru_forward(n, H, gates, rec, h_prev, h, aux);
   if (d->cell == LW_CELL_RNN) { /* h = tanh(a) */
     for (size_t k = 0; k < (size_t)n * H; k++) h[k] = gates[k] = lw_tanh(gates[k]);
@@ -121,16 +124,43 @@ void lw_cell_forward(const lw_dir *d, int n, real *gates, const real *rec, const
 }
 
 void lw_cell_backward(const lw_dir *d, int n, const real *gates, const real *aux, const real *h_prev,
-                      const real *c_prev, const real *c, real *dh, real *dc, real *dgx, real *dgh) {
+                      const real *c_prev, const real *c, const real *dact, real *dh, real *dc, real *dgx, real *dgh) {
   const int H = d->H;
   if (d->cell == LW_CELL_GRU) return gru_backward(n, H, gates, aux, h_prev, dh, dgx, dgh);
   if (d->cell == LW_CELL_RNN) { /* da = dh (1 - h^2) */
     for (size_t k = 0; k < (size_t)n * H; k++) dgx[k] = dh[k] * (1 - gates[k] * gates[k]), dh[k] = 0;
     return;
   }
-  if (d->flags) lstm_variant_backward(d, n, gates, c_prev, c, dh, dc, dgx, d->dw_peep);
+  if (d->flags) lstm_variant_backward(d, n, gates, c_prev, c, dact, dh, dc, dgx, d->dw_peep);
   else lw_lstm_cell_bwd(n, H, gates, c_prev, c, dh, dc, dgx);
   memset(dh, 0, (size_t)n * H * sizeof(real));
 }
 
 int lw_cell_gates(int cell) { return cell == LW_CELL_GRU ? 3 : cell == LW_CELL_RNN ? 1 : 4; }
+
+/* Full gate recurrence (FGR, Greff et al. 2015): the pre-activations of i, f
+ * and o also receive W_gate . (i, f, o) of the step before. In the gate rows
+ * (i f g o) the sources and targets are two runs: i f at 0 and o at 3H;
+ * in W_gate (3H,3H) they are rows/columns 0..2H and 2H..3H. */
+static const int RUN_AT[2] = {0, 3}, RUN_W[2] = {0, 2}, RUN_LEN[2] = {2, 1}; /* in units of H */
+
+/* gates (n,4H) += prev (n,4H activations) . W_gate^T, on i, f, o only */
+void lw_gate_recurrence_forward(const lw_dir *d, int n, const real *prev, real *gates) {
+  const int H = d->H, G = d->G, W = 3 * H;
+  for (int t = 0; t < 2; t++)
+    for (int s = 0; s < 2; s++)
+      lw_gemm_nn(n, RUN_LEN[t] * H, RUN_LEN[s] * H, prev + RUN_AT[s] * H, G, d->w_gateT + (size_t)RUN_W[s] * H * W + RUN_W[t] * H,
+                 W, gates + RUN_AT[t] * H, G);
+}
+
+/* From dgates (n,4H) of a step: dact (n,3H) += dgates_ifo . W_gate, the
+ * gradient reaching the previous step's i, f, o; dW_gate += dgates_ifo^T . prev. */
+void lw_gate_recurrence_backward(const lw_dir *d, int n, const real *dgates, const real *prev, real *dact) {
+  const int H = d->H, G = d->G, W = 3 * H;
+  for (int t = 0; t < 2; t++)
+    for (int s = 0; s < 2; s++) {
+      const size_t w = (size_t)RUN_W[t] * H * W + RUN_W[s] * H;
+      lw_gemm_nn(n, RUN_LEN[s] * H, RUN_LEN[t] * H, dgates + RUN_AT[t] * H, G, d->w_gate + w, W, dact + RUN_W[s] * H, W);
+      lw_gemm_tn(RUN_LEN[t] * H, RUN_LEN[s] * H, n, dgates + RUN_AT[t] * H, G, prev + RUN_AT[s] * H, G, d->dw_gate + w, W);
+    }
+}

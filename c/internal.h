@@ -22,8 +22,10 @@ typedef struct lw_dir {
   int cell, flags;                 /* enum lw_cell, enum lw_gate */
   real *w_ih, *w_hh, *b_ih, *b_hh; /* (G,in) (G,H) (G) (G) */
   real *w_peep;                    /* (3H) i, f, o; NULL without peepholes */
-  real *dw_ih, *dw_hh, *db_ih, *db_hh, *dw_peep;
+  real *w_gate;                    /* (3H,3H) full gate recurrence; NULL without */
+  real *dw_ih, *dw_hh, *db_ih, *db_hh, *dw_peep, *dw_gate;
   real *w_ihT, *w_hhT;             /* packed (in,G) (H,G) copies for the forward GEMMs, adjacent */
+  real *w_gateT;                   /* packed (3H,3H) */
   /* workspace views for the current batch */
   real *gates;                     /* (T,B,G) gate activations (i,f,g,o / r,z,n / h) */
   real *hs, *cs;                   /* (T+1,B,H) states; see layer.c for the slot order */
@@ -74,6 +76,7 @@ struct lw_model {
   real *dgates;                    /* (T,B,maxG) */
   real *dgates_h;                  /* GRU: (T,B,maxG) gradients of the recurrent term */
   real *rec;                       /* GRU: (row block, maxG) recurrent term of a step */
+  real *dact, *dact_next;          /* FGR: (B,3*maxH) gradients reaching the gates of the step before */
   real *dh, *dc;                   /* (B,maxH) */
   real *feat, *dfeat;              /* (B,D*H_last) many-to-one head input */
   real *logits, *dlogits, *target; /* (rows,O) */
@@ -103,7 +106,9 @@ void lw_layer_backward(lw_model *m, lw_dir *d, int reverse, const real *x, const
 void lw_cell_forward(const lw_dir *d, int n, real *gates, const real *rec, const real *h_prev, const real *c_prev,
                      real *c, real *h, real *aux);
 void lw_cell_backward(const lw_dir *d, int n, const real *gates, const real *aux, const real *h_prev,
-                      const real *c_prev, const real *c, real *dh, real *dc, real *dgx, real *dgh);
+                      const real *c_prev, const real *c, const real *dact, real *dh, real *dc, real *dgx, real *dgh);
+void lw_gate_recurrence_forward(const lw_dir *d, int n, const real *prev, real *gates);
+void lw_gate_recurrence_backward(const lw_dir *d, int n, const real *dgates, const real *prev, real *dact);
 int lw_cell_gates(int cell); /* gate rows per hidden unit: 4, 3 or 1 */
 
 /* loss.c */

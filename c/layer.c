@@ -9,6 +9,7 @@
  * writes slot t. Rows that have ended carry their state unchanged, so the
  * final slot holds each sequence's state at its own last step, and the
  * reverse direction starts at each sequence's own end. */
+#include <stddef.h>
 #include <string.h>
 #include "internal.h"
 #include "kernels.h"
@@ -16,6 +17,15 @@
 /* Rows per block of the fused step: the GEMM kernels work on 4 rows at once;
  * 8 rows of 4H gates stay in L1 up to H = 128. */
 #define LW_ROW_BLOCK LW_ROWS_REC
+
+/* With full gate recurrence: how many of the block's rows [r, r+rows) have
+ * gates at the step before (processing index k-1) to feed back. A reverse
+ * direction starts each sequence at its own end, with nothing before. */
+static int prev_rows(const lw_model *m, const lw_dir *d, int reverse, int k, int t, int r, int rows) {
+  if (!d->w_gate || k == 0) return 0;
+  const int valid = reverse ? m->bt[t + 1] : rows + r;
+  return valid - r < rows ? valid - r : rows;
+}
 
 void lw_layer_forward(lw_model *m, lw_dir *d, int reverse, const real *x, real *y, int ystride, int yoff) {
   const int B = m->B, T = m->T, H = d->H, G = d->G, in = d->in, gru = d->cell == LW_CELL_GRU;
@@ -46,6 +56,8 @@ void lw_layer_forward(lw_model *m, lw_dir *d, int reverse, const real *x, real *
         for (int q = 0; q < rows; q++) memcpy(rec + (size_t)q * G, d->b_hh, G * sizeof(real));
       }
       lw_gemm_nn(rows, G, H, h_prev + hr, H, d->w_hhT, G, rec, G);
+      const int vr = prev_rows(m, d, reverse, k, t, r, rows);
+      if (vr > 0) lw_gate_recurrence_forward(d, vr, g + gr - (reverse ? -1 : 1) * (ptrdiff_t)B * G, g + gr);
       lw_cell_forward(d, rows, g + gr, rec, h_prev + hr, c_prev + hr, c + hr, h + hr, aux ? aux + hr : NULL);
     }
     /* ended rows carry their state */
@@ -68,6 +80,8 @@ void lw_layer_backward(lw_model *m, lw_dir *d, int reverse, const real *x, const
   const size_t BH = (size_t)B * H;
   real *dG = m->dgates;                /* (T,B,G) gradients of the input projection */
   real *dGH = gru ? m->dgates_h : dG;  /* (T,B,G) and of the recurrent term (the same but for the GRU) */
+  real *dact = m->dact, *dact_next = m->dact_next; /* FGR: (B,3H) into this step's gates, into the one before */
+  if (d->w_gate) memset(dact, 0, (size_t)B * 3 * H * sizeof(real));
   for (int k = T - 1; k >= 0; k--) {
     const int t = reverse ? T - 1 - k : k;
     const int prev = reverse ? t + 1 : t, cur = reverse ? t : t + 1;
@@ -80,12 +94,20 @@ void lw_layer_backward(lw_model *m, lw_dir *d, int reverse, const real *x, const
     const real *hp = d->hs + prev * BH, *cp = d->cs + prev * BH, *ct = d->cs + cur * BH;
     /* the cell's backward, then dh(t-1) += dgates . W_hh, a block of rows at
      * a time; rows that have ended carry dh and dc unchanged */
+    if (d->w_gate) memset(dact_next, 0, (size_t)B * 3 * H * sizeof(real)); /* all rows: the step before may run more */
     for (int r = 0; r < n; r += LW_ROW_BLOCK) {
       const int rows = n - r < LW_ROW_BLOCK ? n - r : LW_ROW_BLOCK;
       const size_t gr = gt + (size_t)r * G, hr = (size_t)r * H;
-      lw_cell_backward(d, rows, d->gates + gr, aux ? aux + hr : NULL, hp + hr, cp + hr, ct + hr, dh + hr, dc + hr,
-                       dG + gr, dGH + gr);
+      lw_cell_backward(d, rows, d->gates + gr, aux ? aux + hr : NULL, hp + hr, cp + hr, ct + hr,
+                       d->w_gate ? dact + 3 * hr : NULL, dh + hr, dc + hr, dG + gr, dGH + gr);
       lw_gemm_nn(rows, H, G, dGH + gr, G, d->w_hh, H, dh + hr, H);
+      const int vr = prev_rows(m, d, reverse, k, t, r, rows);
+      if (vr > 0)
+        lw_gate_recurrence_backward(d, vr, dG + gr, d->gates + gr - (reverse ? -1 : 1) * (ptrdiff_t)B * G, dact_next + 3 * hr);
+    }
+    if (d->w_gate) {
+      real *tmp = dact;
+      dact = dact_next, dact_next = tmp;
     }
     memset(dG + gt + (size_t)n * G, 0, (size_t)(B - n) * G * sizeof(real));
     if (gru) memset(dGH + gt + (size_t)n * G, 0, (size_t)(B - n) * G * sizeof(real));

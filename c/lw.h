@@ -47,7 +47,8 @@ enum lw_gate {
   LW_GATE_PEEPHOLES = 32,       /* c(t-1) feeds i and f, c(t) feeds o (ONNX LSTM with P) */
   LW_GATE_COUPLED = 64,         /* CIFG: f = 1 - i (ONNX input_forget = 1) */
   LW_GATE_SQUASH_1997 = 128,    /* g = 4 sigmoid - 2, h = o * (2 sigmoid(c) - 1) */
-  LW_GATE_ALL = 255,
+  LW_GATE_FULL_RECURRENCE = 256, /* FGR: i, f, o also see i, f, o of the step before */
+  LW_GATE_ALL = 511,
 };
 
 enum lw_loss {
@@ -102,6 +103,7 @@ enum lw_tensor_kind {
   LW_TENSOR_HEAD_W = 4, /* (O, D*H_last) */
   LW_TENSOR_HEAD_B = 5, /* (O) */
   LW_TENSOR_W_PEEP = 6, /* (3H) peephole weights, order i, f, o */
+  LW_TENSOR_W_GATE = 7, /* (3H, 3H) FGR weights: rows i, f, o receive columns i, f, o of t-1 */
 };
 
 /* Flags for lw_model_forward. */

@@ -18,13 +18,15 @@ static int max_hidden(const lw_model *m) {
 }
 
 static int peepholes(const lw_model *m) { return m->cell == LW_CELL_LSTM && (m->gate_flags & LW_GATE_PEEPHOLES); }
+static int full_recurrence(const lw_model *m) { return m->cell == LW_CELL_LSTM && (m->gate_flags & LW_GATE_FULL_RECURRENCE); }
 
 /* Parameter count for a configuration (also used by api.c to bound it). */
 size_t lw_model_param_count_for(const lw_model *m) {
   size_t P = 0;
   for (int l = 0; l < m->L; l++) {
     size_t G = (size_t)lw_cell_gates(m->cell) * m->H[l];
-    P += m->D * (G * layer_in(m, l) + G * m->H[l] + 2 * G + (peepholes(m) ? 3 * (size_t)m->H[l] : 0));
+    size_t H = m->H[l];
+    P += m->D * (G * layer_in(m, l) + G * H + 2 * G + (peepholes(m) ? 3 * H : 0) + (full_recurrence(m) ? 9 * H * H : 0));
   }
   return P + (size_t)m->O * m->D * m->H[m->L - 1] + m->O;
 }
@@ -52,8 +54,9 @@ int lw_model_init(lw_model *m) {
       dir->w_hh = p, dir->dw_hh = g, dir->w_hhT = k, p += G * H, g += G * H, k += G * H;
       dir->b_ih = p, dir->db_ih = g, p += G, g += G;
       dir->b_hh = p, dir->db_hh = g, p += G, g += G;
-      dir->w_peep = dir->dw_peep = NULL;
+      dir->w_peep = dir->dw_peep = dir->w_gate = dir->dw_gate = dir->w_gateT = NULL;
       if (peepholes(m)) dir->w_peep = p, dir->dw_peep = g, p += 3 * H, g += 3 * H;
+      if (full_recurrence(m)) dir->w_gate = p, dir->dw_gate = g, dir->w_gateT = k, p += 9 * H * H, g += 9 * H * H, k += 9 * H * H;
     }
   m->head_w = p, m->dhead_w = g, m->head_wT = k, p += (size_t)m->O * m->head_in, g += (size_t)m->O * m->head_in;
   m->head_b = p, m->dhead_b = g;
@@ -64,7 +67,8 @@ int lw_model_init(lw_model *m) {
     for (int d = 0; d < m->D; d++) {
       lw_dir *dir = &m->dirs[l][d];
       real bound = (real)(1.0 / sqrt((double)dir->H));
-      size_t n = (size_t)dir->G * (dir->in + dir->H + 2) + (dir->w_peep ? 3 * (size_t)dir->H : 0);
+      size_t n = (size_t)dir->G * (dir->in + dir->H + 2) + (dir->w_peep ? 3 * (size_t)dir->H : 0) +
+                 (dir->w_gate ? 9 * (size_t)dir->H * dir->H : 0);
       for (size_t i = 0; i < n; i++) dir->w_ih[i] = lw_rng_uniform(&rng, -bound, bound);
       /* forget-gate bias (Gers et al. 2000; 1.0 after Jozefowicz et al. 2015):
        * PyTorch adds b_ih and b_hh, so b_ih carries it and b_hh is zero */
@@ -98,6 +102,7 @@ void lw_model_pack(lw_model *m) {
       lw_dir *dir = &m->dirs[l][d];
       transpose(dir->G, dir->in, dir->w_ih, dir->w_ihT);
       transpose(dir->G, dir->H, dir->w_hh, dir->w_hhT);
+      if (dir->w_gate) transpose(3 * dir->H, 3 * dir->H, dir->w_gate, dir->w_gateT);
     }
   transpose(m->O, m->head_in, m->head_w, m->head_wT);
   m->packed_dirty = 0;
@@ -122,6 +127,7 @@ static size_t workspace_size(const lw_model *m, size_t B, size_t T, int with_dro
   }
   size_t rows = m->return_sequences ? TB : B, maxG = gates * maxH;
   total += 2 * TB * m->I + 2 * TB * maxW + TB * maxG * (gru ? 2 : 1) + (gru ? LW_ROWS_REC * maxG : 0) +
+           (full_recurrence(m) ? 6 * B * maxH : 0) +
            2 * B * maxH + 2 * B * m->head_in + 3 * rows * m->O + 4 * (size_t)m->L * m->D * B * maxH;
   return total;
 }
@@ -173,11 +179,17 @@ int lw_model_reserve(lw_model *m, int B, int T) {
   TAKE(m->dgates, TB * maxG);
   m->dgates_h = m->rec = NULL;
   if (gru) TAKE(m->dgates_h, TB * maxG), TAKE(m->rec, LW_ROWS_REC * maxG);
+  m->dact = m->dact_next = NULL;
+  if (full_recurrence(m)) TAKE(m->dact, 3 * B * maxH), TAKE(m->dact_next, 3 * B * maxH);
   TAKE(m->dh, B * maxH), TAKE(m->dc, B * maxH);
   TAKE(m->feat, B * (size_t)m->head_in), TAKE(m->dfeat, B * (size_t)m->head_in);
   TAKE(m->logits, rows * m->O), TAKE(m->dlogits, rows * m->O), TAKE(m->target, rows * m->O);
   TAKE(m->hn, LDBH), TAKE(m->cn, LDBH), TAKE(m->dhn, LDBH), TAKE(m->dcn, LDBH);
 #undef TAKE
+#ifdef LW_POISON
+  /* test builds: NaN everywhere, so a read of anything not written for this batch shows */
+  for (size_t i = 0; i < (size_t)(p - m->ws); i++) m->ws[i] = NAN;
+#endif
   return LW_STATUS_OK;
 }
 

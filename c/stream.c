@@ -20,6 +20,7 @@ struct lw_stream {
   real *gates; /* (maxG) */
   real *rec;   /* GRU: (maxG) the recurrent term */
   real *aux, *c_next;
+  real *prev;  /* FGR: (sum of 4 H_l) each layer's gate activations of the step before */
 };
 
 static size_t state_size(const lw_model *m) {
@@ -37,10 +38,11 @@ lw_stream *lw_stream_init(lw_model *m) {
   size_t S = state_size(m), O = m->O ? m->O : m->H[m->L - 1];
   lw_stream *s = calloc(1, sizeof *s);
   size_t maxG = (size_t)lw_cell_gates(m->cell) * maxH;
-  real *buf = calloc(m->I + O + 2 * S + 2 * maxG + 2 * (size_t)maxH, sizeof(real));
+  real *buf = calloc(m->I + O + 6 * S + 2 * maxG + 2 * (size_t)maxH, sizeof(real));
   if (!s || !buf) return free(s), free(buf), NULL;
   s->m = m, s->x = buf, s->h = buf + m->I, s->c = s->h + S, s->out = s->c + S;
   s->gates = s->out + O, s->rec = s->gates + maxG, s->aux = s->rec + maxG, s->c_next = s->aux + maxH;
+  s->prev = s->c_next + maxH;
   return s;
 }
 
@@ -53,7 +55,9 @@ LW_EXPORT lw_real *lw_stream_output(lw_stream *s) { return s ? s->out : NULL; }
 LW_EXPORT lw_real *lw_stream_state(lw_stream *s, int which) { return s ? (which ? s->c : s->h) : NULL; }
 
 LW_EXPORT void lw_stream_reset(lw_stream *s) {
-  if (s) memset(s->h, 0, 2 * state_size(s->m) * sizeof(real)); /* h and c */
+  if (!s) return;
+  memset(s->h, 0, 2 * state_size(s->m) * sizeof(real)); /* h and c */
+  memset(s->prev, 0, 4 * state_size(s->m) * sizeof(real));
 }
 
 /* One step: reads s->x, updates every layer's state, writes s->out
@@ -63,7 +67,7 @@ LW_EXPORT void lw_stream_step(lw_stream *s, int raw) {
   lw_model *m = s->m;
   lw_model_pack(m);
   const real *in = s->x;
-  real *h = s->h, *c = s->c;
+  real *h = s->h, *c = s->c, *prev = s->prev;
   for (int l = 0; l < m->L; l++) {
     lw_dir *d = &m->dirs[l][0];
     const int H = d->H, G = d->G;
@@ -78,8 +82,11 @@ LW_EXPORT void lw_stream_step(lw_stream *s, int raw) {
        * adjacent (model.c), and so are a layer's input and its state */
       lw_gemm_nn(1, G, d->in + H, in, d->in + H, d->w_ihT, G, s->gates, G);
     }
+    if (d->w_gate) lw_gate_recurrence_forward(d, 1, prev, s->gates); /* prev is zero at the first step */
     lw_cell_forward(d, 1, s->gates, s->rec, h, c, s->c_next, h, s->aux);
     memcpy(c, s->c_next, H * sizeof(real));
+    if (d->w_gate) memcpy(prev, s->gates, G * sizeof(real));
+    prev += G;
     in = h;
     h += H, c += H;
   }

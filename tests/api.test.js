@@ -26,8 +26,8 @@ test('forecast() continues a raw series around 1000 with a yearly cycle better t
   model.dispose();
 });
 
-test('stream() step by step gives the outputs predict() gives on the whole sequence', async () => {
-  const model = await Model.create({ inputSize: 2, hiddenSize: [6, 5], outputSize: 3, returnSequences: true, loss: 'softmax-cross-entropy', seed: 4 });
+for (const [cell, gates] of [['lstm', {}], ['gru', {}], ['rnn', {}], ['peephole', { fullRecurrence: true }], ['lstm1997', { originalSquashing: true }]]) test(`stream() step by step gives the outputs predict() gives on the whole sequence (${cell} ${JSON.stringify(gates)})`, async () => {
+  const model = await Model.create({ inputSize: 2, hiddenSize: [6, 5], outputSize: 3, returnSequences: true, loss: 'softmax-cross-entropy', seed: 4, cell, gates });
   const seq = Array.from({ length: 9 }, (_, t) => [Math.sin(t), Math.cos(2 * t)]);
   const whole = model.predict([seq])[0];
   const s = model.stream();

@@ -148,7 +148,7 @@ test('an unknown loss, cell or optimizer is refused, listing the choices and the
 test('gate switches that contradict the cell, or that no cell has, are refused with the reason', async () => {
   await fails(() => Model.create({ inputSize: 2, hiddenSize: 4, cell: 'gru', gates: { forget: false } }), 'ERR_OPTION', /apply to the LSTM cells, not 'gru'/);
   await fails(() => Model.create({ inputSize: 2, hiddenSize: 4, cell: 'peephole', gates: { peepholes: false } }), 'ERR_OPTION', /cell 'peephole' is defined by peepholes: true/);
-  await fails(() => Model.create({ inputSize: 2, hiddenSize: 4, gates: { fullRecurrence: true } }), 'ERR_OPTION', /fullRecurrence .* not available/);
+  await fails(() => Model.create({ inputSize: 2, hiddenSize: 4, gates: { fullRecurrence: 'yes' } }), 'ERR_TYPE', /gates\.fullRecurrence/);
   await fails(() => Model.create({ inputSize: 2, hiddenSize: 4, gates: { forgat: false } }), 'ERR_OPTION', /did you mean 'forget'/);
   await fails(() => Model.create({ inputSize: 2, hiddenSize: 4, gates: { coupled: true, input: false } }), 'ERR_OPTION', /coupled needs the input gate/);
   await fails(() => Model.create({ inputSize: 2, hiddenSize: 4, cell: 'lstm2000' }), 'ERR_OPTION', /cell/);

@@ -157,7 +157,8 @@ const CELL_CASES = [
   ['gru', {}], ['rnn', {}], ['peephole', {}], ['cifg', {}], ['lstm1997', {}], ['lstm1997', { originalSquashing: true }],
   ['lstm', { input: false }], ['lstm', { forget: false }], ['lstm', { output: false }], ['lstm', { inputActivation: false }],
   ['lstm', { outputActivation: false }], ['peephole', { coupled: true }], ['lstm', { coupled: true }],
-  ['peephole', { output: false, outputActivation: false }],
+  ['peephole', { output: false, outputActivation: false }], ['lstm', { fullRecurrence: true }],
+  ['peephole', { fullRecurrence: true, coupled: true }],
 ];
 for (const [cell, gates] of CELL_CASES) {
   test(`${cell} ${JSON.stringify(gates)}: gradients of parameters, inputs and states match central differences`, async () => {

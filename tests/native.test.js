@@ -19,7 +19,7 @@ for (const simd of [true, false]) {
     const exe = `${root}tests/artifacts/native-driver-${simd ? 'simd' : 'ref'}`;
     const sources = readdirSync(`${root}c`).filter((f) => f.endsWith('.c') && f !== 'testing.c').map((f) => `${root}c/${f}`);
     execFileSync('gcc', ['-std=c99', '-O1', '-g', '-fsanitize=address,undefined', '-fno-sanitize-recover=all',
-      '-Wno-deprecated-declarations', ...(simd ? ['-DLW_SIMD'] : []), `-I${root}tests/native/include`, ...sources,
+      '-Wno-deprecated-declarations', '-DLW_POISON', ...(simd ? ['-DLW_SIMD'] : []), `-I${root}tests/native/include`, ...sources,
       `${root}tests/native/driver.c`, '-lm', '-o', exe], { stdio: 'pipe' });
     const run = spawnSync(exe, { encoding: 'utf8' });
     assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);

@@ -18,7 +18,7 @@ export const ENGINE = Symbol('engine');
 const CELLS = ['lstm', 'peephole', 'lstm1997', 'cifg', 'gru', 'rnn'];
 // c/lw.h enum lw_cell and enum lw_gate
 const CELL_CODES = { lstm: 0, peephole: 0, lstm1997: 0, cifg: 0, gru: 1, rnn: 2 };
-const GATE = { noInput: 1, noForget: 2, noOutput: 4, noInputAct: 8, noOutputAct: 16, peepholes: 32, coupled: 64, squash1997: 128 };
+const GATE = { noInput: 1, noForget: 2, noOutput: 4, noInputAct: 8, noOutputAct: 16, peepholes: 32, coupled: 64, squash1997: 128, fullRecurrence: 256 };
 // the Greff et al. 2015 switches (true = the part is there), and the 1997 squashing
 const GATE_SWITCHES = ['input', 'forget', 'output', 'inputActivation', 'outputActivation', 'peepholes', 'coupled',
   'fullRecurrence', 'originalSquashing'];
@@ -41,7 +41,7 @@ const TRAIN_OPTIONS = ['epochs', 'batchSize', 'optimizer', 'learningRate', 'mome
 // c/lw.h enum lw_config_index, lw_hyper_index, lw_tensor_kind
 const HYPER_COUNT = 9;
 const FLAG_TIME_MAJOR = 1, FLAG_RAW = 2;
-const TENSOR_NAMES = ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh', null, null, 'weight_peephole'];
+const TENSOR_NAMES = ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh', null, null, 'weight_peephole', 'weight_gate_recurrence'];
 
 /** The resolved configuration from Model.create options. */
 function resolveConfig(options) {
@@ -87,17 +87,15 @@ function resolveGates(cell, given) {
   affirm(given !== null && typeof given === 'object' && !Array.isArray(given), 'ERR_TYPE', 'gates must be an object of switches, e.g. { forget: false }');
   const g = checkOptions(given, GATE_SWITCHES, 'gates');
   affirm(!Object.keys(g).length || CELL_CODES[cell] === 0, 'ERR_OPTION', `gates: the switches apply to the LSTM cells, not '${cell}'`);
-  affirm(!g.fullRecurrence, 'ERR_OPTION', 'gates.fullRecurrence (FGR) is not available in this version');
   if (CELL_CODES[cell] !== 0) return null;
   const out = { input: true, forget: true, output: true, inputActivation: true, outputActivation: true, peepholes: false,
-    coupled: false, originalSquashing: false, ...CELL_GATES[cell] };
+    coupled: false, fullRecurrence: false, originalSquashing: false, ...CELL_GATES[cell] };
   for (const [k, v] of Object.entries(g)) out[k] = checkBool(v, `gates.${k}`);
   for (const [k, v] of Object.entries(CELL_GATES[cell] ?? {})) {
     affirm(out[k] === v, 'ERR_OPTION', `gates.${k}: cell '${cell}' is defined by ${k}: ${v}; use cell 'lstm' with gates to change it`);
   }
   affirm(!(out.coupled && !out.forget), 'ERR_OPTION', 'gates: coupled needs the forget gate (f = 1 - i)');
   affirm(!(out.coupled && !out.input), 'ERR_OPTION', 'gates: coupled needs the input gate (f = 1 - i)');
-  delete out.fullRecurrence;
   return out;
 }
 
@@ -106,7 +104,8 @@ function gateFlags(g) {
   if (!g) return 0;
   return (g.input ? 0 : GATE.noInput) | (g.forget || g.coupled ? 0 : GATE.noForget) | (g.output ? 0 : GATE.noOutput)
     | (g.inputActivation ? 0 : GATE.noInputAct) | (g.outputActivation ? 0 : GATE.noOutputAct)
-    | (g.peepholes ? GATE.peepholes : 0) | (g.coupled ? GATE.coupled : 0) | (g.originalSquashing ? GATE.squash1997 : 0);
+    | (g.peepholes ? GATE.peepholes : 0) | (g.coupled ? GATE.coupled : 0) | (g.originalSquashing ? GATE.squash1997 : 0)
+    | (g.fullRecurrence ? GATE.fullRecurrence : 0);
 }
 
 function engineOptions(o = {}) {

@@ -78,7 +78,7 @@ static int models(void) {
   int failures = 0;
   for (int trial = 0; trial < 60; trial++) {
     int L = rnd(1, 3), D = rnd(0, 1), I = rnd(1, 5), O = rnd(1, 4), rs = rnd(0, 1), loss = rnd(0, 4);
-    int cell = rnd(0, 2), gates = cell == LW_CELL_LSTM && trial % 2 ? (int)(next() % LW_GATE_ALL) : 0;
+    int cell = rnd(0, 2), gates = cell == LW_CELL_LSTM && trial % 2 ? (int)(next() % (LW_GATE_ALL + 1)) : 0;
     if (gates & LW_GATE_COUPLED) gates &= ~(LW_GATE_NO_INPUT | LW_GATE_NO_FORGET);
     int32_t cfg[LW_CONFIG_HIDDEN + 3] = {I, O, L, D, cell, rs, loss, trial, gates};
     for (int l = 0; l < L; l++) cfg[LW_CONFIG_HIDDEN + l] = rnd(1, 9);
@@ -103,6 +103,11 @@ static int models(void) {
       float *dx = floats((size_t)B * T * I), *dh0 = floats(ns), *dc0 = floats(ns);
       failures += lw_model_forward(m, x, len, B, T, step & 1, step ? h0 : NULL, c0, y2, hn, cn) != 0;
       failures += lw_model_backward(m, y2, step ? hn : NULL, cn, dx, dh0, dc0) != 0;
+      /* the workspace starts as NaN (LW_POISON): anything read before written would show here */
+      for (size_t i = 0; i < (size_t)B * T * F; i++) failures += !isfinite(y2[i]);
+      for (size_t i = 0; i < (size_t)B * T * I; i++) failures += !isfinite(dx[i]);
+      for (size_t i = 0; i < ns; i++) failures += !isfinite(dh0[i]) + !isfinite(dc0[i]) + !isfinite(hn[i]) + !isfinite(cn[i]);
+      for (size_t i = 0; i < (size_t)B * (rs ? T : 1) * O; i++) failures += !isfinite(out[i]);
       /* bad arguments return a status and touch nothing */
       failures += lw_model_train_batch(m, x, y, len, 0, T, 0.01, &l, NULL, NULL, NULL, NULL) == 0;
       failures += lw_model_backward(m, y2, NULL, NULL, dx, dh0, dc0) == 0; /* no forward any more */
