@@ -414,3 +414,20 @@ LW_EXPORT int lw_softmax(const lw_real *z, int n, double temperature, lw_real *o
   for (int k = 0; k < n; k++) out[k] = (lw_real)(exp((z[k] - mx) / temperature) / sum);
   return LW_STATUS_OK;
 }
+
+/* Learning rate at an epoch under a schedule (0 constant, 1 step: x gamma
+ * every `every` epochs, 2 exponential: x gamma each epoch, 3 cosine from
+ * base to `floor` over `every` epochs), computed here so that every runtime
+ * gets the same bits (Math.cos and Math.pow may differ between JS engines). */
+LW_EXPORT double lw_schedule_lr(int kind, double base, int epoch, double gamma, int every, double floor_lr) {
+  if (epoch < 0) epoch = 0;
+  switch (kind) {
+  case 1: return base * pow(gamma, every > 0 ? epoch / every : 0);
+  case 2: return base * pow(gamma, epoch);
+  case 3: {
+    double p = every > 0 ? (epoch < every ? (double)epoch / every : 1) : 0;
+    return floor_lr + (base - floor_lr) * 0.5 * (1 + cos(3.14159265358979323846 * p));
+  }
+  default: return base;
+  }
+}

@@ -189,3 +189,19 @@ test('truncate longer than every sequence trains exactly as without it', async (
   assert.deepEqual(a.parameters(), b.parameters());
   a.dispose(), b.dispose();
 });
+
+test('learning-rate schedules set each epoch\'s rate: step, exponential and cosine', async () => {
+  const x = [[[0.1], [0.2]], [[0.3], [0.4]]], y = [1, 2];
+  const model = await Model.create({ inputSize: 1, hiddenSize: 3, seed: 1 });
+  const rates = async (schedule) => {
+    const seen = [];
+    await model.train(x, y, { epochs: 5, learningRate: 0.1, schedule, onEpochEnd: (e) => seen.push(e.learningRate) });
+    return seen;
+  };
+  const close = (got, want) => got.forEach((v, k) => assert.ok(Math.abs(v - want[k]) < 1e-12, `${got} vs ${want}`));
+  close(await rates({ type: 'step', every: 2, gamma: 0.5 }), [0.1, 0.1, 0.05, 0.05, 0.025]);
+  close(await rates({ type: 'exponential', gamma: 0.9 }), [0.1, 0.09, 0.081, 0.0729, 0.06561]);
+  close(await rates({ type: 'cosine', minLearningRate: 0.01 }), [0, 1, 2, 3, 4].map((e) => 0.01 + 0.09 * 0.5 * (1 + Math.cos(Math.PI * e / 5))));
+  await assert.rejects(model.train(x, y, { schedule: { type: 'cosine', gamma: 0.5 } }), /'gamma' does not apply to a cosine schedule/);
+  model.dispose();
+});

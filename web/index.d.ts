@@ -56,7 +56,7 @@ export interface CreateOptions {
   locateWasm?: (file: string) => string | URL;
 }
 
-export interface EpochInfo { epoch: number; loss: number; valLoss?: number; samplesPerSecond: number }
+export interface EpochInfo { epoch: number; loss: number; valLoss?: number; learningRate: number; samplesPerSecond: number }
 export interface BatchInfo { epoch: number; batch: number; loss: number; samplesPerSecond: number }
 
 export interface TrainOptions {
@@ -85,6 +85,9 @@ export interface TrainOptions {
   yieldEvery?: number;
   /** Truncated BPTT: one update per chunk of this many steps, the state carried across (many-to-many only). */
   truncate?: number;
+  /** Learning rate per epoch of this call; onEpochEnd reports it as learningRate. */
+  schedule?: { type: 'step'; every?: number; gamma?: number } | { type: 'exponential'; gamma?: number }
+    | { type: 'cosine'; epochs?: number; minLearningRate?: number };
 }
 
 /** One layer and direction of trace(): T rows of H numbers for each gate the cell has, and its states. */

@@ -36,7 +36,8 @@ const CREATE_OPTIONS = ['inputSize', 'hiddenSize', 'layers', 'cell', 'gates', 'b
   'returnSequences', 'loss', 'dropout', 'seed', 'forgetBias', 'normalize', 'simd', 'locateWasm', 'engine'];
 const TRAIN_OPTIONS = ['epochs', 'batchSize', 'optimizer', 'learningRate', 'momentum', 'nesterov', 'beta1', 'beta2',
   'epsilon', 'rho', 'weightDecay', 'clipNorm', 'clipValue', 'validationSplit', 'validationData', 'shuffle', 'seed',
-  'onEpochEnd', 'onBatchEnd', 'signal', 'yieldEvery', 'truncate'];
+  'onEpochEnd', 'onBatchEnd', 'signal', 'yieldEvery', 'truncate', 'schedule'];
+const SCHEDULES = { step: 1, exponential: 2, cosine: 3 };
 
 // c/lw.h enum lw_config_index, lw_hyper_index, lw_tensor_kind
 const HYPER_COUNT = 9;
@@ -97,6 +98,25 @@ function resolveGates(cell, given) {
   affirm(!(out.coupled && !out.forget), 'ERR_OPTION', 'gates: coupled needs the forget gate (f = 1 - i)');
   affirm(!(out.coupled && !out.input), 'ERR_OPTION', 'gates: coupled needs the input gate (f = 1 - i)');
   return out;
+}
+
+/**
+ * A learning-rate schedule over the epochs of one train() call:
+ * { type: 'step', every, gamma } | { type: 'exponential', gamma } | { type: 'cosine', epochs?, minLearningRate? }.
+ */
+function resolveSchedule(s, epochs) {
+  if (s === undefined) return null;
+  affirm(s && typeof s === 'object', 'ERR_TYPE', "schedule must be an object such as { type: 'cosine' }");
+  const o = checkOptions(s, ['type', 'every', 'gamma', 'epochs', 'minLearningRate'], 'schedule');
+  const type = checkOneOf(o.type, 'schedule.type', Object.keys(SCHEDULES));
+  const allowed = { step: ['every', 'gamma'], exponential: ['gamma'], cosine: ['epochs', 'minLearningRate'] }[type];
+  for (const k of Object.keys(o)) affirm(k === 'type' || allowed.includes(k), 'ERR_OPTION', `schedule: '${k}' does not apply to a ${type} schedule`);
+  return {
+    kind: SCHEDULES[type],
+    gamma: type === 'cosine' ? 1 : checkNumber(o.gamma ?? (type === 'step' ? 0.1 : 0.95), 'schedule.gamma', 0, 1),
+    every: type === 'step' ? checkInt(o.every ?? 10, 'schedule.every', 1, 1e7) : type === 'cosine' ? checkInt(o.epochs ?? Math.max(1, epochs), 'schedule.epochs', 1, 1e7) : 0,
+    floor: type === 'cosine' ? checkNumber(o.minLearningRate ?? 0, 'schedule.minLearningRate', 0, 1e6) : 0,
+  };
 }
 
 /** enum lw_gate bitmask of resolved gates. */
@@ -223,6 +243,7 @@ export class Model {
     const onBatchEnd = o.onBatchEnd === undefined ? null : checkFunction(o.onBatchEnd, 'onBatchEnd');
     const yieldEvery = checkNumber(o.yieldEvery ?? 16, 'yieldEvery', 0, 1e6);
     const truncate = o.truncate === undefined ? 0 : checkInt(o.truncate, 'truncate', 1, 1e7);
+    const schedule = resolveSchedule(o.schedule, epochs);
     affirm(!truncate || c.returnSequences, 'ERR_OPTION', 'truncate: truncated BPTT needs a target at every step (returnSequences: true)');
     const signal = o.signal;
     affirm(signal === undefined || (signal && typeof signal.aborted === 'boolean'), 'ERR_TYPE', 'signal must be an AbortSignal');
@@ -295,6 +316,7 @@ export class Model {
     try {
       for (let epoch = 0; epoch < epochs && !history.stopped; epoch++) {
         const order = shuffle ? shuffledIndices(nTrain, (seed + this.#epochsTrained) >>> 0) : null;
+        const lrNow = schedule ? ex.lw_schedule_lr(schedule.kind, lr, epoch, schedule.gamma, schedule.every, schedule.floor) : lr;
         let sum = 0, count = 0, lossRows = 0;
         const t0 = now();
         for (let start = 0; start < nTrain; start += batchSize) {
@@ -324,7 +346,7 @@ export class Model {
             e.writeInt32(lPtr, lb.subarray(0, na));
             const carried = truncate && s0 > 0, more = truncate && s0 + chunk < Tb;
             if (carried) { e.writeReals(h0Ptr, gatherStates(carry.h, active, nb)); e.writeReals(c0Ptr, gatherStates(carry.c, active, nb)); }
-            const status = ex.lw_model_train_batch(this.#ptr, xPtr, yPtr, lPtr, na, Tc, lr, lossPtr,
+            const status = ex.lw_model_train_batch(this.#ptr, xPtr, yPtr, lPtr, na, Tc, lrNow, lossPtr,
               carried ? h0Ptr : 0, carried ? c0Ptr : 0, more ? hnPtr : 0, more ? cnPtr : 0);
             if (status === 3) throw new LstmError('ERR_DIVERGED', `train: epoch ${epoch + 1}: ${e.cstring(ex.lw_last_error())}; try a lower learningRate or clipNorm`);
             e.check(status, 'train');
@@ -346,7 +368,7 @@ export class Model {
         if (valLoss !== undefined) history.valLoss.push(valLoss);
         history.epochs = epoch + 1;
         this.#epochsTrained++;
-        onEpochEnd?.({ epoch, loss, valLoss, samplesPerSecond: count / Math.max(1e-3, (now() - t0) / 1000) });
+        onEpochEnd?.({ epoch, loss, valLoss, learningRate: lrNow, samplesPerSecond: count / Math.max(1e-3, (now() - t0) / 1000) });
       }
     } catch (err) {
       if (scalerFitted && !applied) this.#scalers = { input: null, target: null }; // nothing trained on them
