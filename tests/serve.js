@@ -1,7 +1,8 @@
 // A tiny static file server for web/ (the demo and the package beside it), with
 // no dependencies: `npm start` runs it; tests/browser/ imports serve() and
 // starts it on an ephemeral port. It serves files only: no listings, no
-// caching headers, nothing outside web/.
+// caching headers (but the header that lets the demo's service worker cover
+// the whole site), nothing outside web/.
 import { createServer } from 'node:http';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -10,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../web/', import.meta.url));
 const DEFAULT_PORT = 8080;
+const SERVICE_WORKER = '/demo/sw.js';
 const PORT_TRIES = 10; // 8080 busy: try 8081 ... 8089
 
 const MIME_TYPES = {
@@ -57,6 +59,8 @@ async function handle(req, res) {
     'content-type': MIME_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
     'content-length': info.size,
     'cache-control': 'no-cache',
+    // The demo's service worker may cover the whole site: the page's Web Worker (/worker-host.js) included.
+    ...(pathname === SERVICE_WORKER ? { 'service-worker-allowed': '/' } : {}),
   });
   if (req.method === 'HEAD') return res.end();
   createReadStream(file).on('error', () => res.destroy()).pipe(res);

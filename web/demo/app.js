@@ -18,6 +18,19 @@ const TEXT_BATCH_SIZE = 4; // a paragraph is only a few pieces: small batches gi
 const TEXT_LENGTH = 200; // characters generated from a running text
 const LIST_SAMPLES = 12; // strings generated from a list (each with its own seed)
 const TRACE_CHARS = 48; // the longest text the gate view traces
+// The Greff et al. switches each LSTM-family cell is defined by (as CELL_GATES in ../model.js); the others start on.
+const SWITCH_DEFAULTS = { input: true, forget: true, output: true, inputActivation: true, outputActivation: true,
+  peepholes: false, coupled: false, fullRecurrence: false, originalSquashing: false };
+const CELL_SWITCHES = { lstm: {}, peephole: { peepholes: true }, cifg: { coupled: true }, lstm1997: { forget: false } };
+const CELL_NOTES = {
+  lstm: 'Gates i, f, o and the candidate g; the cell state c carries the memory.',
+  peephole: 'The gates also see the cell state (peepholes), as in Gers et al. 2002 and ONNX.',
+  cifg: 'One gate fewer: the forget gate is 1 − i, as in ONNX’s input_forget.',
+  lstm1997: 'Hochreiter and Schmidhuber’s LSTM: no forget gate, the cell state only adds up.',
+  gru: 'Reset and update gates r, z and a candidate n; no separate cell state.',
+  rnn: 'h = tanh(W x + U h): no gates at all; it forgets fast.',
+};
+const TEXT_CELL_NOTE = 'Text models use the LSTM cell in this version.';
 const HINTS = {
   forecast: 'One series: numbers separated by commas, spaces or new lines. Several series: one per line. '
     + 'The last tenth is held out to check the forecast.',
@@ -28,11 +41,11 @@ const HINTS = {
 
 const $ = (id) => document.getElementById(id);
 const ui = Object.fromEntries([
-  'engine', 'preset', 'sequence', 'sequence-error', 'sequence-hint', 'sequence-summary', 'source', 'task', 'cell',
+  'engine', 'preset', 'sequence', 'sequence-error', 'sequence-hint', 'sequence-summary', 'source', 'task', 'cell', 'cell-note', 'switches',
   'hidden-size', 'layers', 'window', 'window-field', 'epochs', 'learning-rate', 'settings-error', 'train', 'stop',
   'progress', 'speed', 'status', 'save', 'load', 'load-file', 'export', 'loss-chart', 'result-empty', 'forecast-view',
   'forecast-chart', 'forecast-score', 'forecast-values', 'generate-view', 'prompt', 'temperature', 'temperature-value',
-  'seed', 'generate', 'generated', 'classify-view', 'confusion', 'classify-score', 'gate-controls', 'gate-input-field',
+  'seed', 'generate', 'generated', 'classify-view', 'confusion-about', 'confusion', 'classify-score', 'gate-controls', 'gate-input-field',
   'gate-layer', 'gate-maps', 'gate-tip', 'gate-readout',
 ].map((id) => [id.replace(/-(\w)/g, (_, c) => c.toUpperCase()), $(id)]));
 
@@ -44,8 +57,7 @@ const gateView = new GateView(ui.gateMaps, ui.gateTip, ui.gateReadout);
 let job = null;
 /**
  * The trained or loaded model and what it was used on: { task, model, data,
- * inner?, scale?, layers }. `inner` is a text model's network as a Model (for
- * trace and export); `scale` the input scaling of a classifier.
+ * layers, window?, xStart?, scale? }; `scale` is a classifier's input scaling.
  */
 let current = null;
 let presetText = ''; // the text the chosen example put in the box; edited text drops its x labels
@@ -70,12 +82,14 @@ function showInputError(message) {
 function showSettingsError(message, field) {
   ui.settingsError.textContent = message;
   ui.settingsError.hidden = !message;
-  for (const el of [ui.hiddenSize, ui.layers, ui.window, ui.epochs, ui.learningRate]) {
+  if (field === ui.switches) ui.switches.open = true;
+  for (const el of [ui.switches, ui.hiddenSize, ui.layers, ui.window, ui.epochs, ui.learningRate]) {
     el.setAttribute('aria-invalid', String(el === field));
   }
 }
 
-const fmtLoss = (v) => (v === undefined || v === null ? '–' : v >= 0.01 ? v.toFixed(4) : v.toExponential(2));
+// A minus sign, not a hyphen, in exponents: a line never breaks inside '1.6e−3'.
+const fmtLoss = (v) => (v === undefined || v === null ? '–' : v >= 0.01 ? v.toFixed(4) : v.toExponential(2).replace('-', '\u2212'));
 const fmtValue = (v) => String(Math.round(v * 100) / 100);
 const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
@@ -92,7 +106,13 @@ function readSettings() {
     return v;
   };
   try {
+    const cell = ui.cell.value, gates = cellGates(cell);
+    if (gates?.coupled && !(gates.input && gates.forget)) {
+      throw Object.assign(new Error('Coupled gates need both the input and the forget gate (f = 1 − i).'), { field: ui.switches });
+    }
     return {
+      cell,
+      gates,
       hiddenSize: read(ui.hiddenSize, 'Hidden size'),
       layers: read(ui.layers, 'Layers'),
       window: task() === 'forecast' ? read(ui.window, 'Window') : 0,
@@ -102,6 +122,26 @@ function readSettings() {
   } catch (err) {
     return { error: err.message, field: err.field };
   }
+}
+
+const switchBoxes = () => [...ui.switches.querySelectorAll('input[data-switch]')];
+
+/** The switches for Model.create's `gates`: null for the GRU and the RNN, which have none. */
+function cellGates(cell) {
+  if (!CELL_SWITCHES[cell]) return null;
+  return Object.fromEntries(switchBoxes().map((box) => [box.dataset.switch, box.checked]));
+}
+
+/** Sets the switches to a cell's definition (or to `gates`, a loaded model's), fixing the ones the cell is defined by. */
+function cellChanged(gates) {
+  const cell = ui.cell.value, fixed = CELL_SWITCHES[cell];
+  const values = gates ?? { ...SWITCH_DEFAULTS, ...fixed };
+  for (const box of switchBoxes()) {
+    const name = box.dataset.switch;
+    box.checked = Boolean(values[name]);
+    box.disabled = !fixed || name in fixed;
+  }
+  ui.cellNote.textContent = task() === 'generate' ? TEXT_CELL_NOTE : CELL_NOTES[cell];
 }
 
 function applySettings(s) {
@@ -136,6 +176,12 @@ function choosePreset(id) {
 
 function taskChanged() {
   ui.windowField.hidden = task() !== 'forecast';
+  // TextModel has no cell option yet: text is learned by the LSTM.
+  const text = task() === 'generate';
+  if (text && ui.cell.value !== 'lstm') ui.cell.value = 'lstm';
+  ui.cell.disabled = text;
+  cellChanged();
+  if (text) for (const box of switchBoxes()) box.disabled = true;
   ui.sequenceHint.textContent = HINTS[task()];
   summarise();
 }
@@ -162,6 +208,7 @@ function setBusy(busy) {
   ui.generate.disabled = busy;
   ui.task.disabled = busy;
   ui.preset.disabled = busy;
+  ui.cell.disabled = busy || task() === 'generate';
 }
 
 // ---------------------------------------------------------------- training
@@ -170,9 +217,7 @@ function setBusy(busy) {
 function forecastData(data, window) {
   const inputs = [], targets = [], valInputs = [], valTargets = [];
   data.series.forEach((s, k) => {
-    const part = s.slice(0, s.length - data.holdout[k]);
-    const x = [], y = [];
-    for (let t = 0; t + window < part.length; t++) x.push(part.slice(t, t + window)), y.push(part[t + window]);
+    const { inputs: x, targets: y } = lstm.windows(s.slice(0, s.length - data.holdout[k]), { window });
     const nVal = Math.round(x.length * VALIDATION);
     inputs.push(...x.slice(0, x.length - nVal)), targets.push(...y.slice(0, y.length - nVal));
     valInputs.push(...x.slice(x.length - nVal)), valTargets.push(...y.slice(y.length - nVal));
@@ -245,7 +290,8 @@ async function train() {
     let history, extra = {};
     if (kind === 'forecast') {
       const { inputs, targets, validation } = forecastData(data, settings.window);
-      model = await lstm.Model.create({ inputSize: 1, hiddenSize, layers: settings.layers, outputSize: 1, seed: SEED });
+      model = await lstm.Model.create({ inputSize: 1, hiddenSize, layers: settings.layers, cell: settings.cell, gates: settings.gates ?? undefined,
+        outputSize: 1, seed: SEED });
       setStatus(`Training on ${inputs.length} windows of ${settings.window} steps…`);
       history = await model.train(inputs, targets, {
         epochs, batchSize: BATCH_SIZE, learningRate: settings.learningRate, clipNorm: CLIP_NORM, validationData: validation, ...callbacks,
@@ -256,7 +302,8 @@ async function train() {
       const pick = (rows) => [rows.map((k) => scale(data.sequences[k])), rows.map((k) => data.labels[k])];
       const [inputs, targets] = pick(data.train);
       model = await lstm.Model.create({
-        inputSize: 1, hiddenSize, layers: settings.layers, outputSize: data.classes.length, loss: 'softmax-cross-entropy', seed: SEED,
+        inputSize: 1, hiddenSize, layers: settings.layers, cell: settings.cell, gates: settings.gates ?? undefined,
+        outputSize: data.classes.length, loss: 'softmax-cross-entropy', seed: SEED,
       });
       setStatus(`Training on ${inputs.length} sequences…`);
       history = await model.train(inputs, targets, {
@@ -277,7 +324,6 @@ async function train() {
     repaint();
     current = { task: kind, model, data, layers: settings.layers, ...extra };
     model = null;
-    if (kind === 'generate') current.inner = await innerModel(current.model);
     const last = history.loss.at(-1);
     const done = history.stopped ? `Stopped after ${history.epochs} of ${epochs} epochs` : `Trained ${history.epochs} epochs`;
     setStatus(`${done} in ${seconds(took)} · loss ${fmtLoss(last)}`
@@ -303,18 +349,19 @@ function xStartFor(data) {
 }
 
 /**
- * A text model's network as a plain Model, for trace() and toSafetensors():
- * TextModel's file is a Model file with the vocabulary beside the weights.
+ * A text model's network as a plain Model (for its configuration and
+ * toSafetensors()): TextModel's file is a Model file with the vocabulary
+ * beside the weights. Dispose of it after use.
  */
-async function innerModel(textModel) {
+async function networkOf(textModel) {
   return lstm.Model.load(await textModel.save());
 }
 
 async function disposeCurrent() {
   if (!current) return;
-  const { model, inner } = current;
+  const { model } = current;
   current = null;
-  await Promise.allSettled([model.dispose(), inner?.dispose()]);
+  await model.dispose().catch(() => {});
 }
 
 // ---------------------------------------------------------------- results
@@ -375,7 +422,9 @@ async function showConfusion() {
   });
   const cells = (row, k) => row.map((n, j) => `<td class="${j === k ? 'hit' : n ? 'miss' : ''}">${n}</td>`).join('');
   const esc = (s) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
-  ui.confusion.innerHTML = `<caption>${data.test.length ? 'Held-out' : 'Training'} examples: rows are the true label, columns the model’s guess</caption>
+  const about = `${data.test.length ? 'Held-out' : 'Training'} examples: rows are the true label, columns the model’s guess.`;
+  ui.confusionAbout.textContent = about;
+  ui.confusion.innerHTML = `<caption class="visually-hidden">${about}</caption>
     <thead><tr><th scope="col">true \\ guessed</th>${data.classes.map((c) => `<th scope="col">${esc(c)}</th>`).join('')}</tr></thead>
     <tbody>${table.map((row, k) => `<tr><th scope="row">${esc(data.classes[k])}</th>${cells(row, k)}</tr>`).join('')}</tbody>`;
   ui.classifyScore.textContent = `${right} of ${rows.length} right (${Math.round((100 * right) / rows.length)}%).`;
@@ -471,23 +520,21 @@ async function gateInput() {
     const s = data.series[Number($('gate-series')?.value ?? 0)];
     const start = Number($('gate-start').value), window = current.window || Number(ui.window.value);
     const seq = s.slice(start, start + window);
-    const value = $('gate-start-value');
-    if (value) value.textContent = String((current.xStart || 0) + start);
-    return { seq, labels: seq.map((v) => `x = ${fmtValue(v)}`) };
+    const first = String((current.xStart || 0) + start);
+    $('gate-start-value').textContent = first;
+    return { seq, labels: seq.map((v) => `x = ${fmtValue(v)}`), about: `the window starting at ${current.xStart ? 'year' : 'step'} ${first}` };
   }
   if (kind === 'classify') {
     const k = Number($('gate-example').value);
-    return { seq: current.scale(data.sequences[k]), labels: data.sequences[k].map((v) => `x = ${fmtValue(v)}`) };
+    return { seq: current.scale(data.sequences[k]), labels: data.sequences[k].map((v) => `x = ${fmtValue(v)}`), about: `the example on line ${k + 1}` };
   }
-  // Text: one-hot characters after the boundary marker, as TextModel feeds them (index 0 marks a boundary).
-  const vocabulary = await current.model.vocabulary;
-  const index = new Map(vocabulary.map((c, k) => [c, k + 1]));
+  // Text: TextModel#trace takes the characters themselves.
+  const vocabulary = new Set(await current.model.vocabulary);
   const chars = Array.from($('gate-text').value).slice(0, TRACE_CHARS);
-  const missing = chars.find((c) => !index.has(c));
+  if (!chars.length) return { error: 'Type some text to trace.' };
+  const missing = chars.find((c) => !vocabulary.has(c));
   if (missing !== undefined) return { error: `“${missing}” is not among the characters the model learned.` };
-  const ids = [0, ...chars.map((c) => index.get(c))];
-  const seq = ids.map((id) => { const v = new Array(vocabulary.length + 1).fill(0); v[id] = 1; return v; });
-  return { seq, labels: ['start', ...chars.map((c) => `“${c === ' ' ? '␣' : c}”`)] };
+  return { seq: chars.join(''), labels: chars.map((c) => `“${c === ' ' ? '␣' : c}”`), about: `the text “${chars.join('')}”` };
 }
 
 let drawing = Promise.resolve();
@@ -497,10 +544,10 @@ function drawGates() {
     try {
       const input = await gateInput();
       if (input.error) return gateView.clear(input.error);
-      const network = current.inner ?? current.model;
-      const trace = await network.trace(input.seq);
+      const trace = await current.model.trace(input.seq);
       const layer = Number(ui.gateLayer.value || 0);
       gateView.show(trace.find((e) => e.layer === layer && e.direction === 'forward') ?? trace[0], input.labels);
+      ui.gateMaps.setAttribute('aria-label', `Gates of layer ${layer + 1} over ${input.about}`);
     } catch (err) {
       gateView.clear(`Could not trace: ${err.message}`);
     }
@@ -533,7 +580,13 @@ async function save() {
 async function exportSafetensors() {
   if (!current) return;
   try {
-    const bytes = await (current.inner ?? current.model).toSafetensors();
+    let bytes;
+    if (current.task === 'generate') {
+      const network = await networkOf(current.model);
+      bytes = await network.toSafetensors().finally(() => network.dispose());
+    } else {
+      bytes = await current.model.toSafetensors();
+    }
     download(bytes, `lstm-${current.task}.safetensors`);
     setStatus(`Exported the weights as safetensors (${bytes.length.toLocaleString('en')} bytes).`);
   } catch (err) {
@@ -569,15 +622,20 @@ async function load(file) {
       }
     }
     await disposeCurrent();
-    const inner = kind === 'generate' ? await innerModel(model) : null;
-    config ??= await inner.config;
+    if (!config) {
+      const network = await networkOf(model);
+      config = network.config;
+      await network.dispose();
+    }
     ui.task.value = kind;
     taskChanged();
+    ui.cell.value = config.cell;
+    cellChanged(config.gates);
     ui.hiddenSize.value = config.hiddenSize[0];
     ui.layers.value = config.layers;
     const settings = readSettings();
     const data = readData(kind, settings.error ? {} : settings);
-    current = { task: kind, model, inner, data, layers: config.layers, window: kind === 'forecast' ? Number(ui.window.value) : 0 };
+    current = { task: kind, model, data, layers: config.layers, window: kind === 'forecast' ? Number(ui.window.value) : 0 };
     if (data.error) {
       clearResults();
       showInputError(data.error);
@@ -646,6 +704,13 @@ ui.temperature.addEventListener('input', () => {
   if (current?.task === 'generate' && !job) regenerating = setTimeout(showGenerated, 250);
 });
 ui.gateLayer.addEventListener('change', () => drawGates());
+ui.cell.addEventListener('change', () => cellChanged());
+ui.switches.addEventListener('change', () => {
+  if (!ui.settingsError.hidden) {
+    const s = readSettings();
+    showSettingsError(s.error ?? '', s.field);
+  }
+});
 
 choosePreset(DEFAULT_PRESET);
 clearResults();
@@ -653,7 +718,11 @@ ui.engine.textContent = `Engine: WebAssembly ${lstm.features.simd ? 'with SIMD12
   + `version ${lstm.features.version}; training ${lstm.thread === 'worker' ? 'in a Web Worker' : 'on the main thread'}.`;
 setStatus('Ready: press Train.', 'idle');
 
-// Offline use: a service worker keeps the page, the scripts and the .wasm (sw.js; network first, so never stale).
-if ('serviceWorker' in navigator && location.protocol !== 'file:') {
-  navigator.serviceWorker.register('sw.js').catch((err) => console.warn(`offline cache unavailable: ${err.message}`));
+// Offline use: a service worker keeps the page, the scripts and the .wasm (sw.js; network first, so never
+// stale). Its scope is the whole site where the host allows it, so that it also serves the Web Worker's script.
+// Once registered, the browser itself checks sw.js for updates on each visit.
+if ('serviceWorker' in navigator && !navigator.serviceWorker.controller && location.protocol !== 'file:') {
+  fetch('sw.js', { method: 'HEAD' })
+    .then((res) => navigator.serviceWorker.register('sw.js', res.headers.has('service-worker-allowed') ? { scope: '../' } : {}))
+    .catch((err) => console.warn(`lstm-wasm demo: no offline copy: ${err.message}`));
 }

@@ -30,6 +30,8 @@ function plot(host, options, data, height) {
 }
 
 const short = (v) => (v === null || v === undefined ? '–' : Math.abs(v) >= 0.01 ? v.toPrecision(3) : v.toExponential(2));
+/** Whole epochs between ticks on the x axis. */
+const EPOCH_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000];
 /** Axis labels of a log scale: 1, 0.1, 0.01, 1e-3. */
 const tick = (v) => (v === null ? '' : v >= 0.01 ? String(Number(v.toPrecision(2))) : v.toExponential(0));
 
@@ -44,7 +46,7 @@ export class LossChart {
     this.#host = host;
     this.#chart = plot(host, {
       scales: { x: { time: false }, y: { distr: 3 } },
-      axes: [axis('epoch'), { ...axis('loss'), size: 56, values: (u, ticks) => ticks.map(tick) }],
+      axes: [{ ...axis('epoch'), incrs: EPOCH_STEPS }, { ...axis('loss'), size: 56, values: (u, ticks) => ticks.map(tick) }],
       series: [
         { label: 'epoch' },
         { label: 'training', stroke: css('--accent'), width: 2, value: (u, v) => short(v), points: { show: false } },
@@ -76,10 +78,6 @@ export class LossChart {
     this.#dirty = false;
     this.#chart.setData(this.#data);
     this.#describe();
-  }
-
-  get losses() {
-    return this.#data[1].slice();
   }
 
   // The chart's words for screen readers (and tests): how many epochs, first and last loss.
@@ -121,12 +119,12 @@ export class SeriesChart {
       const column = (from, values) => x.map((_, t) => (t >= from && t < from + values.length ? values[t - from] : null));
       data.push(column(0, s.slice(0, cut)));
       lines.push({ label: `${name}trained on`, stroke: color, width: 2 });
-      data.push(column(cut - 1, s.slice(cut - 1)));
-      lines.push({ label: `${name}held out`, stroke: color, width: 2, dash: [3, 3] });
-      if (backtest[k]) {
+      if (backtest[k]) { // drawn before the held-out data, so that the data shows on top
         data.push(column(cut - 1, [s[cut - 1], ...backtest[k]]));
         lines.push({ label: `${name}forecast of the held-out part`, stroke: css('--forecast'), width: 2 });
       }
+      data.push(column(cut - 1, s.slice(cut - 1)));
+      lines.push({ label: `${name}held out`, stroke: color, width: 2, dash: [3, 3] });
       if (ahead[k]) {
         data.push(column(s.length - 1, [s.at(-1), ...ahead[k]]));
         lines.push({ label: `${name}forecast ahead`, stroke: css('--forecast'), width: 2, dash: [7, 4] });

@@ -1,15 +1,19 @@
-// Heat maps of one layer's trace (model.trace(sequence), PyTorch gate order
-// i, f, g, o, then the cell state c and the hidden state h): one map per
-// quantity, a row per hidden unit, a column per time step. Values show on
-// hover, and with the arrow keys once a map has focus. Drawn on <canvas>
-// one pixel per cell and scaled up by CSS, so a map of any size stays crisp.
+// Heat maps of one layer's trace (model.trace(sequence)): one map per
+// quantity the cell has (an LSTM's gates i, f, g, o in PyTorch's order, its
+// cell state c and hidden state h; a GRU's r, z, n and h; an RNN's h), a row
+// per hidden unit, a column per time step. Values show on hover, and with the
+// arrow keys once a map has focus. Drawn on <canvas> one pixel per cell and
+// scaled up by CSS, so a map of any size stays crisp.
 
-export const QUANTITIES = [
+const QUANTITIES = [
   { key: 'i', name: 'input gate', scale: 'unit' },
   { key: 'f', name: 'forget gate', scale: 'unit' },
   { key: 'g', name: 'candidate', scale: 'signed' },
   { key: 'o', name: 'output gate', scale: 'unit' },
-  { key: 'c', name: 'cell state', scale: 'free' },
+  { key: 'r', name: 'reset gate', scale: 'unit' },
+  { key: 'z', name: 'update gate', scale: 'unit' },
+  { key: 'n', name: 'candidate', scale: 'signed' },
+  { key: 'c', name: 'cell state', scale: 'signed' },
   { key: 'h', name: 'hidden state', scale: 'signed' },
 ];
 
@@ -27,11 +31,14 @@ function colour(stops, u) {
 const ROW_PX = (H) => Math.max(3, Math.min(12, Math.round(160 / H)));
 const fmt = (v) => (Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(3));
 
-/** The [lo, hi] a quantity's colours span, and its colour map. */
+/**
+ * The [lo, hi] a quantity's colours span, and its colour map: 0 to 1 for a
+ * gate; for a signed value -1 to 1, or wider when its values are (the cell
+ * state, and g or h without their tanh under the Greff switches).
+ */
 function rangeOf(q, rows) {
   if (q.scale === 'unit') return { lo: 0, hi: 1, stops: VIRIDIS };
-  if (q.scale === 'signed') return { lo: -1, hi: 1, stops: RDBU };
-  let m = 1e-6;
+  let m = 1;
   for (const row of rows) for (const v of row) m = Math.max(m, Math.abs(v));
   return { lo: -m, hi: m, stops: RDBU };
 }
@@ -55,14 +62,15 @@ export class GateView {
   }
 
   /**
-   * Draws one trace entry: { i, f, g, o, c, h }, each T rows of H numbers.
-   * `stepLabels[t]` describes step t's input, e.g. 'x = 0.53' or '“a”'.
+   * Draws one trace entry: { i, f, g, o, c, h } or { r, z, n, h } or { h },
+   * each T rows of H numbers. `stepLabels[t]` describes step t's input, e.g.
+   * 'x = 0.53' or '“a”'.
    */
   show(entry, stepLabels) {
     this.#labels = stepLabels;
     this.#maps = [];
     const T = entry.h.length, H = T ? entry.h[0].length : 0;
-    const figures = QUANTITIES.map((q) => {
+    const figures = QUANTITIES.filter((q) => entry[q.key]).map((q) => {
       const rows = entry[q.key];
       const range = rangeOf(q, rows);
       const figure = document.createElement('figure');
@@ -118,9 +126,9 @@ export class GateView {
   #listen(map) {
     const { canvas } = map;
     const cell = (event) => {
-      const r = canvas.getBoundingClientRect();
-      const t = Math.floor(((event.clientX - r.left) / r.width) * map.T);
-      const u = Math.floor(((event.clientY - r.top) / r.height) * map.H);
+      const r = canvas.getBoundingClientRect(); // the border box: the cells start inside the border
+      const t = Math.floor(((event.clientX - r.left - canvas.clientLeft) / canvas.clientWidth) * map.T);
+      const u = Math.floor(((event.clientY - r.top - canvas.clientTop) / canvas.clientHeight) * map.H);
       return [Math.min(map.T - 1, Math.max(0, t)), Math.min(map.H - 1, Math.max(0, u))];
     };
     canvas.addEventListener('pointermove', (event) => this.#point(map, cell(event), false));
@@ -144,14 +152,14 @@ export class GateView {
     const { canvas, cursor, q } = map;
     const w = canvas.clientWidth / map.T, h = canvas.clientHeight / map.H;
     for (const m of this.#maps) m.cursor.hidden = m !== map;
-    Object.assign(cursor.style, { left: `${t * w}px`, top: `${u * h}px`, width: `${Math.max(2, w)}px`, height: `${Math.max(2, h)}px` });
+    Object.assign(cursor.style, { left: `${canvas.clientLeft + t * w}px`, top: `${canvas.clientTop + u * h}px`, width: `${Math.max(2, w)}px`, height: `${Math.max(2, h)}px` });
     cursor.hidden = false;
     const label = this.#labels[t] ? ` (${this.#labels[t]})` : '';
     this.#tip.textContent = `${q.key} · ${q.name}: ${fmt(map.rows[t][u])} — unit ${u + 1}, step ${t + 1}${label}`;
     this.#tip.hidden = false;
     const box = canvas.getBoundingClientRect();
     const host = this.#tip.offsetParent?.getBoundingClientRect() ?? { left: 0, top: 0 };
-    const x = box.left - host.left + (t + 0.5) * w, y = box.top - host.top + u * h;
+    const x = box.left + canvas.clientLeft - host.left + (t + 0.5) * w, y = box.top + canvas.clientTop - host.top + u * h;
     const tipWidth = this.#tip.offsetWidth;
     const maxLeft = (this.#tip.offsetParent?.clientWidth ?? innerWidth) - tipWidth - 4;
     this.#tip.style.left = `${Math.max(4, Math.min(maxLeft, x - tipWidth / 2))}px`;

@@ -22,13 +22,34 @@ async function mainThread() {
     create: async (options) => asyncView(await Class.create(options)),
     load: async (bytes, options) => asyncView(await Class.load(bytes, options)),
   });
-  return { Model: wrap(api.Model), TextModel: wrap(api.TextModel), features: api.features, thread: 'main' };
+  return { Model: wrap(api.Model), TextModel: wrap(api.TextModel), windows: api.windows, features: api.features, thread: 'main' };
+}
+
+/**
+ * Offline, on a host where the service worker could not cover the Web
+ * Worker's own script (sw.js needs the header Service-Worker-Allowed: / for
+ * that), the worker cannot start: the model is then made on the main thread.
+ */
+function offlineFallback(api, name) {
+  const retry = (method) => async (...args) => {
+    try {
+      return await api[name][method](...args);
+    } catch (err) {
+      if (navigator.onLine || err.code !== 'ERR_ENGINE') throw err;
+      console.warn(`lstm-wasm demo: offline and the worker could not start (${err.message}); using the main thread`);
+      return (await mainThread())[name][method](...args);
+    }
+  };
+  return { create: retry('create'), load: retry('load') };
 }
 
 async function worker() {
   const api = await import('../worker.js');
-  return { Model: api.Model, TextModel: api.TextModel, features: api.features, thread: 'worker' };
+  return {
+    Model: offlineFallback(api, 'Model'), TextModel: offlineFallback(api, 'TextModel'), windows: api.windows, features: api.features,
+    thread: 'worker',
+  };
 }
 
-/** { Model, TextModel, features, thread }: Model and TextModel with create() and load(), all methods async. */
+/** { Model, TextModel, windows, features, thread }: Model and TextModel with create() and load(), all methods async. */
 export const lstm = MAIN ? await mainThread() : await worker();

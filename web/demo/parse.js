@@ -9,7 +9,7 @@ const MAX_CHARS = 100_000;
 const MIN_WINDOWS = 8; // training windows a forecast needs at the least
 const MAX_CLASSES = 20;
 const LIST_LINE_CHARS = 40; // a text whose lines are all this short is a list (of names, words...)
-export const TEST_EVERY = 4; // classify: every 4th example of a class is held out for the confusion table
+const TEST_EVERY = 4; // classify: every 4th example of a class is held out for the confusion table
 
 const quote = (s) => `“${s.length > 20 ? `${s.slice(0, 20)}…` : s}”`;
 
@@ -27,7 +27,7 @@ function numbersOf(line, where) {
 }
 
 /** Steps held out at the end of a series of n to check the forecast against. */
-export function holdoutFor(n) {
+function holdoutFor(n) {
   return Math.min(30, Math.max(2, Math.round(n / 10)));
 }
 

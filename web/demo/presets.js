@@ -149,7 +149,9 @@ export const PRESETS = {
     label: 'Yearly sunspot numbers, 1749–2020 (SILSO)',
     task: 'forecast',
     text: SUNSPOTS.join(', '),
-    settings: { hiddenSize: 32, layers: 1, epochs: 40, learningRate: 0.01, window: 24 },
+    // Of the settings tried, the steadiest across seeds on the held-out years (error 18 to 32, against 48 for
+    // repeating the last value); larger models overfit these 245 windows.
+    settings: { hiddenSize: 16, layers: 1, epochs: 80, learningRate: 0.01, window: 24 },
     source: 'Yearly mean total sunspot number, 1749–2020: WDC-SILSO, Royal Observatory of Belgium, Brussels.',
   },
   several: {
