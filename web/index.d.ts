@@ -155,6 +155,8 @@ export class Model {
 export interface TextModelOptions {
   hiddenSize?: number | number[];
   layers?: number;
+  cell?: Cell;
+  gates?: GateSwitches;
   /** Without it, the characters of the first training text become the vocabulary. */
   vocabulary?: string | string[];
   dropout?: number;
@@ -175,6 +177,7 @@ export class TextModel {
   train(data: string | string[], options?: TrainOptions & { seqLength?: number }): Promise<History>;
   generate(prompt?: string, length?: number, options?: { temperature?: number; seed?: number }): string;
   trace(text: string): TraceEntry[];
+  toSafetensors(): Uint8Array;
   save(): Uint8Array;
   dispose(): void;
 }

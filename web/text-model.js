@@ -8,7 +8,7 @@ import { checkInt, checkNumber, checkOptions } from './validate.js';
 
 // Index 0 marks a boundary: the start of a text, and both ends of each string.
 const BOUNDARY = '\u0000';
-const CREATE_OPTIONS = ['hiddenSize', 'layers', 'vocabulary', 'dropout', 'seed', 'simd', 'locateWasm', 'engine'];
+const CREATE_OPTIONS = ['hiddenSize', 'layers', 'cell', 'gates', 'vocabulary', 'dropout', 'seed', 'simd', 'locateWasm', 'engine'];
 
 /** A 32-bit integer generator (mulberry32): the same samples in every JS engine. */
 function generator(seed) {
@@ -34,7 +34,7 @@ export class TextModel {
   }
 
   /**
-   * @param {{ hiddenSize?: number|number[], layers?: number, vocabulary?: string|string[], dropout?: number, seed?: number }} [options]
+   * @param {{ hiddenSize?: number|number[], layers?: number, cell?: string, gates?: object, vocabulary?: string|string[], dropout?: number, seed?: number }} [options]
    *   Without `vocabulary`, the characters of the first training text become the vocabulary.
    */
   static async create(options = {}) {
@@ -52,10 +52,10 @@ export class TextModel {
   async #build(tokens) {
     this.#vocab = [BOUNDARY, ...tokens];
     this.#index = new Map(this.#vocab.map((c, i) => [c, i]));
-    const { hiddenSize, layers, dropout, seed, simd, locateWasm, engine } = this.#options;
+    const { hiddenSize, layers, cell, gates, dropout, seed, simd, locateWasm, engine } = this.#options;
     const V = this.#vocab.length;
-    this.#model = await Model.create({ inputSize: V, outputSize: V, hiddenSize, layers, dropout, seed, simd, locateWasm, engine,
-      returnSequences: true, loss: 'softmax-cross-entropy' });
+    this.#model = await Model.create({ inputSize: V, outputSize: V, hiddenSize, layers, cell, gates, dropout, seed, simd,
+      locateWasm, engine, returnSequences: true, loss: 'softmax-cross-entropy' });
   }
 
   /** The vocabulary, in index order (without the boundary marker). */
@@ -159,6 +159,12 @@ export class TextModel {
     affirm(this.#model, 'ERR_OPTION', 'TextModel.trace: train the model first');
     affirm(typeof text === 'string' && text.length, 'ERR_TYPE', 'TextModel.trace: expected a non-empty string');
     return this.#model.trace(this.#oneHot(this.#tokens(text, 'TextModel.trace')));
+  }
+
+  /** The weights as safetensors, for PyTorch (the vocabulary is in `vocabulary`). */
+  toSafetensors() {
+    affirm(this.#model, 'ERR_OPTION', 'TextModel.toSafetensors: train the model first');
+    return this.#model.toSafetensors();
   }
 
   /** Bytes of the Model file, vocabulary included. */

@@ -74,6 +74,7 @@ export class TextModel {
   train(data: string | string[], options?: WorkerTrainOptions & { seqLength?: number }): Promise<History>;
   generate(prompt?: string, length?: number, options?: { temperature?: number; seed?: number }): Promise<string>;
   trace(text: string): Promise<TraceEntry[]>;
+  toSafetensors(): Promise<Uint8Array>;
   save(): Promise<Uint8Array>;
   dispose(): Promise<void>;
 }

@@ -519,6 +519,10 @@ export class TextModel {
     return this.#conn.call('save');
   }
 
+  toSafetensors() {
+    return this.#conn.call('toSafetensors');
+  }
+
   dispose() {
     return this.#conn.dispose();
   }

@@ -176,12 +176,7 @@ function choosePreset(id) {
 
 function taskChanged() {
   ui.windowField.hidden = task() !== 'forecast';
-  // TextModel has no cell option yet: text is learned by the LSTM.
-  const text = task() === 'generate';
-  if (text && ui.cell.value !== 'lstm') ui.cell.value = 'lstm';
-  ui.cell.disabled = text;
   cellChanged();
-  if (text) for (const box of switchBoxes()) box.disabled = true;
   ui.sequenceHint.textContent = HINTS[task()];
   summarise();
 }
@@ -208,7 +203,7 @@ function setBusy(busy) {
   ui.generate.disabled = busy;
   ui.task.disabled = busy;
   ui.preset.disabled = busy;
-  ui.cell.disabled = busy || task() === 'generate';
+  ui.cell.disabled = busy;
 }
 
 // ---------------------------------------------------------------- training
@@ -312,7 +307,7 @@ async function train() {
       });
       extra = { scale };
     } else {
-      model = await lstm.TextModel.create({ hiddenSize, layers: settings.layers, seed: SEED });
+      model = await lstm.TextModel.create({ hiddenSize, layers: settings.layers, cell: settings.cell, gates: settings.gates ?? undefined, seed: SEED });
       setStatus(data.mode === 'strings' ? `Training on ${data.data.length} lines…` : `Training on ${data.data.length} characters…`);
       history = await model.train(data.data, {
         epochs, batchSize: data.mode === 'text' ? TEXT_BATCH_SIZE : BATCH_SIZE, learningRate: settings.learningRate, clipNorm: CLIP_NORM, validationSplit: VALIDATION,
@@ -349,9 +344,9 @@ function xStartFor(data) {
 }
 
 /**
- * A text model's network as a plain Model (for its configuration and
- * toSafetensors()): TextModel's file is a Model file with the vocabulary
- * beside the weights. Dispose of it after use.
+ * A text model's network as a plain Model, for its configuration: TextModel's
+ * file is a Model file with the vocabulary beside the weights. Dispose of it
+ * after use.
  */
 async function networkOf(textModel) {
   return lstm.Model.load(await textModel.save());
@@ -580,13 +575,7 @@ async function save() {
 async function exportSafetensors() {
   if (!current) return;
   try {
-    let bytes;
-    if (current.task === 'generate') {
-      const network = await networkOf(current.model);
-      bytes = await network.toSafetensors().finally(() => network.dispose());
-    } else {
-      bytes = await current.model.toSafetensors();
-    }
+    const bytes = await current.model.toSafetensors();
     download(bytes, `lstm-${current.task}.safetensors`);
     setStatus(`Exported the weights as safetensors (${bytes.length.toLocaleString('en')} bytes).`);
   } catch (err) {
