@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Model } from '../web/index.js';
 import { loadEngine } from '../web/engine.js';
-import { engine, relErr } from './helpers.js';
+import { engine, relErr, rng } from './helpers.js';
 
 // The SIMD build disassembles to about 1,000 SIMD instructions today (GEMM
 // blocks, exp/sigmoid/tanh, the cells); 100 is far below that and far above
@@ -67,17 +67,6 @@ test('the engines report which kernels they run', async () => {
   forced.dispose();
 });
 
-/** Mulberry32: seeded uniform numbers in [0, 1). */
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** B sequences of 3 features, lengths 3..12, and a per-step target of 2 values. */
 function dataset(B = 24) {

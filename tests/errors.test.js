@@ -8,24 +8,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Model, LstmError } from '../web/index.js';
 import { crc32, decodeModel, encodeModel } from '../web/format.js';
-import { engine } from './helpers.js';
+import { engine, rng } from './helpers.js';
 
 // Seeds for data, models and the byte fuzzing, so a failure can be replayed.
 const DATA_SEED = 0xe770, FUZZ_SEED = 0xf1a9;
 // Random byte strings fed to Model.load.
 const RANDOM_BLOBS = 200;
 
-/** Mulberry32: seeded uniform numbers in [0, 1). */
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** n sequences of 2 features, lengths 3..8, and a numeric target each. */
 function dataset(n, next = rng(DATA_SEED)) {

@@ -5,22 +5,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Model } from '../web/index.js';
-import { engine, relErr } from './helpers.js';
+import { engine, relErr, rng } from './helpers.js';
 
 const EPS = 1e-4;          // step for parameters and states: truncation error ~1e-8, roundoff of the loss (~1e-15) / EPS ~1e-11
 const EPS_X = 2 ** -12;    // step for inputs: they pass through float32, so steps and values are exact binary fractions
 const PARAM_TOL = 1e-6;    // measured agreement is 1e-10..1e-8 (scales with EPS^2, so not roundoff); margin for the kinks of mae and huber
 const INPUT_TOL = 1e-5;    // second-order error of the larger input step
 
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A ragged batch: values on a 2^-12 grid so that ±EPS_X stays exact in float32. */
 function batch(rand, B, I, lengths) {

@@ -1,6 +1,10 @@
 // Shared by the tests: relative error, fixture and engine loaders.
 import { readFileSync } from 'node:fs';
 import { loadEngine } from '../web/engine.js';
+import { seededUniform } from '../web/data.js';
+
+/** Seeded uniform numbers in [0, 1) (mulberry32, as the package shuffles). */
+export const rng = seededUniform;
 
 /** ‖got − want‖ / ‖want‖ over whole arrays (norm-wise, as the fixtures README asks). */
 export function relErr(got, want) {

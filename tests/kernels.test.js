@@ -8,7 +8,7 @@
 // measures sigmoid and tanh of both versions against Math in double.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { engine } from './helpers.js';
+import { engine, rng } from './helpers.js';
 
 // GEMMs: no tolerance. They keep the reference's summation order (k
 // ascending) and SIMD128 has no FMA, so every product and sum rounds the
@@ -43,17 +43,6 @@ const GUARD = 5; // reals of guard before and after every buffer
 const e = await engine('test');
 const ex = e.exports;
 
-/** Mulberry32: a seeded generator of uniform numbers in [0, 1). */
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const bitsOf = (a) => new Uint32Array(a.buffer, a.byteOffset, a.length);
 

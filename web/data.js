@@ -366,7 +366,7 @@ export function invertScaler(data, scaler, { steps = 1, lengths } = {}) {
 }
 
 /** mulberry32 (Tommy Ettinger): 32-bit state, integer ops only, a uint32 per call. */
-function mulberry32(seed) {
+export function mulberry32(seed) {
   let a = seed | 0;
   return () => {
     a = (a + 0x6d2b79f5) | 0;
@@ -383,6 +383,12 @@ function mulberry32(seed) {
  * @param {number} seed integer from 0 to 2^32 - 1
  * @returns {Int32Array}
  */
+/** Seeded uniform numbers in [0, 1), the same in every JS engine (integer ops, then one exact division). */
+export function seededUniform(seed) {
+  const next = mulberry32(seed);
+  return () => next() / 4294967296;
+}
+
 export function shuffledIndices(n, seed) {
   checkInt(n, 'n', 0, 2 ** 31 - 1);
   checkInt(seed, 'seed', 0, 2 ** 32 - 1);

@@ -5,21 +5,11 @@
 import { Model, ANNOTATIONS, ENGINE } from './model.js';
 import { LstmError, affirm } from './errors.js';
 import { checkInt, checkNumber, checkOptions } from './validate.js';
+import { seededUniform } from './data.js';
 
 // Index 0 marks a boundary: the start of a text, and both ends of each string.
 const BOUNDARY = '\u0000';
 const CREATE_OPTIONS = ['hiddenSize', 'layers', 'cell', 'gates', 'vocabulary', 'dropout', 'seed', 'simd', 'locateWasm', 'engine'];
-
-/** A 32-bit integer generator (mulberry32): the same samples in every JS engine. */
-function generator(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class TextModel {
   #options;
@@ -129,7 +119,7 @@ export class TextModel {
     affirm(this.#model && this.#mode, 'ERR_OPTION', 'TextModel.generate: train the model first');
     const o = checkOptions(options, ['temperature', 'seed'], 'generate');
     const temperature = checkNumber(o.temperature ?? 1, 'temperature', 1e-3, 100);
-    const rand = generator(checkInt(o.seed ?? 0, 'seed', 0, 0xffffffff));
+    const rand = seededUniform(checkInt(o.seed ?? 0, 'seed', 0, 0xffffffff));
     checkInt(length, 'length', 0, 1e6);
     affirm(typeof prompt === 'string', 'ERR_TYPE', 'TextModel.generate: prompt must be a string');
     const engine = this.#model[ENGINE]();
