@@ -89,12 +89,19 @@ static inline __attribute__((always_inline)) void gemm_core(int M, int N, int K,
   }
 }
 
+/* Slices of K of this many steps keep a slice of B in L2 and of A in L1
+ * while every row block passes over them; C is reloaded per slice, which
+ * keeps the order of the additions, so the results stay bit for bit. */
+#define LW_GEMM_KC 256
+
 void lw_gemm_nn_simd(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc) {
-  gemm_core(M, N, K, A, lda, 1, B, ldb, C, ldc);
+  for (int k0 = 0; k0 < K; k0 += LW_GEMM_KC)
+    gemm_core(M, N, K - k0 < LW_GEMM_KC ? K - k0 : LW_GEMM_KC, A + k0, lda, 1, B + (size_t)k0 * ldb, ldb, C, ldc);
 }
 
 void lw_gemm_tn_simd(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc) {
-  gemm_core(M, N, K, A, 1, lda, B, ldb, C, ldc);
+  for (int k0 = 0; k0 < K; k0 += LW_GEMM_KC)
+    gemm_core(M, N, K - k0 < LW_GEMM_KC ? K - k0 : LW_GEMM_KC, A + (size_t)k0 * lda, 1, lda, B + (size_t)k0 * ldb, ldb, C, ldc);
 }
 
 /* e^x for four lanes: Cephes expf. n = round(x log2 e), r = x - n ln 2 in two

@@ -143,6 +143,16 @@ for (const name of ['gemm_nn', 'gemm_tn']) {
     }
     assert.deepEqual(failures.slice(0, 10), [], `${failures.length} shapes failed`);
   });
+
+  test(`${name}: K longer than one cache slice (256 steps) still gives the float32 product bit for bit`, () => {
+    const next = rng(GEMM_SEED + 7);
+    const failures = [];
+    for (const [M, N, K] of [[5, 9, 257], [4, 16, 512], [9, 13, 700], [1, 17, 300]]) {
+      const failure = gemmCase(name, M, N, K, next);
+      if (failure) failures.push(failure);
+    }
+    assert.deepEqual(failures, []);
+  });
 }
 
 test('gemm_nn: a product with K = 0 or an empty C changes nothing, even with NaN in A and B', () => {

@@ -1,176 +1,65 @@
-// Speed of SPEC section 3's workloads W1-W3 through the public API, for the
-// SIMD build and the scalar build: training and inference sample-steps per
-// second, achieved GFLOP/s, .wasm size and time to instantiate. Stands apart
-// from the tests: seeds its data so before/after runs compare, prints medians,
-// asserts nothing. Peers (TF.js, brain.js) belong in tests/bench/peers/.
-//   node tests/bench/bench.js [--quick] [--json [out.json]]
+// `npm run bench`: SPEC section 3's workloads W1-W3 for lstm-wasm and its peers
+// (peers/: TF.js wasm and cpu, brain.js) in this Node process and then in
+// headless Chromium (browser.js), alternating rounds, medians. Prints a Markdown
+// table and writes results/latest.{json,md} (results/quick.* with --quick).
+// Stands apart from the tests: seeded data, asserts nothing. The loop is in
+// core.js; the SIMD128 peak it is measured against is peak.c.
+//   node tests/bench/bench.js [--quick] [--node-only | --browser-only] [--rounds N (3)]
+//     [--peers lstm-wasm,tfjs-wasm,tfjs-cpu,brainjs] [--workloads W1,W2,W3] [--scalar]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { execSync } from 'node:child_process';
+import { execFileSync, execSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Model } from '../../web/index.js';
+import { PEERS, WORKLOADS, forwardFlops, instantiateMs, loadPeers, runBench } from './core.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const WASM_DIR = path.join(HERE, '../../web/wasm');
+const ROOT = path.join(HERE, '../..');
+const RESULTS = path.join(HERE, 'results');
+const PEAK_SRC = path.join(HERE, 'peak.c');
+const PEAK_WASM = path.join(RESULTS, 'peak.wasm');
+const PEAK_FLAGS = ['-O3', '-msimd128', '-sSTANDALONE_WASM', '--no-entry'];
+const LSTM_WASM_FILES = ['lstm-simd.wasm', 'lstm.wasm'];
+const TFJS_WASM = 'node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm';
+const VERSIONED = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', 'brain.js', 'playwright-core'];
+
+// Issue 5's bars: lstm-wasm ÷ TF.js-wasm, and the share of the wasm SIMD128 peak.
+const BAR_TRAIN_RATIO = { W1: 5, W2: 10, W3: 10 };
+const BAR_PEAK_SHARE = { W2: 0.3, W3: 0.3 };
+const BAR_INFER32_RATIO = 5;
+const BAR_STREAM_W1 = 1e6;
+
 const ARGS = process.argv.slice(2);
-const QUICK = ARGS.includes('--quick');
-const JSON_AT = ARGS.indexOf('--json');
-const JSON_OUT = JSON_AT < 0 ? null
-  : ARGS[JSON_AT + 1] && !ARGS[JSON_AT + 1].startsWith('--') ? ARGS[JSON_AT + 1] : path.join(HERE, 'results/latest.json');
-const REPS = QUICK ? 2 : 5; // timed repetitions per figure; the median is reported
-const TRAIN_SECONDS = QUICK ? 0.15 : 1.0; // aim of one timed training repetition
-const INFER_SECONDS = QUICK ? 0.05 : 0.4; // aim of one timed inference repetition
-const MAX_BATCHES = 400;
-const DATA_SEED = 1234;
+const flag = (name) => ARGS.includes(name);
+const option = (name) => { const k = ARGS.indexOf(name); return k < 0 ? undefined : ARGS[k + 1]; };
+const QUICK = flag('--quick');
+const ROUNDS = Number(option('--rounds') ?? (QUICK ? 1 : 3));
+const AIMS = QUICK ? { train: 0.05, infer: 0.05, stream: 0.05, peak: 0.1 } : { train: 1.0, infer: 0.3, stream: 0.3, peak: 0.1 };
+const PEER_IDS = [...(option('--peers')?.split(',') ?? PEERS), ...(flag('--scalar') ? ['lstm-wasm-scalar'] : [])];
+const WORKLOAD_IDS = option('--workloads')?.split(',') ?? WORKLOADS.map((w) => w.id);
+const OUT = path.join(RESULTS, QUICK ? 'quick' : 'latest');
 
-// SPEC section 3. H is per layer; O and loss define the head.
-const WORKLOADS = [
-  { id: 'W1', name: 'time series', I: 1, H: [32], T: 50, B: 32, O: 1, loss: 'mse', perStep: false },
-  { id: 'W2', name: 'characters', I: 64, H: [128], T: 64, B: 32, O: 64, loss: 'softmax-cross-entropy', perStep: true },
-  { id: 'W3', name: 'larger', I: 128, H: [256, 256], T: 100, B: 16, O: 1, loss: 'mse', perStep: true },
-];
-const BUILDS = [{ name: 'simd', file: 'lstm-simd.wasm', simd: true }, { name: 'scalar', file: 'lstm.wasm', simd: false }];
+const log = (line) => console.error(line);
 
-/** mulberry32: a small seeded generator, so every run trains on the same numbers. */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** n sequences of workload w: inputs { data, shape } and targets in the form its loss takes. */
-function dataset(w, n) {
-  const rand = rng(DATA_SEED), { I, T, O } = w;
-  const x = new Float32Array(n * T * I);
-  if (w.id === 'W1') { // noisy sines; target: the value after the last step
-    const y = new Float32Array(n);
-    for (let b = 0; b < n; b++) {
-      const f = 0.05 + 0.3 * rand(), p = 6.283 * rand();
-      for (let t = 0; t < T; t++) x[b * T + t] = Math.sin(f * t + p) + 0.1 * (rand() - 0.5);
-      y[b] = Math.sin(f * T + p);
-    }
-    return { x: { data: x, shape: [n, T, I] }, y: { data: y, shape: [n, O] } };
+function versions() {
+  const out = {};
+  for (const name of VERSIONED) {
+    try { out[name] = JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version; } catch { out[name] = null; }
   }
-  if (w.id === 'W2') { // one-hot characters; target: the class index of the next one
-    const y = [];
-    for (let b = 0; b < n; b++) {
-      const chars = Array.from({ length: T + 1 }, () => Math.floor(rand() * I));
-      for (let t = 0; t < T; t++) x[(b * T + t) * I + chars[t]] = 1;
-      y.push(chars.slice(1));
-    }
-    return { x: { data: x, shape: [n, T, I] }, y };
+  return out;
+}
+
+/** Builds results/peak.wasm from peak.c when it is missing or older. */
+function ensurePeak() {
+  if (fs.existsSync(PEAK_WASM) && fs.statSync(PEAK_WASM).mtimeMs >= fs.statSync(PEAK_SRC).mtimeMs) return;
+  fs.mkdirSync(RESULTS, { recursive: true });
+  log(`bench: ${path.relative(ROOT, PEAK_WASM)} (emcc ${PEAK_FLAGS.join(' ')})`);
+  try {
+    execFileSync('emcc', [...PEAK_FLAGS, PEAK_SRC, '-o', PEAK_WASM], { stdio: ['ignore', 'ignore', 'inherit'] });
+  } catch (err) {
+    throw new Error(`could not build the peak kernel with emcc (${err.message}); run 'bash build.sh' first, which installs Emscripten`);
   }
-  const y = new Float32Array(n * T); // W3: uniform inputs; target: a running mix of the first features
-  for (let b = 0; b < n; b++) {
-    let s = 0;
-    for (let t = 0; t < T; t++) {
-      for (let i = 0; i < I; i++) x[(b * T + t) * I + i] = 2 * rand() - 1;
-      s = 0.9 * s + x[(b * T + t) * I] - 0.5 * x[(b * T + t) * I + 1];
-      y[b * T + t] = s;
-    }
-  }
-  return { x: { data: x, shape: [n, T, I] }, y: { data: y, shape: [n, T, O] } };
-}
-
-/** The first n sequences of a dataset (targets included). */
-function head(d, n) {
-  const [, T, I] = d.x.shape;
-  const x = { data: d.x.data.subarray(0, n * T * I), shape: [n, T, I] };
-  if (Array.isArray(d.y)) return { x, y: d.y.slice(0, n) };
-  const per = d.y.data.length / d.x.shape[0];
-  return { x, y: { data: d.y.data.subarray(0, n * per), shape: [n, ...d.y.shape.slice(1)] } };
-}
-
-/** Forward flops per sample-step: 8·H·(I+H) per layer, I being that layer's input width. */
-function forwardFlops(w) {
-  return w.H.reduce((sum, H, l) => sum + 8 * H * ((l ? w.H[l - 1] : w.I) + H), 0);
-}
-
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
-const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
-
-async function seconds(fn) {
-  const t0 = performance.now();
-  await fn();
-  return (performance.now() - t0) / 1000;
-}
-
-/** Median sample-steps per second of fn, which does `work` sample-steps per call; calls repeat to fill `aim` seconds (0: one call). */
-async function rate(fn, work, aim) {
-  await fn(); // warm-up: wasm tier-up and the JS around it
-  const calls = aim ? clamp(Math.ceil(aim / await seconds(fn)), 1, 10000) : 1;
-  const rates = [];
-  for (let r = 0; r < REPS; r++) {
-    const s = await seconds(async () => { for (let k = 0; k < calls; k++) await fn(); });
-    rates.push((work * calls) / s);
-  }
-  return median(rates);
-}
-
-async function benchWorkload(w, build) {
-  const model = await Model.create({ inputSize: w.I, hiddenSize: w.H, layers: w.H.length, outputSize: w.O,
-    returnSequences: w.perStep, loss: w.loss, seed: 42, simd: build.simd });
-  const opts = { epochs: 1, batchSize: w.B, shuffle: false };
-  // Size the training set from a warmed-up one-batch epoch so one repetition takes about TRAIN_SECONDS.
-  const one = head(dataset(w, Math.max(w.B, 32)), w.B);
-  await model.train(one.x, one.y, opts);
-  const batches = clamp(Math.round(TRAIN_SECONDS / await seconds(() => model.train(one.x, one.y, opts))), 1, MAX_BATCHES);
-  const all = dataset(w, Math.max(batches * w.B, 32));
-  const train = head(all, batches * w.B);
-  const trainRate = await rate(() => model.train(train.x, train.y, opts), batches * w.B * w.T, 0);
-  const x32 = head(all, 32).x, x1 = head(all, 1).x;
-  const infer32 = await rate(() => model.predict(x32), 32 * w.T, INFER_SECONDS);
-  const infer1 = await rate(() => model.predict(x1), w.T, INFER_SECONDS);
-  const simd = model.engine.simd;
-  model.dispose();
-  const f = forwardFlops(w);
-  return { workload: w.id, build: build.name, simd, batches, trainSampleSteps: trainRate, trainGflops: (3 * f * trainRate) / 1e9,
-    infer32SampleSteps: infer32, infer32Gflops: (f * infer32) / 1e9, infer1SampleSteps: infer1, infer1Gflops: (f * infer1) / 1e9 };
-}
-
-/** Size raw and gzip, and median time of WebAssembly.compile + instantiate. */
-async function benchWasm(build) {
-  const bytes = fs.readFileSync(path.join(WASM_DIR, build.file));
-  const imports = { env: { emscripten_notify_memory_growth() {} } };
-  const times = [];
-  for (let r = 0; r < Math.max(REPS, 5); r++) {
-    // V8 reuses the compiled code of identical bytes; a distinct empty custom section per repetition keeps each compile cold.
-    const name = Buffer.from(`bench${r}`);
-    const tagged = Buffer.concat([bytes, Buffer.from([0, name.length + 1, name.length]), name]);
-    const t0 = performance.now();
-    await WebAssembly.instantiate(await WebAssembly.compile(tagged), imports);
-    times.push(performance.now() - t0);
-  }
-  return { file: build.file, bytes: bytes.length, gzipBytes: zlib.gzipSync(bytes).length, instantiateMs: median(times) };
-}
-
-const fmtRate = (v) => (v >= 1e6 ? `${(v / 1e6).toFixed(2)} M` : v >= 1e3 ? `${(v / 1e3).toFixed(1)} k` : v.toFixed(0));
-const fmtGf = (v) => v.toFixed(2);
-const row = (cells) => `| ${cells.join(' | ')} |`;
-
-function table(results, wasm) {
-  const lines = [
-    row(['workload', 'build', 'train steps/s', 'train GFLOP/s', 'infer B=32 steps/s', 'GFLOP/s', 'infer B=1 steps/s', 'GFLOP/s']),
-    row(['---', '---', '---:', '---:', '---:', '---:', '---:', '---:']),
-  ];
-  for (const w of WORKLOADS) {
-    const [s, c] = ['simd', 'scalar'].map((b) => results.find((r) => r.workload === w.id && r.build === b));
-    for (const r of [s, c]) {
-      lines.push(row([`${w.id} ${w.name}`, r.build, fmtRate(r.trainSampleSteps), fmtGf(r.trainGflops), fmtRate(r.infer32SampleSteps),
-        fmtGf(r.infer32Gflops), fmtRate(r.infer1SampleSteps), fmtGf(r.infer1Gflops)]));
-    }
-    const x = (k) => `${(s[k] / c[k]).toFixed(2)}×`;
-    lines.push(row([`${w.id} ${w.name}`, 'simd ÷ scalar', x('trainSampleSteps'), '', x('infer32SampleSteps'), '', x('infer1SampleSteps'), '']));
-  }
-  lines.push('', row(['file', 'raw', 'gzip', 'instantiate']), row(['---', '---:', '---:', '---:']));
-  for (const m of wasm) lines.push(row([m.file, `${(m.bytes / 1024).toFixed(1)} KiB`, `${(m.gzipBytes / 1024).toFixed(1)} KiB`, `${m.instantiateMs.toFixed(2)} ms`]));
-  return lines.join('\n');
 }
 
 function machine() {
@@ -179,28 +68,199 @@ function machine() {
   return { cpu: os.cpus()[0]?.model, cores: os.cpus().length, os: `${os.platform()} ${os.release()} ${os.arch()}`, node: process.version, commit };
 }
 
-async function main() {
-  const info = machine();
-  console.log(`lstm-wasm bench: ${info.cpu}, node ${info.node}${QUICK ? ' (--quick)' : ''}; steps/s = sample-steps per second, medians of ${REPS}\n`);
-  const results = [];
-  for (const w of WORKLOADS) {
-    for (const b of BUILDS) {
-      const r = await benchWorkload(w, b);
-      console.error(`  ${w.id} ${b.name}: ${r.batches} batch(es) per timed epoch`);
-      results.push(r);
-    }
-  }
-  const wasm = [];
-  for (const b of BUILDS) wasm.push(await benchWasm(b));
-  console.log(`\n${table(results, wasm)}\n\nGFLOP/s: forward 8·H·(I+H) per sample-step per layer, training 3× forward.`);
-  if (JSON_OUT) {
-    fs.mkdirSync(path.dirname(path.resolve(JSON_OUT)), { recursive: true });
-    const command = `node ${path.relative(process.cwd(), fileURLToPath(import.meta.url))} ${ARGS.join(' ')}`.trim();
-    const doc = { date: new Date().toISOString(), command, quick: QUICK, reps: REPS, machine: info,
-      workloads: WORKLOADS.map((w) => ({ ...w, forwardFlopsPerSampleStep: forwardFlops(w) })), results, wasm };
-    fs.writeFileSync(JSON_OUT, `${JSON.stringify(doc, null, 2)}\n`);
-    console.log(`wrote ${JSON_OUT}`);
-  }
+function wasmFiles() {
+  const files = LSTM_WASM_FILES.map((f) => ({ file: f, at: path.join(ROOT, 'web/wasm', f) }));
+  files.push({ file: path.basename(TFJS_WASM), at: path.join(ROOT, TFJS_WASM), peer: true });
+  return files.filter((f) => fs.existsSync(f.at)).map((f) => {
+    const bytes = fs.readFileSync(f.at);
+    return { file: f.file, peer: !!f.peer, bytes: bytes.length, gzipBytes: zlib.gzipSync(bytes, { level: 9 }).length, data: bytes };
+  });
 }
 
-await main();
+// ---- formatting -----------------------------------------------------------
+
+const fmtRate = (v) => (v == null ? '–' : v >= 1e6 ? `${(v / 1e6).toFixed(2)} M` : v >= 1e4 ? `${(v / 1e3).toFixed(0)} k` : v >= 1e3 ? `${(v / 1e3).toFixed(1)} k` : v.toFixed(v >= 10 ? 0 : 1));
+const fmtGf = (v) => (v == null ? '–' : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+const fmtPct = (v) => (v == null ? '–' : `${(100 * v).toFixed(v >= 0.1 ? 0 : 1)} %`);
+const fmtX = (v) => (v == null || !Number.isFinite(v) ? '–' : `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)}×`);
+const fmtBytes = (b) => (b >= 1 << 20 ? `${(b / (1 << 20)).toFixed(1)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
+const row = (cells) => `| ${cells.join(' | ')} |`;
+
+function peerName(run, id) {
+  return run.peers.find((p) => p.id === id)?.name ?? id;
+}
+
+/** Per-figure GFLOP/s and share of peak, and ratios to the peers, added to each result. */
+function derive(run) {
+  const byKey = (w, p) => run.results.find((r) => r.workload === w && r.peer === p);
+  for (const r of run.results) {
+    const w = WORKLOADS.find((x) => x.id === r.workload), f = forwardFlops(w);
+    r.gflops = {
+      train: r.train == null ? null : (3 * f * r.train) / 1e9,
+      infer32: r.infer32 == null ? null : (f * r.infer32) / 1e9,
+      infer1: r.infer1 == null ? null : (f * r.infer1) / 1e9,
+      stream: r.stream == null ? null : (f * r.stream) / 1e9,
+    };
+    r.peakShare = Object.fromEntries(Object.entries(r.gflops).map(([k, v]) => [k, v == null ? null : v / run.peak.gflops]));
+  }
+  for (const r of run.results) {
+    const ours = byKey(r.workload, 'lstm-wasm');
+    if (!ours || r.peer === 'lstm-wasm') continue;
+    r.lstmWasmRatio = Object.fromEntries(['train', 'infer32', 'infer1', 'stream'].map((k) => [k, ours[k] != null && r[k] ? ours[k] / r[k] : null]));
+  }
+  return run;
+}
+
+function envTables(run, title) {
+  const lines = [`### ${title}`, '',
+    `wasm SIMD128 peak (peak.c: independent f32x4 multiply + add chains, ${run.peak.variant}): **${run.peak.gflops.toFixed(1)} GFLOP/s**, ` +
+    `the best of ${run.peak.samples.length} samples taken between rounds (median ${run.peak.median.toFixed(1)}).`, '',
+    row(['workload', 'peer', 'train steps/s', 'train GFLOP/s', 'of peak', 'infer B=32 steps/s', 'GFLOP/s', 'of peak', 'infer B=1 steps/s', 'stream steps/s']),
+    row(['---', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:'])];
+  for (const w of WORKLOADS) {
+    for (const r of run.results.filter((x) => x.workload === w.id)) {
+      if (r.error) { lines.push(row([w.id, peerName(run, r.peer), r.error, '', '', '', '', '', '', ''])); continue; }
+      lines.push(row([w.id, peerName(run, r.peer), fmtRate(r.train), fmtGf(r.gflops.train), fmtPct(r.peakShare.train),
+        fmtRate(r.infer32), fmtGf(r.gflops.infer32), fmtPct(r.peakShare.infer32), fmtRate(r.infer1), r.stream == null ? 'n/a' : fmtRate(r.stream)]));
+    }
+  }
+  const ratios = run.results.filter((r) => r.lstmWasmRatio);
+  if (ratios.length) {
+    lines.push('', 'lstm-wasm ÷ peer (same run):', '', row(['workload', 'peer', 'train', 'infer B=32', 'infer B=1', 'stream']), row(['---', '---', '---:', '---:', '---:', '---:']));
+    for (const r of ratios) {
+      const q = r.lstmWasmRatio;
+      lines.push(row([r.workload, peerName(run, r.peer), fmtX(q.train), fmtX(q.infer32), fmtX(q.infer1), r.stream == null ? 'n/a' : fmtX(q.stream)]));
+    }
+  }
+  const off = run.peers.filter((p) => p.unavailable);
+  for (const p of off) lines.push('', `${p.name}: **not measured**: ${p.unavailable}`);
+  return lines;
+}
+
+/** Issue 5's bars against this run: value and whether it meets the bar, per environment. */
+function barsTable(runs) {
+  const envs = Object.entries(runs);
+  const get = (run, w, p) => run.results.find((r) => r.workload === w && r.peer === p && !r.error);
+  const bars = [];
+  for (const [w, x] of Object.entries(BAR_TRAIN_RATIO)) {
+    bars.push([`${w} training ≥ ${x}× TF.js-wasm`, (run) => { const v = get(run, w, 'tfjs-wasm')?.lstmWasmRatio?.train; return v == null ? null : [fmtX(v), v >= x]; }]);
+  }
+  for (const [w, s] of Object.entries(BAR_PEAK_SHARE)) {
+    bars.push([`${w} training ≥ ${100 * s} % of wasm peak`, (run) => { const v = get(run, w, 'lstm-wasm')?.peakShare.train; return v == null ? null : [fmtPct(v), v >= s]; }]);
+  }
+  for (const w of WORKLOADS) {
+    bars.push([`${w.id} inference B=32 ≥ ${BAR_INFER32_RATIO}× TF.js-wasm`, (run) => { const v = get(run, w.id, 'tfjs-wasm')?.lstmWasmRatio?.infer32; return v == null ? null : [fmtX(v), v >= BAR_INFER32_RATIO]; }]);
+  }
+  bars.push([`W1 streaming ≥ ${fmtRate(BAR_STREAM_W1)} steps/s`, (run) => { const v = get(run, 'W1', 'lstm-wasm')?.stream; return v == null ? null : [fmtRate(v), v >= BAR_STREAM_W1]; }]);
+  const lines = [row(['issue 5 bar', ...envs.map(([name]) => name)]), row(['---', ...envs.map(() => '---:')])];
+  for (const [label, fn] of bars) {
+    lines.push(row([label, ...envs.map(([, run]) => { const v = fn(run); return v == null ? '–' : `${v[0]} ${v[1] ? 'met' : '**short**'}`; })]));
+  }
+  return lines;
+}
+
+function memoryTable(run) {
+  const m = run?.results.find((r) => r.workload === 'W3' && r.peer === 'lstm-wasm')?.info?.memory;
+  if (!m) return [];
+  const f = m.minimumFloats;
+  return [row(['W3 training memory (lstm-wasm, Adam)', 'bytes']), row(['---', '---:']),
+    row(['wasm heap at its high-water mark while training (model, workspace, one staged batch; lw_heap_used)', fmtBytes(m.heapWhileTraining)]),
+    row(['wasm heap held by the model after training (parameters, gradients, Adam state, workspace)', fmtBytes(m.heapModelAndWorkspace)]),
+    row(['wasm memory of the engine instance (memory.buffer.byteLength)', fmtBytes(m.wasmMemoryBytes)]),
+    row([`minimum: parameters ${f.parameters} + gradients ${f.gradients} + Adam moments ${f.optimizer} + BPTT activations ${f.activations} (T·B·6H per layer) floats`, fmtBytes(m.minimumBytes)]),
+    row(['heap while training ÷ minimum', fmtX(m.heapWhileTraining / m.minimumBytes)])];
+}
+
+function wasmTable(files, node, chromium) {
+  const lines = [row(['.wasm', 'raw', 'gzip -9', 'compile + instantiate, Node', 'Chromium']), row(['---', '---:', '---:', '---:', '---:'])];
+  for (const f of files) {
+    const ms = (run) => (run?.instantiateMs?.[f.file] == null ? '–' : `${run.instantiateMs[f.file].toFixed(2)} ms`);
+    lines.push(row([f.peer ? `${f.file} (TF.js, for scale)` : f.file, fmtBytes(f.bytes), fmtBytes(f.gzipBytes), ms(node), ms(chromium)]));
+  }
+  return lines;
+}
+
+function notes(runs) {
+  const seen = new Map();
+  for (const run of Object.values(runs)) {
+    for (const p of run.peers) if (!seen.has(p.id)) seen.set(p.id, { p, notes: new Map() });
+    for (const r of run.results) if (r.notes) seen.get(r.peer)?.notes.set(r.workload, r.notes);
+  }
+  const lines = [];
+  for (const { p, notes: n } of seen.values()) {
+    const details = Object.values(runs).map((run) => run.peers.find((q) => q.id === p.id)).filter((q) => q && !q.unavailable);
+    const detail = [...new Set(details.map((q) => q.detail))].join(' / ');
+    const texts = [...new Set(n.values())];
+    const how = texts.length === 1 ? texts[0] : [...n].map(([w, t]) => `${w}: ${t}`).join('; ');
+    const off = Object.values(runs).map((run) => run.peers.find((q) => q.id === p.id)?.unavailable).find(Boolean);
+    lines.push(`- ${p.name}${details[0] ? ` ${details[0].version}` : ''}${detail ? ` (${detail})` : ''}: ${off ? `not measured: ${off}` : how}`);
+  }
+  return lines;
+}
+
+function markdown(doc) {
+  const runs = {};
+  if (doc.node) runs[`Node ${doc.machine.node}`] = doc.node;
+  if (doc.chromium) runs[`Chromium ${doc.chromium.chromium}`] = doc.chromium;
+  const lines = ['## Benchmark', '',
+    `\`${doc.command}\` · ${doc.date.slice(0, 10)} · ${doc.machine.cpu}, ${doc.machine.cores} cores · commit ${doc.machine.commit ?? '?'} · ` +
+    `medians of ${doc.rounds} alternating round(s)${doc.quick ? ' · **--quick: a smoke run, not a measurement**' : ''}`, '',
+    'steps/s are sample-steps per second (B·T per second; streaming: steps per second, one JS call per step, batch 1). ' +
+    'GFLOP/s count 8·H·(I+H) per sample-step per layer forward, training 3× that; "of peak" is the share of the wasm SIMD128 peak measured in the same run.', ''];
+  for (const [name, run] of Object.entries(runs)) lines.push(...envTables(run, name), '');
+  if (doc.chromiumError) lines.push(`### Chromium`, '', `Not measured: ${doc.chromiumError}`, '');
+  lines.push(...barsTable(runs), '', ...wasmTable(doc.wasm, doc.node, doc.chromium), '');
+  const mem = memoryTable(doc.node ?? doc.chromium);
+  if (mem.length) lines.push(...mem, '');
+  lines.push('How each peer was measured:', '', ...notes(runs), '');
+  return lines.join('\n');
+}
+
+// ---- main -----------------------------------------------------------------
+
+async function main() {
+  const info = machine();
+  const vers = versions();
+  const workloads = WORKLOAD_IDS.map((id) => WORKLOADS.find((w) => w.id === id) ?? (() => { throw new Error(`unknown workload '${id}'; workloads: W1, W2, W3`); })());
+  if (!(Number.isInteger(ROUNDS) && ROUNDS >= 1)) throw new Error(`--rounds must be a whole number from 1, got '${option('--rounds')}'`);
+  ensurePeak();
+  const files = wasmFiles();
+  const options = { peers: PEER_IDS, workloads, rounds: ROUNDS, aims: AIMS, warmUp: !QUICK, versions: vers };
+  log(`bench: ${info.cpu}, ${info.cores} cores, node ${info.node}; ${ROUNDS} round(s) of ${PEER_IDS.join(', ')} on ${WORKLOAD_IDS.join(', ')}${QUICK ? ' (--quick)' : ''}`);
+  const doc = { date: new Date().toISOString(), command: '', quick: QUICK, rounds: ROUNDS, aimsSeconds: AIMS, machine: info, versions: vers,
+    workloads: WORKLOADS.map((w) => ({ ...w, forwardFlopsPerSampleStep: forwardFlops(w) })), node: null, chromium: null };
+  const script = path.relative(process.cwd(), fileURLToPath(import.meta.url));
+  doc.command = process.env.npm_lifecycle_event === 'bench' ? `npm run bench${ARGS.length ? ` -- ${ARGS.join(' ')}` : ''}` : `node ${script} ${ARGS.join(' ')}`.trim();
+
+  if (!flag('--browser-only')) {
+    log('bench: Node');
+    const peers = await loadPeers(PEER_IDS);
+    const run = await runBench({ ...options, peers, peakBytes: fs.readFileSync(PEAK_WASM), ctx: { browser: false, versions: vers }, log });
+    run.instantiateMs = {};
+    const imports = { env: { emscripten_notify_memory_growth() {} } };
+    for (const f of files.filter((x) => !x.peer)) run.instantiateMs[f.file] = await instantiateMs(f.data, imports);
+    doc.node = derive(run);
+  }
+  if (!flag('--node-only')) {
+    log('bench: Chromium');
+    try {
+      const { runInChromium } = await import('./browser.js');
+      doc.chromium = derive(await runInChromium({ ...options, workloads }, log));
+    } catch (err) {
+      doc.chromiumError = err.message.split('\n')[0];
+      log(`bench: Chromium: not measured: ${doc.chromiumError}`);
+    }
+  }
+  doc.wasm = files.map(({ data, ...f }) => f);
+  const md = markdown(doc);
+  console.log(`\n${md}`);
+  fs.mkdirSync(RESULTS, { recursive: true });
+  fs.writeFileSync(`${OUT}.json`, `${JSON.stringify(doc, null, 2)}\n`);
+  fs.writeFileSync(`${OUT}.md`, md);
+  log(`bench: wrote ${path.relative(process.cwd(), OUT)}.json and .md`);
+}
+
+await main().catch((err) => {
+  console.error(`bench: ${err.message}`);
+  process.exitCode = 1;
+});
