@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Gets a fresh clone ready, run by npm before `start` and `test` (package.json):
 #   setup.sh        builds the engine (build.sh) and installs the dev dependencies
-#   setup.sh test   the same, then makes sure the Chromium for tests/browser/ is there
+#   setup.sh test   the same, then makes sure the Chromium for tests/browser/ and
+#                   SIMDe (libsimde-dev) for the native sanitizer tests are there
 # Safe to re-run: each step does nothing when its work is already done. Browsers
 # come from Debian's chromium package, never from a Playwright download.
 set -euo pipefail
@@ -28,19 +29,27 @@ step_node_modules() {
   fi
 }
 
-step_chromium() {
-  if [ -x "$CHROMIUM" ]; then
-    echo "setup: chromium for browser tests: $CHROMIUM"
-  elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "setup: chromium for browser tests: installing Debian's chromium package"
+# install_debian WHAT PACKAGE: installs a Debian package as root, or says how.
+install_debian() {
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: $1: installing Debian's $2 package"
     apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes apt-get install -y -qq chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes apt-get install -y -qq "$2" >/dev/null
   else
-    echo "setup: chromium for browser tests is missing at $CHROMIUM; the browser tests will fail." >&2
-    echo "       Install it: 'sudo apt-get install chromium' on Debian, then run 'bash tests/setup.sh test' again" >&2
+    echo "setup: $1 is missing; install it: 'sudo apt-get install $2' on Debian, then run 'bash tests/setup.sh test' again" >&2
   fi
+}
+
+step_chromium() {
+  if [ -x "$CHROMIUM" ]; then echo "setup: chromium for browser tests: $CHROMIUM"
+  else install_debian "chromium for browser tests" chromium; fi
+}
+
+step_simde() {
+  if [ -f /usr/include/simde/wasm/simd128.h ]; then echo "setup: SIMDe for the native sanitizer tests: present"
+  else install_debian "SIMDe for the native sanitizer tests" libsimde-dev; fi
 }
 
 step_build
 step_node_modules
-if [ "${1:-}" = test ]; then step_chromium; fi
+if [ "${1:-}" = test ]; then step_chromium; step_simde; fi
