@@ -163,19 +163,25 @@ static int check_finite(const real *p, size_t n, const char *what) {
   return LW_STATUS_OK;
 }
 
-/* Checks a batch and makes room for it. */
-static int check_batch(lw_model *m, const real *x, const int32_t *lengths, int B, int T) {
+/* Checks a batch's sizes and lengths and makes room for it. */
+static int check_shape(lw_model *m, const int32_t *lengths, int B, int T) {
   if (!m) return fail(1, "no model");
-  if (!x) return fail(1, "inputs: missing");
   if (B < 1 || B > LW_MAX_BATCH) return fail(1, "batch size %d is outside 1..%d", B, LW_MAX_BATCH);
   if (T < 1 || T > LW_MAX_STEPS) return fail(1, "sequence length %d is outside 1..%d", T, LW_MAX_STEPS);
   if (lengths)
     for (int b = 0; b < B; b++)
       if (lengths[b] < 1 || lengths[b] > T) return fail(1, "lengths[%d] = %d is outside 1..%d", b, lengths[b], T);
-  int status = check_finite(x, (size_t)B * T * m->I, "inputs");
-  if (status) return status;
   if (lw_model_reserve(m, B, T)) return fail(LW_STATUS_NO_MEMORY, "out of memory for a batch of %d x %d steps", B, T);
   return LW_STATUS_OK;
+}
+
+/* Checks a batch given as one buffer x (B,T,I) and makes room for it. */
+static int check_batch(lw_model *m, const real *x, const int32_t *lengths, int B, int T) {
+  if (!m) return fail(1, "no model");
+  if (!x) return fail(1, "inputs: missing");
+  if (B < 1 || T < 1) return check_shape(m, lengths, B, T);
+  int status = check_finite(x, (size_t)B * T * m->I, "inputs");
+  return status ? status : check_shape(m, lengths, B, T);
 }
 
 /* Copies (rows, W) sorted time-major rows to the caller's layout. */
@@ -194,20 +200,23 @@ static void unstage(const lw_model *m, const real *src, real *dst, int W, int pe
     }
 }
 
-/* Copies caller-layout (B,W) or (B,T,W) into sorted time-major rows, zero past lengths. */
-static void stage_rows(const lw_model *m, const real *src, real *dst, int W, int per_step, int time_major) {
+/* Copies a source of (B,W) or (B,T,W) rows into sorted time-major rows, zero past lengths. */
+static void stage_rows(const lw_model *m, const lw_source *src, real *dst, int W, int per_step) {
   const int B = m->B, T = m->T;
-  if (!per_step) {
-    for (int r = 0; r < B; r++) memcpy(dst + (size_t)r * W, src + (size_t)m->perm[r] * W, W * sizeof(real));
-    return;
-  }
-  for (int t = 0; t < T; t++)
+  for (int t = 0; t < (per_step ? T : 1); t++)
     for (int r = 0; r < B; r++) {
       int b = m->perm[r];
       real *d = dst + ((size_t)t * B + r) * W;
-      if (t < m->lens[r]) memcpy(d, src + (time_major ? (size_t)t * B + b : (size_t)b * T + t) * W, W * sizeof(real));
+      if (!per_step) memcpy(d, lw_source_at(src, b, 0, W), W * sizeof(real));
+      else if (t < m->lens[r]) memcpy(d, lw_source_at(src, b, t, W), W * sizeof(real));
       else memset(d, 0, W * sizeof(real));
     }
+}
+
+/* A whole caller buffer of B rows of T steps, batch-first or time-major. */
+static lw_source whole(const real *p, int B, int T, int time_major) {
+  lw_source s = {p, NULL, B, T, 0, time_major};
+  return s;
 }
 
 /* (L*D, B, H_l) state arrays between sorted and caller order. */
@@ -227,24 +236,24 @@ static size_t state_count(const lw_model *m) {
   return lw_model_state_offset(m, m->L - 1, m->D - 1) + (size_t)m->B * m->H[m->L - 1];
 }
 
-/* Loss and gradients (into lw_model_grads) for a batch: x (B,T,I)
- * batch-first; y (B,O) or (B,T,O); lengths (B) or NULL for all T. With
- * training set, dropout is applied. Changes no parameter. */
-static int loss_and_grads(lw_model *m, const real *x, const real *y, const int32_t *lengths, int B, int T,
+static int check_states(const lw_model *m, int B, const real *h0, const real *c0) {
+  size_t ns = 0;
+  int status = LW_STATUS_OK;
+  for (int l = 0; l < m->L; l++) ns += (size_t)m->D * B * m->H[l];
+  if (h0 && (status = check_finite(h0, ns, "h0"))) return status;
+  if (c0) status = check_finite(c0, ns, "c0");
+  return status;
+}
+
+/* Loss and gradients (into lw_model_grads) for a batch of B rows of T steps
+ * from the sources xs and ys (checked by the caller); lengths (B) or NULL
+ * for all T. With training set, dropout is applied. h0/c0 (L*D,B,H_l) start
+ * the states (NULL: zeros), hn/cn receive the final ones (NULL: not
+ * wanted). Changes no parameter. */
+static int loss_and_grads(lw_model *m, const lw_source *xs, const lw_source *ys, const int32_t *lengths, int B, int T,
                           int training, const real *h0, const real *c0, real *hn, real *cn, double *loss) {
-  int status;
-  if (m && B > 0 && (h0 || c0)) {
-    size_t ns = 0;
-    for (int l = 0; l < m->L; l++) ns += (size_t)m->D * B * m->H[l];
-    if (h0 && (status = check_finite(h0, ns, "h0"))) return status;
-    if (c0 && (status = check_finite(c0, ns, "c0"))) return status;
-  }
-  if ((status = check_batch(m, x, lengths, B, T))) return status;
-  if (!m->O) return fail(1, "the model has no output layer to train (outputSize 0)");
-  if (!y) return fail(1, "targets: missing");
-  if ((status = check_finite(y, (size_t)B * (m->return_sequences ? T : 1) * m->O, "targets"))) return status;
-  lw_model_stage(m, x, lengths, B, T, 0);
-  stage_rows(m, y, m->target, m->O, m->return_sequences, 0);
+  lw_model_stage(m, xs, lengths, B, T);
+  stage_rows(m, ys, m->target, m->O, m->return_sequences);
   memset(m->grads, 0, m->P * sizeof(real));
   m->training = training;
   lw_model_stack_forward(m, h0, c0);
@@ -263,20 +272,15 @@ static int loss_and_grads(lw_model *m, const real *x, const real *y, const int32
   return LW_STATUS_OK;
 }
 
-/* One training step: loss_and_grads, then clipping and the update with
- * learning rate lr (overrides the optimizer's: schedules). *loss gets the
- * batch loss. h0/c0 (L*D,B,H_l) start the states (NULL: zeros) and hn/cn
- * receive the final ones (NULL: not wanted): truncated BPTT carries them
- * from chunk to chunk, with no gradient across. A failure changes no
- * parameter. */
-LW_EXPORT int lw_model_train_batch(lw_model *m, const lw_real *x, const lw_real *y, const int32_t *lengths, int B,
-                                   int T, double lr, lw_real *loss, const lw_real *h0, const lw_real *c0, lw_real *hn,
-                                   lw_real *cn) {
+/* loss_and_grads, then clipping and the update with learning rate lr
+ * (overrides the optimizer's: schedules); *loss gets the batch loss. */
+static int train_step(lw_model *m, const lw_source *xs, const lw_source *ys, const int32_t *lengths, int B, int T,
+                      double lr, real *loss, const real *h0, const real *c0, real *hn, real *cn) {
   if (!(lr >= 0 && isfinite(lr))) return fail(1, "learningRate: must be finite and >= 0");
-  int status = m ? lw_optim_reserve(m) : LW_STATUS_OK;
+  int status = lw_optim_reserve(m);
   if (status) return fail(status, "out of memory for the optimizer state");
   double l;
-  if ((status = loss_and_grads(m, x, y, lengths, B, T, 1, h0, c0, hn, cn, &l))) return status;
+  if ((status = loss_and_grads(m, xs, ys, lengths, B, T, 1, h0, c0, hn, cn, &l))) return status;
   real saved_lr = m->opt.hyper[LW_HYPER_LR];
   m->opt.hyper[LW_HYPER_LR] = (real)lr;
   status = lw_optim_step(m);
@@ -287,12 +291,70 @@ LW_EXPORT int lw_model_train_batch(lw_model *m, const lw_real *x, const lw_real 
   return LW_STATUS_OK;
 }
 
+/* Checks targets for a batch of B rows (T steps each when per step). */
+static int check_targets(const lw_model *m, const real *y, int B, int T) {
+  if (!m->O) return fail(1, "the model has no output layer to train (outputSize 0)");
+  if (!y) return fail(1, "targets: missing");
+  return check_finite(y, (size_t)B * (m->return_sequences ? T : 1) * m->O, "targets");
+}
+
+/* One training step on a batch: x (B,T,I) batch-first; y (B,O) or (B,T,O);
+ * lengths (B) or NULL for all T. h0/c0/hn/cn as loss_and_grads: truncated
+ * BPTT carries the states from chunk to chunk, with no gradient across.
+ * A failure changes no parameter. */
+LW_EXPORT int lw_model_train_batch(lw_model *m, const lw_real *x, const lw_real *y, const int32_t *lengths, int B,
+                                   int T, double lr, lw_real *loss, const lw_real *h0, const lw_real *c0, lw_real *hn,
+                                   lw_real *cn) {
+  int status;
+  if ((status = check_batch(m, x, lengths, B, T)) || (status = check_targets(m, y, B, T)) ||
+      (status = check_states(m, B, h0, c0)))
+    return status;
+  lw_source xs = whole(x, B, T, 0), ys = whole(y, B, m->return_sequences ? T : 1, 0);
+  return train_step(m, &xs, &ys, lengths, B, T, lr, loss, h0, c0, hn, cn);
+}
+
+/* A training set staged once (B,T,I) and its targets (B,O) or (B,T,O),
+ * checked here; lw_model_train_rows then trains on rows of it with no
+ * further copy. The buffers stay the caller's and must outlive their use;
+ * x = NULL forgets them. */
+LW_EXPORT int lw_model_set_data(lw_model *m, const lw_real *x, const lw_real *y, int B, int T) {
+  int status;
+  if (!m) return fail(1, "no model");
+  m->data_x = m->data_y = NULL;
+  if (!x) return LW_STATUS_OK; /* forget the staged data */
+  if (B < 1 || B > (1 << 30) || T < 1 || T > LW_MAX_STEPS) return fail(1, "data of %d x %d steps is out of range", B, T);
+  if ((status = check_finite(x, (size_t)B * T * m->I, "inputs")) || (status = check_targets(m, y, B, T))) return status;
+  m->data_x = x, m->data_y = y, m->data_B = B, m->data_T = T;
+  return LW_STATUS_OK;
+}
+
+/* One training step on rows (B) of the staged data, steps t0 .. t0+T-1,
+ * each row's own length in lengths (B); the rest as lw_model_train_batch. */
+LW_EXPORT int lw_model_train_rows(lw_model *m, const int32_t *rows, const int32_t *lengths, int B, int T, int t0,
+                                  double lr, lw_real *loss, const lw_real *h0, const lw_real *c0, lw_real *hn,
+                                  lw_real *cn) {
+  int status;
+  if (!m) return fail(1, "no model");
+  if (!m->data_x) return fail(LW_STATUS_BAD_STATE, "no training data staged (lw_model_set_data)");
+  if (!rows || !lengths) return fail(1, "rows and lengths are required");
+  if (t0 < 0 || T > m->data_T - t0) return fail(1, "steps %d..%d are outside the data's %d", t0, t0 + T - 1, m->data_T);
+  for (int b = 0; b < B; b++)
+    if (rows[b] < 0 || rows[b] >= m->data_B) return fail(1, "rows[%d] = %d is outside 0..%d", b, rows[b], m->data_B - 1);
+  if ((status = check_shape(m, lengths, B, T)) || (status = check_states(m, B, h0, c0))) return status;
+  lw_source xs = {m->data_x, rows, m->data_B, m->data_T, t0, 0};
+  lw_source ys = {m->data_y, rows, m->data_B, m->return_sequences ? m->data_T : 1, m->return_sequences ? t0 : 0, 0};
+  return train_step(m, &xs, &ys, lengths, B, T, lr, loss, h0, c0, hn, cn);
+}
+
 /* Loss and gradients without an update and without dropout (gradient checks,
  * custom training loops): *loss and lw_model_grads(). */
 LW_EXPORT int lw_model_gradients(lw_model *m, const lw_real *x, const lw_real *y, const int32_t *lengths, int B, int T,
                                  lw_real *loss) {
   double l;
-  int status = loss_and_grads(m, x, y, lengths, B, T, 0, NULL, NULL, NULL, NULL, &l);
+  int status;
+  if ((status = check_batch(m, x, lengths, B, T)) || (status = check_targets(m, y, B, T))) return status;
+  lw_source xs = whole(x, B, T, 0), ys = whole(y, B, m->return_sequences ? T : 1, 0);
+  status = loss_and_grads(m, &xs, &ys, lengths, B, T, 0, NULL, NULL, NULL, NULL, &l);
   if (!status && loss) *loss = (real)l;
   return status;
 }
@@ -307,13 +369,14 @@ LW_EXPORT int lw_model_predict(lw_model *m, const lw_real *x, const int32_t *len
   if (!m->O) return fail(1, "the model has no output layer (outputSize 0); use forward()");
   if (!out) return fail(1, "outputs: missing");
   if (y && (status = check_finite(y, (size_t)B * (m->return_sequences ? T : 1) * m->O, "targets"))) return status;
-  lw_model_stage(m, x, lengths, B, T, 0);
+  lw_source xs = whole(x, B, T, 0), ys = whole(y, B, m->return_sequences ? T : 1, 0);
+  lw_model_stage(m, &xs, lengths, B, T);
   m->training = 0;
   lw_model_stack_forward(m, NULL, NULL);
   lw_model_head_forward(m);
   m->have_forward = 0; /* predict's pass is not one backward() can use */
   if (y) {
-    stage_rows(m, y, m->target, m->O, m->return_sequences, 0);
+    stage_rows(m, &ys, m->target, m->O, m->return_sequences);
     double l = lw_loss_forward_backward(m, 0);
     if (loss) *loss = (real)l;
   }
@@ -336,7 +399,8 @@ LW_EXPORT int lw_model_forward(lw_model *m, const lw_real *x, const int32_t *len
   if (c0 && (status = check_finite(c0, ns, "c0"))) return status;
   if ((status = check_batch(m, x, lengths, B, T))) return status;
   if (!out || !hn || !cn) return fail(1, "outputs: missing");
-  lw_model_stage(m, x, lengths, B, T, flags & LW_FLAG_TIME_MAJOR);
+  lw_source xs = whole(x, B, T, flags & LW_FLAG_TIME_MAJOR);
+  lw_model_stage(m, &xs, lengths, B, T);
   m->training = 0;
   lw_model_stack_forward(m, h0, c0);
   const int F = m->D * m->H[m->L - 1];
@@ -362,7 +426,8 @@ LW_EXPORT int lw_model_backward(lw_model *m, const lw_real *dout, const lw_real 
   if ((status = check_finite(dout, (size_t)m->B * m->T * F, "dOutput"))) return status;
   if (dhn && (status = check_finite(dhn, n, "dh"))) return status;
   if (dcn && (status = check_finite(dcn, n, "dc"))) return status;
-  stage_rows(m, dout, m->dy_a, F, 1, time_major);
+  lw_source dys = whole(dout, m->B, m->T, time_major);
+  stage_rows(m, &dys, m->dy_a, F, 1);
   if (dhn) states_copy(m, dhn, m->dhn, 0);
   else memset(m->dhn, 0, n * sizeof(real));
   if (dcn) states_copy(m, dcn, m->dcn, 0);
@@ -395,7 +460,8 @@ LW_EXPORT int lw_model_trace(lw_model *m, const lw_real *x, int T, lw_real *out)
   int status = check_batch(m, x, NULL, 1, T);
   if (status) return status;
   if (!out) return fail(1, "outputs: missing");
-  lw_model_stage(m, x, NULL, 1, T, 0);
+  lw_source xs = whole(x, 1, T, 0);
+  lw_model_stage(m, &xs, NULL, 1, T);
   m->training = 0;
   lw_model_stack_forward(m, NULL, NULL);
   m->have_forward = 0;

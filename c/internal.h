@@ -83,13 +83,29 @@ struct lw_model {
   real *hn, *cn;                   /* (L*D,B,maxH) final states, sorted order */
   real *dhn, *dcn;                 /* (L*D,B,maxH) */
   int have_forward;                /* a forward pass is in the workspace */
+  const real *data_x, *data_y;     /* lw_model_set_data: a training set staged once */
+  int data_B, data_T;
   int training;                    /* the forward pass used dropout */
 };
+
+/* Where a batch's rows come from: the caller's buffer of (B_src, T_src, W)
+ * values, batch-first or time-major; batch row b is source row rows[b] (or b
+ * when rows is NULL), and its step t is source step t0 + t. */
+typedef struct lw_source {
+  const real *p;
+  const int32_t *rows;
+  int B_src, T_src, t0, time_major;
+} lw_source;
+
+static inline const real *lw_source_at(const lw_source *s, int b, int t, int W) {
+  const size_t row = s->rows ? (size_t)s->rows[b] : (size_t)b, step = (size_t)(s->t0 + t);
+  return s->p + (s->time_major ? step * s->B_src + row : row * s->T_src + step) * W;
+}
 
 /* model.c */
 void lw_model_pack(lw_model *m);
 int lw_model_reserve(lw_model *m, int B, int T);
-void lw_model_stage(lw_model *m, const real *x, const int32_t *lengths, int B, int T, int time_major);
+void lw_model_stage(lw_model *m, const lw_source *x, const int32_t *lengths, int B, int T);
 void lw_model_stack_forward(lw_model *m, const real *h0, const real *c0);
 void lw_model_stack_backward(lw_model *m, real *dx);
 void lw_model_head_forward(lw_model *m);

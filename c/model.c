@@ -202,7 +202,7 @@ size_t lw_model_state_offset(const lw_model *m, int l, int d) {
 
 /* Sorts the batch by length, longest first (stable counting sort), and copies
  * x into the time-major workspace; steps past a length become zeros. */
-void lw_model_stage(lw_model *m, const real *x, const int32_t *lengths, int B, int T, int time_major) {
+void lw_model_stage(lw_model *m, const lw_source *x, const int32_t *lengths, int B, int T) {
   int s = 0;
   for (int len = T; len >= 1; len--)
     for (int b = 0; b < B; b++)
@@ -218,8 +218,7 @@ void lw_model_stage(lw_model *m, const real *x, const int32_t *lengths, int B, i
       real *dst = m->x + ((size_t)t * B + r) * I;
       int b = m->perm[r];
       if (t >= m->lens[r]) { memset(dst, 0, I * sizeof(real)); continue; }
-      const real *src = time_major ? x + ((size_t)t * B + b) * I : x + ((size_t)b * T + t) * I;
-      memcpy(dst, src, I * sizeof(real));
+      memcpy(dst, lw_source_at(x, b, t, I), I * sizeof(real));
     }
   m->have_forward = 0;
 }

@@ -286,8 +286,9 @@ export class Model {
     const history = { loss: [], valLoss: [], epochs: 0, stopped: false };
     const nTrain = split.train.length;
     const bmax = Math.min(batchSize, nTrain);
-    const xPtr = e.alloc(bmax * T * I * e.realSize), yPtr = e.alloc(bmax * tw * e.realSize);
-    const lPtr = e.alloc(bmax * 4), lossPtr = e.alloc(8);
+    // The training set is staged into wasm once; each step then names its rows.
+    const xPtr = e.alloc(B * T * I * e.realSize), yPtr = e.alloc(B * tw * e.realSize);
+    const rowsPtr = e.alloc(bmax * 4), lPtr = e.alloc(bmax * 4), lossPtr = e.alloc(8);
     // truncated BPTT: each row's states between chunks, (L·D, bmax, H_l) blocks for h then c
     const stateRow = c.hiddenSize.reduce((n, h) => n + (c.bidirectional ? 2 : 1) * h, 0);
     const carry = truncate ? { h: new e.Real(bmax * stateRow), c: new e.Real(bmax * stateRow) } : null;
@@ -310,10 +311,13 @@ export class Model {
         dst += nb * H, src += active.length * H;
       }
     };
-    const xb = new e.Real(bmax * T * I), yb = new e.Real(bmax * tw), lb = new Int32Array(bmax);
+    const rb = new Int32Array(bmax), lb = new Int32Array(bmax);
     this.#training = true;
     let last = now(), applied = 0;
     try {
+      e.writeReals(xPtr, seq.data);
+      e.writeReals(yPtr, tdata);
+      e.check(ex.lw_model_set_data(this.#ptr, xPtr, yPtr, B, T), 'train');
       for (let epoch = 0; epoch < epochs && !history.stopped; epoch++) {
         const order = shuffle ? shuffledIndices(nTrain, (seed + this.#epochsTrained) >>> 0) : null;
         const lrNow = schedule ? ex.lw_schedule_lr(schedule.kind, lr, epoch, schedule.gamma, schedule.every, schedule.floor) : lr;
@@ -333,20 +337,13 @@ export class Model {
             this.#live(); // dispose() may have run while train() yielded
             const active = rows.map((b, k) => k).filter((k) => seq.lengths[rows[k]] > s0);
             let Tc = 1;
-            active.forEach((k, a) => { lb[a] = Math.min(chunk, seq.lengths[rows[k]] - s0); Tc = Math.max(Tc, lb[a]); });
+            active.forEach((k, a) => { rb[a] = rows[k]; lb[a] = Math.min(chunk, seq.lengths[rows[k]] - s0); Tc = Math.max(Tc, lb[a]); });
             const na = active.length;
-            active.forEach((k, a) => {
-              const b = rows[k];
-              xb.set(seq.data.subarray((b * T + s0) * I, (b * T + s0 + Tc) * I), a * Tc * I);
-              if (c.returnSequences) yb.set(tdata.subarray((b * T + s0) * O, (b * T + s0 + Tc) * O), a * Tc * O);
-              else yb.set(tdata.subarray(b * O, b * O + O), a * O);
-            });
-            e.writeReals(xPtr, xb.subarray(0, na * Tc * I));
-            e.writeReals(yPtr, yb.subarray(0, na * (c.returnSequences ? Tc * O : O)));
+            e.writeInt32(rowsPtr, rb.subarray(0, na));
             e.writeInt32(lPtr, lb.subarray(0, na));
             const carried = truncate && s0 > 0, more = truncate && s0 + chunk < Tb;
             if (carried) { e.writeReals(h0Ptr, gatherStates(carry.h, active, nb)); e.writeReals(c0Ptr, gatherStates(carry.c, active, nb)); }
-            const status = ex.lw_model_train_batch(this.#ptr, xPtr, yPtr, lPtr, na, Tc, lrNow, lossPtr,
+            const status = ex.lw_model_train_rows(this.#ptr, rowsPtr, lPtr, na, Tc, s0, lrNow, lossPtr,
               carried ? h0Ptr : 0, carried ? c0Ptr : 0, more ? hnPtr : 0, more ? cnPtr : 0);
             if (status === 3) throw new LstmError('ERR_DIVERGED', `train: epoch ${epoch + 1}: ${e.cstring(ex.lw_last_error())}; try a lower learningRate or clipNorm`);
             e.check(status, 'train');
@@ -375,7 +372,8 @@ export class Model {
       throw err;
     } finally {
       this.#training = false;
-      for (const p of [xPtr, yPtr, lPtr, lossPtr, h0Ptr, c0Ptr, hnPtr, cnPtr]) e.free(p);
+      ex.lw_model_set_data(this.#ptr || 0, 0, 0, 0, 0);
+      for (const p of [xPtr, yPtr, rowsPtr, lPtr, lossPtr, h0Ptr, c0Ptr, hnPtr, cnPtr]) e.free(p);
     }
     return history;
   }

@@ -16,6 +16,9 @@ void lw_model_free(lw_model *m);
 int lw_model_set_optimizer(lw_model *m, int kind, const float *hyper, int n);
 int lw_model_train_batch(lw_model *m, const float *x, const float *y, const int32_t *lengths, int B, int T, double lr,
                          float *loss, const float *h0, const float *c0, float *hn, float *cn);
+int lw_model_set_data(lw_model *m, const float *x, const float *y, int B, int T);
+int lw_model_train_rows(lw_model *m, const int32_t *rows, const int32_t *lengths, int B, int T, int t0, double lr,
+                        float *loss, const float *h0, const float *c0, float *hn, float *cn);
 int lw_model_predict(lw_model *m, const float *x, const int32_t *lengths, int B, int T, int flags, float *out,
                      const float *y, float *loss);
 int lw_model_forward(lw_model *m, const float *x, const int32_t *lengths, int B, int T, int flags, const float *h0,
@@ -108,6 +111,16 @@ static int models(void) {
       for (size_t i = 0; i < (size_t)B * T * I; i++) failures += !isfinite(dx[i]);
       for (size_t i = 0; i < ns; i++) failures += !isfinite(dh0[i]) + !isfinite(dc0[i]) + !isfinite(hn[i]) + !isfinite(cn[i]);
       for (size_t i = 0; i < (size_t)B * (rs ? T : 1) * O; i++) failures += !isfinite(out[i]);
+      /* the same batch staged once and trained on by rows, from step 1 on */
+      int32_t *rows = malloc(B * sizeof *rows), *len1 = malloc(B * sizeof *len1);
+      int T1 = 0;
+      for (int b = 0; b < B; b++) rows[b] = B - 1 - b, len1[b] = len[B - 1 - b] > 1 ? len[B - 1 - b] - 1 : 1;
+      for (int b = 0; b < B; b++) T1 = len1[b] > T1 ? len1[b] : T1;
+      failures += lw_model_set_data(m, x, y, B, T) != 0;
+      if (T > 1) failures += lw_model_train_rows(m, rows, len1, B, T1, 1, 0.01, &l, NULL, NULL, NULL, NULL) != 0;
+      failures += lw_model_train_rows(m, rows, len1, B, T1, T, 0.01, &l, NULL, NULL, NULL, NULL) == 0; /* past the end */
+      lw_model_set_data(m, NULL, NULL, 0, 0);
+      free(rows), free(len1);
       /* bad arguments return a status and touch nothing */
       failures += lw_model_train_batch(m, x, y, len, 0, T, 0.01, &l, NULL, NULL, NULL, NULL) == 0;
       failures += lw_model_backward(m, y2, NULL, NULL, dx, dh0, dc0) == 0; /* no forward any more */
