@@ -106,10 +106,15 @@ void lw_gemm_tn_simd(int M, int N, int K, const float *A, int lda, const float *
 
 /* e^x for four lanes: Cephes expf. n = round(x log2 e), r = x - n ln 2 in two
  * parts, e^r by a degree-5 polynomial, 2^n through the exponent bits. x is
- * clamped to [-87.3, 88.3] so 2^n stays a normal float. */
+ * clamped to [-87.3, 88.3] so 2^n stays a normal float. n is rounded by
+ * adding 1.5 * 2^23, which leaves it in the low mantissa bits (round to
+ * nearest even, as f32x4.nearest): cheaper than nearest and trunc_sat, which
+ * V8 expands into several instructions each. */
 static inline v128_t exp4(v128_t x) {
+  const v128_t magic = wasm_f32x4_splat(12582912.0f); /* 1.5 * 2^23, bits 0x4B400000 */
   x = wasm_f32x4_min(wasm_f32x4_max(x, wasm_f32x4_splat(-87.3f)), wasm_f32x4_splat(88.3f));
-  v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)));
+  v128_t t = wasm_f32x4_add(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)), magic);
+  v128_t n = wasm_f32x4_sub(t, magic);
   v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f)));
   r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
   v128_t p = wasm_f32x4_splat(1.9875691500e-4f);
@@ -119,7 +124,8 @@ static inline v128_t exp4(v128_t x) {
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.6666665459e-1f));
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(5.0000001201e-1f));
   p = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(p, r), r), r), wasm_f32x4_splat(1.0f));
-  v128_t e = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+  /* the bits of t are 0x4B400000 + n: 2^n = (n + 127) << 23 */
+  v128_t e = wasm_i32x4_shl(wasm_i32x4_add(t, wasm_i32x4_splat(127 - 0x4B400000)), 23);
   return wasm_f32x4_mul(p, e);
 }
 
