@@ -28,6 +28,22 @@ function targets(rand, loss, O, inputs, perStep) {
   return inputs.map((seq) => (perStep ? seq.map(one) : one()));
 }
 
+/** Central differences of the loss for entries `indices` of parameter `name` (restored after). */
+function numericGradient(model, x, y, name, values, indices) {
+  return indices.map((k) => {
+    const w = values[k];
+    values[k] = w + EPS;
+    model.setParameters({ [name]: values });
+    const up = model.gradients(x, y).loss;
+    values[k] = w - EPS;
+    model.setParameters({ [name]: values });
+    const down = model.gradients(x, y).loss;
+    values[k] = w;
+    model.setParameters({ [name]: values });
+    return (up - down) / (2 * EPS);
+  });
+}
+
 const LOSSES = ['mse', 'mae', 'huber', 'softmax-cross-entropy', 'sigmoid-cross-entropy'];
 const SHAPES = [
   { name: 'one layer, many-to-one', hiddenSize: 4, bidirectional: false, returnSequences: false, lengths: [5, 5, 5] },
@@ -51,21 +67,8 @@ for (const loss of LOSSES) {
       const params = model.parameters();
       for (const [name, values] of Object.entries(params)) {
         const picks = Array.from({ length: Math.min(12, values.length) }, () => Math.floor(rand() * values.length));
-        const numeric = [], analytic = [];
-        for (const k of picks) {
-          const w = values[k];
-          values[k] = w + EPS;
-          model.setParameters({ [name]: values });
-          const up = model.gradients(x, y).loss;
-          values[k] = w - EPS;
-          model.setParameters({ [name]: values });
-          const down = model.gradients(x, y).loss;
-          values[k] = w;
-          model.setParameters({ [name]: values });
-          numeric.push((up - down) / (2 * EPS));
-          analytic.push(grads[name][k]);
-        }
-        const e = relErr(analytic, numeric);
+        const numeric = numericGradient(model, x, y, name, values, picks);
+        const e = relErr(picks.map((k) => grads[name][k]), numeric);
         assert.ok(e < PARAM_TOL, `${name}: relative error ${e.toExponential(2)}`);
       }
       model.dispose();
@@ -163,20 +166,8 @@ for (const [cell, gates] of CELL_CASES) {
     const { grads } = model.gradients(x, y);
     const params = model.parameters();
     for (const [name, values] of Object.entries(params)) {
-      const numeric = [], analytic = [];
-      for (let k = 0; k < values.length; k++) {
-        const w = values[k];
-        values[k] = w + EPS;
-        model.setParameters({ [name]: values });
-        const up = model.gradients(x, y).loss;
-        values[k] = w - EPS;
-        model.setParameters({ [name]: values });
-        const down = model.gradients(x, y).loss;
-        values[k] = w;
-        model.setParameters({ [name]: values });
-        numeric.push((up - down) / (2 * EPS));
-        analytic.push(grads[name][k]);
-      }
+      const numeric = numericGradient(model, x, y, name, values, values.map((_, k) => k));
+      const analytic = Array.from(grads[name]);
       if (numeric.every((v) => v === 0)) {
         assert.ok(analytic.every((v) => v === 0), `${name}: unused, but its gradient is not zero`);
         continue;

@@ -24,3 +24,25 @@ export function fixture(name) {
 
 /** The engine builds by variant: 'simd', 'scalar', 'test' (both kernel sets), 'f64'. */
 export const engine = (variant) => loadEngine({ variant });
+
+/** A linear congruential generator: seeded uniform numbers in [0, 1) for test data. */
+export function lcg(seed) {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296);
+}
+
+/**
+ * The adding problem (Hochreiter & Schmidhuber 1997) in the fast form: T steps
+ * of (value in [0, 1], marker), one marker in each half; target = the sum of
+ * the two marked values. Predicting the mean gives an MSE of about 0.17.
+ */
+export function addingProblem(n, T, rand) {
+  const x = new Float32Array(n * T * 2), y = new Float32Array(n);
+  for (let b = 0; b < n; b++) {
+    for (let t = 0; t < T; t++) x[(b * T + t) * 2] = rand();
+    const a = Math.floor(rand() * (T / 2)), c = Math.floor(T / 2) + Math.floor(rand() * (T / 2));
+    x[(b * T + a) * 2 + 1] = 1, x[(b * T + c) * 2 + 1] = 1;
+    y[b] = x[(b * T + a) * 2] + x[(b * T + c) * 2];
+  }
+  return { inputs: { data: x, shape: [n, T, 2] }, targets: { data: y, shape: [n, 1] } };
+}

@@ -4,27 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Model } from '../web/index.js';
-import { engine } from './helpers.js';
+import { addingProblem, engine, lcg } from './helpers.js';
 
 const ADDING_MSE = 0.01;          // issue 3: test MSE below 0.01 ...
 const ADDING_BUDGET = 200_000;    // ... within 200,000 training sequences
-
-function lcg(seed) {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296);
-}
-
-/** Adding problem: T steps of (value in [0,1], marker); target = sum of the two marked values. */
-function addingProblem(n, T, rand) {
-  const x = new Float32Array(n * T * 2), y = new Float32Array(n);
-  for (let b = 0; b < n; b++) {
-    for (let t = 0; t < T; t++) x[(b * T + t) * 2] = rand();
-    const a = Math.floor(rand() * (T / 2)), c = Math.floor(T / 2) + Math.floor(rand() * (T / 2));
-    x[(b * T + a) * 2 + 1] = 1, x[(b * T + c) * 2 + 1] = 1;
-    y[b] = x[(b * T + a) * 2] + x[(b * T + c) * 2];
-  }
-  return { inputs: { data: x, shape: [n, T, 2] }, targets: { data: y, shape: [n, 1] } };
-}
 
 test('learns the adding problem (T = 100) to test MSE < 0.01 within 200,000 sequences', async () => {
   const rand = lcg(2024);

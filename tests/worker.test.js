@@ -4,16 +4,12 @@
 // Workers are tested in tests/browser/.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { addingProblem, lcg } from './helpers.js';
 import * as main from '../web/index.js';
 import * as worker from '../web/worker.js';
 
 // A test that would hang on a lost promise fails after this long instead.
 const TIMEOUT_MS = 60_000;
-
-function lcg(seed) {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296);
-}
 
 /** Ragged nested sequences of 2 features; target: a weighted sum of the last step, per sequence or per step. */
 function nested(n, seed, { perStep = false, classes = 0 } = {}) {
@@ -26,17 +22,7 @@ function nested(n, seed, { perStep = false, classes = 0 } = {}) {
 }
 
 /** Adding-problem batches in the fast form: enough batches to train for a while. */
-function fast(n, T, seed) {
-  const rand = lcg(seed);
-  const x = new Float32Array(n * T * 2), y = new Float32Array(n);
-  for (let b = 0; b < n; b++) {
-    for (let t = 0; t < T; t++) x[(b * T + t) * 2] = rand();
-    const a = Math.floor(rand() * (T / 2)), c = Math.floor(T / 2) + Math.floor(rand() * (T / 2));
-    x[(b * T + a) * 2 + 1] = 1, x[(b * T + c) * 2 + 1] = 1;
-    y[b] = x[(b * T + a) * 2] + x[(b * T + c) * 2];
-  }
-  return { inputs: { data: x, shape: [n, T, 2] }, targets: { data: y, shape: [n, 1] } };
-}
+const fast = (n, T, seed) => addingProblem(n, T, lcg(seed));
 
 /** The same model from both entries. */
 async function pair(options) {
