@@ -59,3 +59,17 @@ test('char_lstm.safetensors: logits match PyTorch and the export round-trips bit
   assert.deepEqual(Object.keys(back).sort(), [...meta.state_dict_names].sort());
   model.dispose();
 });
+
+test('GRU, RNN and peephole models go out as safetensors and come back with the same parameters', async () => {
+  for (const [cell, prefix] of [['gru', 'gru.'], ['rnn', 'rnn.'], ['peephole', 'lstm.']]) {
+    const model = await Model.create({ inputSize: 3, hiddenSize: [4, 5], bidirectional: true, outputSize: 2, cell, seed: 3 });
+    const bytes = model.toSafetensors();
+    const names = Object.keys(decodeSafetensors(bytes).tensors);
+    assert.ok(names.includes(`${prefix}weight_hh_l1_reverse`) && names.includes('head.weight'), `${cell}: ${names}`);
+    const back = await Model.fromPyTorch(bytes);
+    assert.equal(back.config.cell, cell);
+    assert.deepEqual(back.parameters(), model.parameters());
+    assert.deepEqual(back.toSafetensors(), bytes);
+    model.dispose(), back.dispose();
+  }
+});

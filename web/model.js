@@ -939,10 +939,12 @@ export class Model {
 
   /**
    * The parameters as a safetensors file that PyTorch loads with
-   * load_state_dict (names as imported, else "lstm." and "head.").
+   * load_state_dict (names as imported, else "lstm."/"gru."/"rnn." and "head.").
    */
   toSafetensors() {
-    const names = this.#names.prefix === '' && this.#names.head === 'head.' ? { prefix: 'lstm.', head: 'head.' } : this.#names;
+    // a model made here has no prefix of its own: name it as a module with .lstm/.gru/.rnn and .head would
+    const own = { gru: 'gru.', rnn: 'rnn.' }[this.#config.cell] ?? 'lstm.';
+    const names = this.#names.prefix === '' && this.#names.head === 'head.' ? { prefix: own, head: 'head.' } : this.#names;
     const params = this.parameters();
     if (!this.#config.outputSize) { delete params['head.weight']; delete params['head.bias']; }
     return encodeSafetensors(toStateDict(params, this.parameterShapes(), names));
