@@ -1,5 +1,5 @@
 /* internal.h — the model structure shared by the engine's files (model.c,
- * lstm.c, loss.c, optim.c, api.c). Not part of the public API (lw.h). */
+ * layer.c, cells.c, stream.c, loss.c, optim.c, api.c). Not part of the public API (lw.h). */
 #ifndef LW_INTERNAL_H
 #define LW_INTERNAL_H
 #include <stdint.h>

@@ -1,7 +1,7 @@
 /* stream.c — stateful step-by-step inference (model.stream() in JS) and the
  * per-step trace of gates and states (model.trace()). A stream keeps the
  * state of every layer between calls and runs one step at batch 1 through
- * the same kernels as the batched forward pass (lstm.c); bidirectional
+ * the same kernels as the batched forward pass (layer.c); bidirectional
  * models cannot stream, since their reverse direction needs the future. */
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +28,6 @@ static size_t state_size(const lw_model *m) {
   for (int l = 0; l < m->L; l++) n += m->H[l];
   return n;
 }
-
-
 
 /* NULL when the model is bidirectional or memory runs out (lw_last_error says which). */
 lw_stream *lw_stream_init(lw_model *m) {
