@@ -23,7 +23,7 @@ export function fixture(name) {
 }
 
 /** The engine builds by variant: 'simd', 'scalar', 'test' (both kernel sets), 'f64'. */
-export const engine = (variant) => loadEngine({ variant });
+export const engine = (variant) => loadEngine({ variant, locateWasm: (file) => new URL(`../web/wasm/${file}`, import.meta.url) });
 
 /** A linear congruential generator: seeded uniform numbers in [0, 1) for test data. */
 export function lcg(seed) {

@@ -7,6 +7,12 @@ import { LstmError } from './errors.js';
 
 /** wasm file per variant; 'test' and 'f64' are for the test suite only. */
 const WASM_FILES = { simd: 'lstm-simd.wasm', scalar: 'lstm.wasm', test: 'lstm-test.wasm', f64: 'lstm-f64.wasm' };
+// Written out literally so that bundlers (Vite, webpack) find and emit exactly
+// these two files; the test builds are reached through locateWasm only.
+const DEFAULT_URLS = {
+  simd: () => new URL('./wasm/lstm-simd.wasm', import.meta.url),
+  scalar: () => new URL('./wasm/lstm.wasm', import.meta.url),
+};
 
 // A minimal module whose only function uses a SIMD128 instruction
 // (i32.const 0; i8x16.splat): it validates exactly where SIMD128 is supported.
@@ -38,7 +44,10 @@ export function loadEngine(options = {}) {
   const variant = options.variant ?? (options.simd !== false && simdSupported() ? 'simd' : 'scalar');
   const file = WASM_FILES[variant];
   if (!file) throw new LstmError('ERR_OPTION', `engine variant '${variant}' is unknown`);
-  const url = options.locateWasm ? options.locateWasm(file) : new URL(`./wasm/${file}`, import.meta.url);
+  if (!options.locateWasm && !DEFAULT_URLS[variant]) {
+    throw new LstmError('ERR_OPTION', `engine variant '${variant}' is a test build: pass locateWasm to say where ${file} is`);
+  }
+  const url = options.locateWasm ? options.locateWasm(file) : DEFAULT_URLS[variant]();
   const key = String(url);
   if (!cache.has(key)) {
     const p = instantiate(url, variant).catch((err) => {
