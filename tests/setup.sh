@@ -23,7 +23,13 @@ step_node_modules() {
     # npm writes node_modules/.package-lock.json on every install: older than
     # the lock file means the lock changed since (a pull or a checkout).
     echo "setup: dev dependencies: node_modules missing or older than package-lock.json; running npm ci"
-    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+    # npm 11 can refuse its own lock file when optional platform packages
+    # (rollup's, for vite) are listed only for this platform: fall back to
+    # npm install, which installs from the same lock.
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund || {
+      echo "setup: dev dependencies: npm ci refused the lock file; running npm install"
+      PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund
+    }
   else
     echo "setup: dev dependencies are up to date"
   fi
