@@ -315,6 +315,15 @@ function assertTailsEqual(label, simd, ref, rows, width, H) {
       }
 }
 
+/** Reference and SIMD against the double model, and against each other, within CELL_REL; records the worst of each. */
+function compareCell(worst, where, ref, simd, model) {
+  for (const [who, got, want] of [['ref', ref, model.want], ['simd', simd, model.want], ['cross', simd, ref]]) {
+    const { worst: w, at } = worstScaled(got, want, model);
+    worst[who] = Math.max(worst[who], w);
+    assert.ok(w <= CELL_REL, `${who} ${where}[${at}]: ${got[at]} vs ${want[at]}, scaled error ${w.toExponential(2)} > ${CELL_REL}`);
+  }
+}
+
 test('lstm_cell_fwd: SIMD and reference agree with each other and with a double model for n 0..5, H up to 67', (t) => {
   const next = rng(CELL_SEED);
   const worst = { ref: 0, simd: 0, cross: 0 };
@@ -324,13 +333,7 @@ test('lstm_cell_fwd: SIMD and reference agree with each other and with a double 
       const ref = runFwd('ref', n, H, pre, cPrev, next), simd = runFwd('simd', n, H, pre, cPrev, next);
       const model = fwdModel(n, H, pre, cPrev);
       for (const label of ['gates', 'c', 'h']) {
-        const checks = [['ref', ref[label], model[label].want], ['simd', simd[label], model[label].want], ['cross', simd[label], ref[label]]];
-        for (const [who, got, want] of checks) {
-          const { worst: w, at } = worstScaled(got, want, model[label]);
-          worst[who] = Math.max(worst[who], w);
-          assert.ok(w <= CELL_REL, `${who} n=${n} H=${H} ${label}[${at}]: ${got[at]} vs ${want[at]}, ` +
-            `scaled error ${w.toExponential(2)} > ${CELL_REL}`);
-        }
+        compareCell(worst, `fwd n=${n} H=${H} ${label}`, ref[label], simd[label], model[label]);
         assertTailsEqual(`fwd n=${n} H=${H} ${label}`, simd[label], ref[label], n, label === 'gates' ? 4 * H : H, H);
       }
     }
@@ -349,13 +352,7 @@ test('lstm_cell_bwd: SIMD and reference agree with each other and with a double 
       const simd = runBwd('simd', n, H, gates, cPrev, c, dh, dc, next);
       const model = bwdModel(n, H, gates, cPrev, c, dh, dc);
       for (const label of ['dgates', 'dc']) {
-        const checks = [['ref', ref[label], model[label].want], ['simd', simd[label], model[label].want], ['cross', simd[label], ref[label]]];
-        for (const [who, got, want] of checks) {
-          const { worst: w, at } = worstScaled(got, want, model[label]);
-          worst[who] = Math.max(worst[who], w);
-          assert.ok(w <= CELL_REL, `${who} n=${n} H=${H} ${label}[${at}]: ${got[at]} vs ${want[at]}, ` +
-            `scaled error ${w.toExponential(2)} > ${CELL_REL}`);
-        }
+        compareCell(worst, `bwd n=${n} H=${H} ${label}`, ref[label], simd[label], model[label]);
         assertTailsEqual(`bwd n=${n} H=${H} ${label}`, simd[label], ref[label], n, label === 'dgates' ? 4 * H : H, H);
       }
     }

@@ -68,9 +68,12 @@ export class TextModel {
     return out;
   }
 
-  #oneHot(tokens) {
-    const V = this.#vocab.length;
-    return tokens.map((k) => { const v = new Array(V).fill(0); v[k] = 1; return v; });
+  /** Token sequences as one-hot inputs in the fast form { data, shape: [B, T, V], lengths }. */
+  #oneHot(seqs) {
+    const V = this.#vocab.length, T = seqs.reduce((n, q) => Math.max(n, q.length), 1);
+    const data = new Float32Array(seqs.length * T * V);
+    seqs.forEach((q, b) => q.forEach((k, t) => { data[(b * T + t) * V + k] = 1; }));
+    return { data, shape: [seqs.length, T, V], lengths: Int32Array.from(seqs, (q) => q.length) };
   }
 
   /**
@@ -88,23 +91,23 @@ export class TextModel {
     const mode = isText ? 'text' : 'strings';
     affirm(!this.#mode || this.#mode === mode, 'ERR_OPTION', `TextModel.train: this model learned ${this.#mode === 'text' ? 'one text' : 'a list of strings'}; train it on the same kind`);
     if (!this.#model) await this.#build([...new Set(isText ? Array.from(data) : data.flatMap((s) => Array.from(s)))].sort());
-    const inputs = [], targets = [];
+    const seqs = [], targets = [];
     if (isText) {
       const tokens = [0, ...this.#tokens(data, 'TextModel.train')];
       for (let at = 0; at + 1 < tokens.length; at += seqLength) {
         const piece = tokens.slice(at, at + seqLength + 1);
         if (piece.length < 2) break;
-        inputs.push(this.#oneHot(piece.slice(0, -1)));
+        seqs.push(piece.slice(0, -1));
         targets.push(piece.slice(1));
       }
     } else {
       data.forEach((s, k) => {
         const tokens = this.#tokens(s, `TextModel.train: strings[${k}]`);
-        inputs.push(this.#oneHot([0, ...tokens]));
+        seqs.push([0, ...tokens]);
         targets.push([...tokens, 0]);
       });
     }
-    const history = await this.#model.train(inputs, targets, { learningRate: 0.005, clipNorm: 1, ...rest });
+    const history = await this.#model.train(this.#oneHot(seqs), targets, { learningRate: 0.005, clipNorm: 1, ...rest });
     this.#mode = mode;
     this.#model[ANNOTATIONS]({ textModel: { vocabulary: this.#vocab.slice(1), mode } });
     return history;
@@ -148,7 +151,7 @@ export class TextModel {
   trace(text) {
     affirm(this.#model, 'ERR_OPTION', 'TextModel.trace: train the model first');
     affirm(typeof text === 'string' && text.length, 'ERR_TYPE', 'TextModel.trace: expected a non-empty string');
-    return this.#model.trace(this.#oneHot(this.#tokens(text, 'TextModel.trace')));
+    return this.#model.trace(this.#oneHot([this.#tokens(text, 'TextModel.trace')]));
   }
 
   /** The weights as safetensors, for PyTorch (the vocabulary is in `vocabulary`). */
