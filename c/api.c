@@ -236,9 +236,11 @@ static size_t state_count(const lw_model *m) {
   return lw_model_state_offset(m, m->L - 1, m->D - 1) + (size_t)m->B * m->H[m->L - 1];
 }
 
+/* h0/c0 (L*D, B, H_l) are finite; checked before any staging, so a refusal changes nothing. */
 static int check_states(const lw_model *m, int B, const real *h0, const real *c0) {
   size_t ns = 0;
   int status = LW_STATUS_OK;
+  if (B < 1) return status; /* the batch check names the problem */
   for (int l = 0; l < m->L; l++) ns += (size_t)m->D * B * m->H[l];
   if (h0 && (status = check_finite(h0, ns, "h0"))) return status;
   if (c0) status = check_finite(c0, ns, "c0");
@@ -392,12 +394,8 @@ LW_EXPORT int lw_model_predict(lw_model *m, const lw_real *x, const int32_t *len
 LW_EXPORT int lw_model_forward(lw_model *m, const lw_real *x, const int32_t *lengths, int B, int T, int flags,
                                const lw_real *h0, const lw_real *c0, lw_real *out, lw_real *hn, lw_real *cn) {
   int status;
-  size_t ns = 0; /* (L*D, B, H_l) state values, before check_batch changes m->B */
-  if (m && B > 0)
-    for (int l = 0; l < m->L; l++) ns += (size_t)m->D * B * m->H[l];
-  if (h0 && (status = check_finite(h0, ns, "h0"))) return status;
-  if (c0 && (status = check_finite(c0, ns, "c0"))) return status;
-  if ((status = check_batch(m, x, lengths, B, T))) return status;
+  if (!m) return fail(1, "no model");
+  if ((status = check_states(m, B, h0, c0)) || (status = check_batch(m, x, lengths, B, T))) return status;
   if (!out || !hn || !cn) return fail(1, "outputs: missing");
   lw_source xs = whole(x, B, T, flags & LW_FLAG_TIME_MAJOR);
   lw_model_stage(m, &xs, lengths, B, T);
