@@ -160,3 +160,43 @@ test(`SIMD and scalar builds stay within ${SIMD_VS_SCALAR_REL} relative after th
   assert.ok(Object.keys(scalar.params).some((n) => bits(simd.params[n]).join() !== bits(scalar.params[n]).join()),
     'SIMD and scalar training gave identical bits: is the SIMD build running the reference kernels?');
 });
+
+// Sparse inputs (one-hot characters) skip the input projection's GEMMs
+// (c/layer.c). A second model with two more input features, always 1, whose
+// weights are zero, holds the same sums but is too dense for that path: the
+// two must agree bit for bit, forward and in every gradient.
+for (const variant of ['simd', 'scalar']) {
+  test(`${variant}: one-hot inputs give the same bits through the sparse path as through the GEMMs`, async () => {
+    const I = 16, EXTRA = 2, H = [12, 8], O = 5;
+    const eng = await engine(variant);
+    const rand = rng(17);
+    const lengths = [7, 3, 7, 5];
+    const idx = lengths.map((n) => Array.from({ length: n }, () => Math.floor(rand() * I)));
+    const oneHot = (k, extra) => Array.from({ length: I + extra }, (_, i) => (i === k || i >= I ? 1 : 0));
+    const xSparse = idx.map((s) => s.map((k) => oneHot(k, 0)));
+    const xDense = idx.map((s) => s.map((k) => oneHot(k, EXTRA)));
+    const y = idx.map((s) => s.map(() => Math.floor(rand() * O)));
+    const config = { hiddenSize: H, outputSize: O, returnSequences: true, loss: 'softmax-cross-entropy', seed: 5, engine: eng };
+    const sparse = await Model.create({ ...config, inputSize: I });
+    const dense = await Model.create({ ...config, inputSize: I + EXTRA });
+    const p = sparse.parameters(), w = p.weight_ih_l0, G = w.length / I;
+    const wide = new Float32Array(G * (I + EXTRA));
+    for (let g = 0; g < G; g++) wide.set(w.subarray(g * I, (g + 1) * I), g * (I + EXTRA));
+    dense.setParameters({ ...p, weight_ih_l0: wide });
+
+    const logits = (model, x) => Float32Array.from(model.predict(x, { logits: true }).flat(2));
+    const want = logits(dense, xDense);
+    assert.equal(want.length, lengths.reduce((s, n) => s + n) * O);
+    assert.deepEqual(bits(logits(sparse, xSparse)), bits(want));
+    const a = sparse.gradients(xSparse, y), b = dense.gradients(xDense, y);
+    assert.equal(a.loss, b.loss);
+    for (const name of Object.keys(a.grads)) {
+      const expected = name === 'weight_ih_l0'
+        ? Float32Array.from({ length: G * I }, (_, q) => b.grads[name][Math.floor(q / I) * (I + EXTRA) + (q % I)])
+        : b.grads[name];
+      assert.deepEqual(bits(a.grads[name]), bits(expected), `${name} differs`);
+    }
+    assert.ok(a.grads.weight_ih_l0.some((v) => v !== 0), 'the input weights got no gradient');
+    sparse.dispose(), dense.dispose();
+  });
+}
