@@ -68,8 +68,8 @@ LW_EXPORT lw_model *lw_model_create(const int32_t *cfg, int n, float forget_bias
   m->seed = (uint32_t)cfg[LW_CONFIG_SEED];
   for (int l = 0; l < L; l++) m->H[l] = cfg[LW_CONFIG_HIDDEN + l];
   m->forget_bias = forget_bias, m->dropout = dropout;
-  /* params, grads, packed copies and two optimizer moments must fit in wasm32 */
-  if ((double)lw_model_param_count_for(m) * 5 * sizeof(real) > 1.5e9) {
+  /* params, grads, two packed copies (padded) and two optimizer moments must fit in wasm32 */
+  if ((double)lw_model_param_count_for(m) * 6.5 * sizeof(real) > 1.5e9) {
     free(m);
     return fail(LW_STATUS_NO_MEMORY, "the model is too large: %.0f parameters", (double)lw_model_param_count_for(m)), NULL;
   }

@@ -24,8 +24,11 @@ typedef struct lw_dir {
   real *w_peep;                    /* (3H) i, f, o; NULL without peepholes */
   real *w_gate;                    /* (3H,3H) full gate recurrence; NULL without */
   real *dw_ih, *dw_hh, *db_ih, *db_hh, *dw_peep, *dw_gate;
-  real *w_ihT, *w_hhT;             /* packed (in,G) (H,G) copies for the forward GEMMs, adjacent */
-  real *w_gateT;                   /* packed (3H,3H) */
+  /* packed copies (model.c), rows ld_* floats apart, padded (lw_padded_ld) */
+  real *w_ihT, *w_hhT;             /* (in,G) (H,G) for the forward GEMMs, adjacent, rows ld_T apart */
+  real *w_ihP, *w_hhP;             /* (G,in) (G,H) for the backward GEMMs, rows ld_in and ld_H apart */
+  real *w_gateT;                   /* (3H,3H), unpadded */
+  int ld_T, ld_in, ld_H;
   /* workspace views for the current batch */
   real *gates;                     /* (T,B,G) gate activations (i,f,g,o / r,z,n / h) */
   real *hs, *cs;                   /* (T+1,B,H) states; see layer.c for the slot order */
@@ -52,7 +55,8 @@ struct lw_model {
   real *packed;                    /* transposed copies, refreshed when dirty */
   int packed_dirty;
   lw_dir dirs[LW_MAX_LAYERS][2];
-  real *head_w, *head_b, *dhead_w, *dhead_b, *head_wT;
+  real *head_w, *head_b, *dhead_w, *dhead_b, *head_wT; /* head_wT (head_in,O), rows ld_O apart */
+  int ld_O;
   int head_in;                     /* D * H[L-1] */
 
   lw_optim_state opt;
@@ -104,6 +108,7 @@ static inline const real *lw_source_at(const lw_source *s, int b, int t, int W) 
 
 /* model.c */
 void lw_model_pack(lw_model *m);
+int lw_padded_ld(int n);
 int lw_model_reserve(lw_model *m, int B, int T);
 void lw_model_stage(lw_model *m, const lw_source *x, const int32_t *lengths, int B, int T);
 void lw_model_stack_forward(lw_model *m, const real *h0, const real *c0);

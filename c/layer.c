@@ -42,13 +42,13 @@ static int sparse(const real *a, size_t n) {
 /* C(M,N) += X(M,K) . B(K,N) for a sparse X: each row of C adds the rows of B
  * its nonzeros name. Ascending k, as the GEMMs add, so the same bits (a zero
  * term adds nothing). */
-static void gemm_sparse_nn(int M, int N, int K, const real *X, const real *B, real *C) {
+static void gemm_sparse_nn(int M, int N, int K, const real *X, const real *B, int ldb, real *C) {
   for (int r = 0; r < M; r++) {
     const real *x = X + (size_t)r * K;
     real *restrict c = C + (size_t)r * N;
     for (int k = 0; k < K; k++) {
       if (x[k] == 0) continue;
-      const real v = x[k], *restrict b = B + (size_t)k * N;
+      const real v = x[k], *restrict b = B + (size_t)k * ldb;
       for (int j = 0; j < N; j++) c[j] += v * b[j];
     }
   }
@@ -75,8 +75,8 @@ void lw_layer_forward(lw_model *m, lw_dir *d, int reverse, const real *x, real *
     real *g = d->gates + r * G;
     for (int j = 0; j < G; j++) g[j] = d->b_ih[j] + (gru ? 0 : d->b_hh[j]);
   }
-  if (sparse(x, (size_t)T * B * in)) gemm_sparse_nn(T * B, G, in, x, d->w_ihT, d->gates);
-  else lw_gemm_nn(T * B, G, in, x, in, d->w_ihT, G, d->gates, G);
+  if (sparse(x, (size_t)T * B * in)) gemm_sparse_nn(T * B, G, in, x, d->w_ihT, d->ld_T, d->gates);
+  else lw_gemm_nn(T * B, G, in, x, in, d->w_ihT, d->ld_T, d->gates, G);
 
   for (int k = 0; k < T; k++) {
     const int t = reverse ? T - 1 - k : k;
@@ -95,7 +95,7 @@ void lw_layer_forward(lw_model *m, lw_dir *d, int reverse, const real *x, real *
         rec = m->rec;
         for (int q = 0; q < rows; q++) memcpy(rec + (size_t)q * G, d->b_hh, G * sizeof(real));
       }
-      lw_gemm_nn(rows, G, H, h_prev + hr, H, d->w_hhT, G, rec, G);
+      lw_gemm_nn(rows, G, H, h_prev + hr, H, d->w_hhT, d->ld_T, rec, G);
       const int vr = prev_rows(m, d, reverse, k, t, r, rows);
       if (vr > 0) lw_gate_recurrence_forward(d, vr, g + gr - (reverse ? -1 : 1) * (ptrdiff_t)B * G, g + gr);
       lw_cell_forward(d, rows, g + gr, rec, h_prev + hr, c_prev + hr, c + hr, h + hr, aux ? aux + hr : NULL);
@@ -140,7 +140,7 @@ void lw_layer_backward(lw_model *m, lw_dir *d, int reverse, const real *x, const
       const size_t gr = gt + (size_t)r * G, hr = (size_t)r * H;
       lw_cell_backward(d, rows, d->gates + gr, aux ? aux + hr : NULL, hp + hr, cp + hr, ct + hr,
                        d->w_gate ? dact + 3 * hr : NULL, dh + hr, dc + hr, dG + gr, dGH + gr);
-      lw_gemm_nn(rows, H, G, dGH + gr, G, d->w_hh, H, dh + hr, H);
+      lw_gemm_nn(rows, H, G, dGH + gr, G, d->w_hhP, d->ld_H, dh + hr, H);
       const int vr = prev_rows(m, d, reverse, k, t, r, rows);
       if (vr > 0)
         lw_gate_recurrence_backward(d, vr, dG + gr, d->gates + gr - (reverse ? -1 : 1) * (ptrdiff_t)B * G, dact_next + 3 * hr);
@@ -161,5 +161,5 @@ void lw_layer_backward(lw_model *m, lw_dir *d, int reverse, const real *x, const
     const real *gx = dG + r * G, *gh = dGH + r * G;
     for (int j = 0; j < G; j++) d->db_ih[j] += gx[j], d->db_hh[j] += gh[j];
   }
-  if (dx) lw_gemm_nn(T * B, in, G, dG, G, d->w_ih, in, dx, in);
+  if (dx) lw_gemm_nn(T * B, in, G, dG, G, d->w_ihP, d->ld_in, dx, in);
 }

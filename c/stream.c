@@ -72,13 +72,13 @@ LW_EXPORT void lw_stream_step(lw_stream *s, int raw) {
     if (d->cell == LW_CELL_GRU) { /* input and recurrent terms apart (cells.c) */
       memcpy(s->gates, d->b_ih, G * sizeof(real));
       memcpy(s->rec, d->b_hh, G * sizeof(real));
-      lw_gemm_nn(1, G, d->in, in, d->in, d->w_ihT, G, s->gates, G);
-      lw_gemm_nn(1, G, H, h, H, d->w_hhT, G, s->rec, G);
+      lw_gemm_nn(1, G, d->in, in, d->in, d->w_ihT, d->ld_T, s->gates, G);
+      lw_gemm_nn(1, G, H, h, H, d->w_hhT, d->ld_T, s->rec, G);
     } else {
       for (int j = 0; j < G; j++) s->gates[j] = d->b_ih[j] + d->b_hh[j];
       /* [input, h] . [W_ih^T; W_hh^T] in one product: both packed copies are
        * adjacent (model.c), and so are a layer's input and its state */
-      lw_gemm_nn(1, G, d->in + H, in, d->in + H, d->w_ihT, G, s->gates, G);
+      lw_gemm_nn(1, G, d->in + H, in, d->in + H, d->w_ihT, d->ld_T, s->gates, G);
     }
     if (d->w_gate) lw_gate_recurrence_forward(d, 1, prev, s->gates); /* prev is zero at the first step */
     lw_cell_forward(d, 1, s->gates, s->rec, h, c, s->c_next, h, s->aux);
@@ -93,7 +93,7 @@ LW_EXPORT void lw_stream_step(lw_stream *s, int raw) {
     return;
   }
   memcpy(s->out, m->head_b, m->O * sizeof(real));
-  lw_gemm_nn(1, m->O, m->head_in, in, m->head_in, m->head_wT, m->O, s->out, m->O);
+  lw_gemm_nn(1, m->O, m->head_in, in, m->head_in, m->head_wT, m->ld_O, s->out, m->O);
   if (!raw) lw_loss_activate(m->loss, 1, m->O, s->out, s->out);
 }
 
