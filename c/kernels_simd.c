@@ -8,13 +8,30 @@
 #include "kernels.h"
 #include "activation.h"
 
-/* C += A . B with A addressed as A[m*sam + k*sak]: gemm_nn and gemm_tn share
- * this body. Blocks of 4 rows x 8 columns keep 8 accumulators in registers. */
+/* Slices of K of this many steps keep a slice of B in L2 and of A in L1
+ * while every row block passes over them; C is reloaded per slice, which
+ * keeps the order of the additions, so the results stay bit for bit. */
+#define LW_GEMM_KC 256
+
+/* C += A . B with A addressed as A[m*sam + k*sak] and K <= LW_GEMM_KC:
+ * gemm_nn and gemm_tn share this body. Blocks of 4 rows x 8 columns keep 8
+ * accumulators in registers. */
 static inline __attribute__((always_inline)) void gemm_core(int M, int N, int K, const float *A, int sam, int sak, const float *B, int ldb,
                              float *C, int ldc) {
+  float panel[4 * LW_GEMM_KC];
   int m = 0;
   for (; m + 4 <= M; m += 4) {
     const float *a0 = A + (size_t)m * sam, *a1 = a0 + sam, *a2 = a1 + sam, *a3 = a2 + sam;
+    size_t sk = sak;
+    if (sam == 1) {
+      /* A^T's block: 4 floats side by side at each k, rows lda apart. Copied
+       * into a panel they stay in L1 across all the column blocks; in place,
+       * with lda a power of two (4H often is), every k falls in the same few
+       * cache sets and comes from L2 each time (weight gradients ran 2-3x
+       * slower). */
+      for (int k = 0; k < K; k++) wasm_v128_store(panel + 4 * k, wasm_v128_load(a0 + (size_t)k * sak));
+      a0 = panel, a1 = panel + 1, a2 = panel + 2, a3 = panel + 3, sk = 4;
+    }
     float *c0 = C + (size_t)m * ldc, *c1 = c0 + ldc, *c2 = c1 + ldc, *c3 = c2 + ldc;
     int n = 0;
     for (; n + 8 <= N; n += 8) {
@@ -25,7 +42,7 @@ static inline __attribute__((always_inline)) void gemm_core(int M, int N, int K,
       const float *b = B + n;
       for (int k = 0; k < K; k++, b += ldb) {
         v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
-        size_t ka = (size_t)k * sak;
+        size_t ka = (size_t)k * sk;
         v128_t s0 = wasm_f32x4_splat(a0[ka]), s1 = wasm_f32x4_splat(a1[ka]);
         v128_t s2 = wasm_f32x4_splat(a2[ka]), s3 = wasm_f32x4_splat(a3[ka]);
         x00 = wasm_f32x4_add(x00, wasm_f32x4_mul(s0, b0)), x01 = wasm_f32x4_add(x01, wasm_f32x4_mul(s0, b1));
@@ -44,7 +61,7 @@ static inline __attribute__((always_inline)) void gemm_core(int M, int N, int K,
       const float *b = B + n;
       for (int k = 0; k < K; k++, b += ldb) {
         v128_t b0 = wasm_v128_load(b);
-        size_t ka = (size_t)k * sak;
+        size_t ka = (size_t)k * sk;
         x0 = wasm_f32x4_add(x0, wasm_f32x4_mul(wasm_f32x4_splat(a0[ka]), b0));
         x1 = wasm_f32x4_add(x1, wasm_f32x4_mul(wasm_f32x4_splat(a1[ka]), b0));
         x2 = wasm_f32x4_add(x2, wasm_f32x4_mul(wasm_f32x4_splat(a2[ka]), b0));
@@ -56,7 +73,7 @@ static inline __attribute__((always_inline)) void gemm_core(int M, int N, int K,
     for (; n < N; n++) /* column tail */
       for (int k = 0; k < K; k++) {
         const float b = B[(size_t)k * ldb + n];
-        size_t ka = (size_t)k * sak;
+        size_t ka = (size_t)k * sk;
         c0[n] += a0[ka] * b, c1[n] += a1[ka] * b, c2[n] += a2[ka] * b, c3[n] += a3[ka] * b;
       }
   }
@@ -88,11 +105,6 @@ static inline __attribute__((always_inline)) void gemm_core(int M, int N, int K,
       for (int k = 0; k < K; k++) c[n] += a[(size_t)k * sak] * B[(size_t)k * ldb + n];
   }
 }
-
-/* Slices of K of this many steps keep a slice of B in L2 and of A in L1
- * while every row block passes over them; C is reloaded per slice, which
- * keeps the order of the additions, so the results stay bit for bit. */
-#define LW_GEMM_KC 256
 
 void lw_gemm_nn_simd(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc) {
   for (int k0 = 0; k0 < K; k0 += LW_GEMM_KC)
