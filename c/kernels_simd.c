@@ -116,24 +116,28 @@ void lw_gemm_tn_simd(int M, int N, int K, const float *A, int lda, const float *
     gemm_core(M, N, K - k0 < LW_GEMM_KC ? K - k0 : LW_GEMM_KC, A + (size_t)k0 * lda, 1, lda, B + (size_t)k0 * ldb, ldb, C, ldc);
 }
 
-/* The constants of the activations below, read from memory at each use
- * (one broadcast load). Written as v128.const, V8 builds each one at every
- * use from an immediate in three instructions, a third of a cell's work.
- * Not const, so that the compiler cannot turn them back into v128.const. */
+/* The constants of the activations below, four lanes each, read from memory
+ * at each use (one load). Written as v128.const, V8 builds each one at every
+ * use from an immediate in three instructions, a third of a cell's work; as
+ * one float and a load32_splat, in two. Not const, so that the compiler
+ * cannot turn them back into v128.const. */
+#define LANES4(v) {v, v, v, v}
 struct lw_simd_constants {
-  float one, two, neg_zero, exp_lo, exp_hi, log2e, magic, ln2_hi, ln2_lo, exp_p[6];
-  int exp_bias;
-  float tanh_p[5], tanh_small, tanh_clamp;
+  float one[4], two[4], neg_zero[4], exp_lo[4], exp_hi[4], log2e[4], magic[4], ln2_hi[4], ln2_lo[4], exp_p[6][4];
+  int exp_bias[4];
+  float tanh_p[5][4], tanh_small[4], tanh_clamp[4];
 } lw_simd_k = {
-  .one = 1.0f, .two = 2.0f, .neg_zero = -0.0f, .exp_lo = -87.3f, .exp_hi = 88.3f,
-  .log2e = 1.44269504088896341f, .magic = 12582912.0f, /* 1.5 * 2^23, bits 0x4B400000 */
-  .ln2_hi = 0.693359375f, .ln2_lo = -2.12194440e-4f,
-  .exp_p = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f, 4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f},
-  .exp_bias = 127 - 0x4B400000,
-  .tanh_p = {-5.70498872745e-3f, 2.06390887954e-2f, -5.37397155531e-2f, 1.33314422036e-1f, -3.33332819422e-1f},
-  .tanh_small = 0.625f, .tanh_clamp = 44.0f,
+  .one = LANES4(1.0f), .two = LANES4(2.0f), .neg_zero = LANES4(-0.0f), .exp_lo = LANES4(-87.3f), .exp_hi = LANES4(88.3f),
+  .log2e = LANES4(1.44269504088896341f), .magic = LANES4(12582912.0f), /* 1.5 * 2^23, bits 0x4B400000 */
+  .ln2_hi = LANES4(0.693359375f), .ln2_lo = LANES4(-2.12194440e-4f),
+  .exp_p = {LANES4(1.9875691500e-4f), LANES4(1.3981999507e-3f), LANES4(8.3334519073e-3f), LANES4(4.1665795894e-2f),
+            LANES4(1.6666665459e-1f), LANES4(5.0000001201e-1f)},
+  .exp_bias = LANES4(127 - 0x4B400000),
+  .tanh_p = {LANES4(-5.70498872745e-3f), LANES4(2.06390887954e-2f), LANES4(-5.37397155531e-2f), LANES4(1.33314422036e-1f),
+             LANES4(-3.33332819422e-1f)},
+  .tanh_small = LANES4(0.625f), .tanh_clamp = LANES4(44.0f),
 };
-#define K(name) wasm_v128_load32_splat(&lw_simd_k.name)
+#define K(name) wasm_v128_load(lw_simd_k.name)
 
 /* e^x for four lanes: Cephes expf. n = round(x log2 e), r = x - n ln 2 in two
  * parts, e^r by a degree-5 polynomial, 2^n through the exponent bits. x is

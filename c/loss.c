@@ -27,11 +27,15 @@ double lw_loss_forward_backward(lw_model *m, int want_grad) {
       /* -sum_k t_k log softmax(z)_k, with log-sum-exp shifted by the max */
       double mx = z[0], sum = 0, tsum = 0;
       for (int k = 1; k < O; k++) mx = z[k] > mx ? z[k] : mx;
-      for (int k = 0; k < O; k++) sum += exp(z[k] - mx), tsum += t[k];
+      for (int k = 0; k < O; k++) { /* dz holds e^(z - max) meanwhile: one exp per logit */
+        const double e = exp(z[k] - mx);
+        sum += e, tsum += t[k];
+        if (want_grad) dz[k] = (real)e;
+      }
       double lse = mx + log(sum);
       for (int k = 0; k < O; k++) {
         total += t[k] * (lse - z[k]);
-        if (want_grad) dz[k] = (real)((exp(z[k] - lse) * tsum - t[k]) / norm);
+        if (want_grad) dz[k] = (real)((dz[k] / sum * tsum - t[k]) / norm);
       }
       continue;
     }
@@ -63,10 +67,12 @@ void lw_loss_activate(int loss, int rows, int O, const real *logits, real *out) 
     const real *z = logits + (size_t)r * O;
     real *y = out + (size_t)r * O;
     if (loss == LW_LOSS_SOFTMAX_CE) {
-      double mx = z[0], sum = 0;
+      /* in the model's precision, one exp per logit (y may be z) */
+      real mx = z[0];
+      double sum = 0;
       for (int k = 1; k < O; k++) mx = z[k] > mx ? z[k] : mx;
-      for (int k = 0; k < O; k++) sum += exp(z[k] - mx);
-      for (int k = 0; k < O; k++) y[k] = (real)(exp(z[k] - mx) / sum);
+      for (int k = 0; k < O; k++) y[k] = LW_EXP(z[k] - mx), sum += y[k];
+      for (int k = 0; k < O; k++) y[k] = (real)(y[k] / sum);
     } else if (loss == LW_LOSS_SIGMOID_CE) {
       for (int k = 0; k < O; k++) y[k] = lw_sigmoid(z[k]);
     } else if (y != z) {
