@@ -37,11 +37,23 @@ function checkShape(shape, path, rank, pattern) {
  * zero-padded Float32Array, checking each is finite (and in 0..1 when `unit`).
  * `steps` false means a (B, W) layout with T = 1, for paths [b][k].
  */
+function allFull(lengths, T) {
+  for (let b = 0; b < lengths.length; b++) if (lengths[b] !== T) return false;
+  return true;
+}
+
 function copyValid(src, B, T, W, lengths, name, steps, unit) {
   affirm(isNumberData(src), 'ERR_TYPE', () => `${name}.data must be a Float32Array or an array of numbers, got ${show(src)}`);
   affirm(src.length === B * T * W, 'ERR_SHAPE', () =>
     `${name}.data has ${plural(src.length, 'value')} but shape [${steps ? [B, T, W] : [B, W]}] needs ${B * T * W}`);
   const out = new Float32Array(B * T * W);
+  if (src instanceof Float32Array && !unit && allFull(lengths, T)) {
+    // the common case in one copy, then a tight finiteness check (x - x is NaN for NaN and ±Infinity)
+    out.set(src);
+    let ok = true;
+    for (let i = 0; i < out.length && ok; i++) ok = out[i] - out[i] === 0;
+    if (ok) return out;
+  }
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < lengths[b]; t++) {
       for (let k = 0, at = (b * T + t) * W; k < W; k++, at++) {
