@@ -106,6 +106,12 @@ static inline const real *lw_source_at(const lw_source *s, int b, int t, int W) 
   return s->p + (s->time_major ? step * s->B_src + row : row * s->T_src + step) * W;
 }
 
+/* layer.c: inputs with at most one nonzero in LW_SPARSE entries (one-hot
+ * characters, bags of words) skip the input projection's GEMMs */
+#define LW_SPARSE 8
+int lw_sparse(const real *a, size_t n);
+void lw_gemm_sparse_nn(int M, int N, int K, const real *X, const real *B, int ldb, real *C);
+
 /* model.c */
 void lw_model_pack(lw_model *m);
 int lw_padded_ld(int n);

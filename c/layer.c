@@ -27,12 +27,8 @@ static int prev_rows(const lw_model *m, const lw_dir *d, int reverse, int k, int
   return valid - r < rows ? valid - r : rows;
 }
 
-/* Inputs with at most one nonzero in this many entries (one-hot characters,
- * bags of words) take the sparse products below instead of the GEMMs. */
-#define LW_SPARSE 8
-
 /* Whether n values are sparse enough; stops counting once they are not. */
-static int sparse(const real *a, size_t n) {
+int lw_sparse(const real *a, size_t n) {
   size_t nonzeros = 0, limit = n / LW_SPARSE;
   for (size_t q = 0; q < n; q++)
     if (a[q] != 0 && ++nonzeros > limit) return 0;
@@ -42,7 +38,7 @@ static int sparse(const real *a, size_t n) {
 /* C(M,N) += X(M,K) . B(K,N) for a sparse X: each row of C adds the rows of B
  * its nonzeros name. Ascending k, as the GEMMs add, so the same bits (a zero
  * term adds nothing). */
-static void gemm_sparse_nn(int M, int N, int K, const real *X, const real *B, int ldb, real *C) {
+void lw_gemm_sparse_nn(int M, int N, int K, const real *X, const real *B, int ldb, real *C) {
   for (int r = 0; r < M; r++) {
     const real *x = X + (size_t)r * K;
     real *restrict c = C + (size_t)r * N;
@@ -75,7 +71,7 @@ void lw_layer_forward(lw_model *m, lw_dir *d, int reverse, const real *x, real *
     real *g = d->gates + r * G;
     for (int j = 0; j < G; j++) g[j] = d->b_ih[j] + (gru ? 0 : d->b_hh[j]);
   }
-  if (sparse(x, (size_t)T * B * in)) gemm_sparse_nn(T * B, G, in, x, d->w_ihT, d->ld_T, d->gates);
+  if (lw_sparse(x, (size_t)T * B * in)) lw_gemm_sparse_nn(T * B, G, in, x, d->w_ihT, d->ld_T, d->gates);
   else lw_gemm_nn(T * B, G, in, x, in, d->w_ihT, d->ld_T, d->gates, G);
 
   for (int k = 0; k < T; k++) {
@@ -155,7 +151,7 @@ void lw_layer_backward(lw_model *m, lw_dir *d, int reverse, const real *x, const
   /* Weight gradients as large products over all T*B rows */
   const real *h_prev = d->hs + (reverse ? BH : 0); /* slots feeding each step, in time order */
   lw_gemm_tn(G, H, T * B, dGH, G, h_prev, H, d->dw_hh, H);
-  if (sparse(x, (size_t)T * B * in)) gemm_sparse_tn(G, in, T * B, dG, G, x, d->dw_ih);
+  if (lw_sparse(x, (size_t)T * B * in)) gemm_sparse_tn(G, in, T * B, dG, G, x, d->dw_ih);
   else lw_gemm_tn(G, in, T * B, dG, G, x, in, d->dw_ih, in);
   for (size_t r = 0; r < (size_t)T * B; r++) {
     const real *gx = dG + r * G, *gh = dGH + r * G;

@@ -76,9 +76,12 @@ LW_EXPORT void lw_stream_step(lw_stream *s, int raw) {
       lw_gemm_nn(1, G, H, h, H, d->w_hhT, d->ld_T, s->rec, G);
     } else {
       for (int j = 0; j < G; j++) s->gates[j] = d->b_ih[j] + d->b_hh[j];
-      /* [input, h] . [W_ih^T; W_hh^T] in one product: both packed copies are
-       * adjacent (model.c), and so are a layer's input and its state */
-      lw_gemm_nn(1, G, d->in + H, in, d->in + H, d->w_ihT, d->ld_T, s->gates, G);
+      if (lw_sparse(in, d->in)) { /* a one-hot input: its rows of W_ih^T, then h, in the same order */
+        lw_gemm_sparse_nn(1, G, d->in, in, d->w_ihT, d->ld_T, s->gates);
+        lw_gemm_nn(1, G, H, h, H, d->w_hhT, d->ld_T, s->gates, G);
+      } else /* [input, h] . [W_ih^T; W_hh^T] in one product: both packed copies
+              * are adjacent (model.c), and so are a layer's input and its state */
+        lw_gemm_nn(1, G, d->in + H, in, d->in + H, d->w_ihT, d->ld_T, s->gates, G);
     }
     if (d->w_gate) lw_gate_recurrence_forward(d, 1, prev, s->gates); /* prev is zero at the first step */
     lw_cell_forward(d, 1, s->gates, s->rec, h, c, s->c_next, h, s->aux);

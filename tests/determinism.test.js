@@ -162,9 +162,10 @@ test(`SIMD and scalar builds stay within ${SIMD_VS_SCALAR_REL} relative after th
 });
 
 // Sparse inputs (one-hot characters) skip the input projection's GEMMs
-// (c/layer.c). A second model with two more input features, always 1, whose
-// weights are zero, holds the same sums but is too dense for that path: the
-// two must agree bit for bit, forward and in every gradient.
+// (c/layer.c, c/stream.c). A second model with two more input features,
+// always 1, whose weights are zero, holds the same sums but is too dense for
+// that path: the two must agree bit for bit, forward, step by step in a
+// stream, and in every gradient.
 for (const variant of ['simd', 'scalar']) {
   test(`${variant}: one-hot inputs give the same bits through the sparse path as through the GEMMs`, async () => {
     const I = 16, EXTRA = 2, H = [12, 8], O = 5;
@@ -188,6 +189,13 @@ for (const variant of ['simd', 'scalar']) {
     const want = logits(dense, xDense);
     assert.equal(want.length, lengths.reduce((s, n) => s + n) * O);
     assert.deepEqual(bits(logits(sparse, xSparse)), bits(want));
+    // stream() takes the sparse path per step too, and sums in predict's order
+    for (const [model, x] of [[sparse, xSparse], [dense, xDense]]) {
+      const s = model.stream({ logits: true });
+      const streamed = Float32Array.from(x[0].flatMap((step) => Array.from(s.step(step))));
+      assert.deepEqual(bits(streamed), bits(want.subarray(0, lengths[0] * O)), 'stream() differs from predict()');
+      s.dispose();
+    }
     const a = sparse.gradients(xSparse, y), b = dense.gradients(xDense, y);
     assert.equal(a.loss, b.loss);
     for (const name of Object.keys(a.grads)) {
