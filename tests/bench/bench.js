@@ -149,7 +149,13 @@ function barsTable(runs) {
     bars.push([`${w} training ≥ ${100 * s} % of wasm peak`, (run) => { const v = get(run, w, 'lstm-wasm')?.peakShare.train; return v == null ? null : [fmtPct(v), v >= s]; }]);
   }
   for (const w of WORKLOADS) {
-    bars.push([`${w.id} inference B=32 ≥ ${BAR_INFER32_RATIO}× TF.js-wasm`, (run) => { const v = get(run, w.id, 'tfjs-wasm')?.lstmWasmRatio?.infer32; return v == null ? null : [fmtX(v), v >= BAR_INFER32_RATIO]; }]);
+    // Where it falls short, what meeting it would take: TF.js's share of the peak, times the bar.
+    bars.push([`${w.id} inference B=32 ≥ ${BAR_INFER32_RATIO}× TF.js-wasm`, (run) => {
+      const tf = get(run, w.id, 'tfjs-wasm'), v = tf?.lstmWasmRatio?.infer32;
+      if (v == null) return null;
+      const needs = BAR_INFER32_RATIO * tf.peakShare.infer32;
+      return [v >= BAR_INFER32_RATIO ? fmtX(v) : `${fmtX(v)} (${BAR_INFER32_RATIO}× needs ${fmtPct(needs)} of peak)`, v >= BAR_INFER32_RATIO];
+    }]);
   }
   bars.push([`W1 streaming ≥ ${fmtRate(BAR_STREAM_W1)} steps/s`, (run) => { const v = get(run, 'W1', 'lstm-wasm')?.stream; return v == null ? null : [fmtRate(v), v >= BAR_STREAM_W1]; }]);
   const lines = [row(['issue 5 bar', ...envs.map(([name]) => name)]), row(['---', ...envs.map(() => '---:')])];
