@@ -22,16 +22,20 @@ static inline __attribute__((always_inline)) void gemm_core(int M, int N, int K,
   int m = 0;
   for (; m + 4 <= M; m += 4) {
     const float *a0 = A + (size_t)m * sam, *a1 = a0 + sam, *a2 = a1 + sam, *a3 = a2 + sam;
-    size_t sk = sak;
-    if (sam == 1) {
-      /* A^T's block: 4 floats side by side at each k, rows lda apart. Copied
-       * into a panel they stay in L1 across all the column blocks; in place,
-       * with lda a power of two (4H often is), every k falls in the same few
-       * cache sets and comes from L2 each time (weight gradients ran 2-3x
-       * slower). */
+    /* The block's 4 rows of A, k after k, copied into a panel that stays in
+     * L1 across all the column blocks and is read through one pointer.
+     * Where A^T is read (gemm_tn, rows lda apart) this matters most: with lda
+     * a power of two, as 4H often is, every k falls in the same few cache
+     * sets and comes from L2 each time (weight gradients ran 2-3x slower). */
+    if (sam == 1) /* A^T: the 4 values of each k lie side by side */
       for (int k = 0; k < K; k++) wasm_v128_store(panel + 4 * k, wasm_v128_load(a0 + (size_t)k * sak));
-      a0 = panel, a1 = panel + 1, a2 = panel + 2, a3 = panel + 3, sk = 4;
-    }
+    else
+      for (int k = 0; k < K; k++) {
+        const size_t ka = (size_t)k * sak;
+        panel[4 * k] = a0[ka], panel[4 * k + 1] = a1[ka], panel[4 * k + 2] = a2[ka], panel[4 * k + 3] = a3[ka];
+      }
+    a0 = panel, a1 = panel + 1, a2 = panel + 2, a3 = panel + 3;
+    const size_t sk = 4;
     float *c0 = C + (size_t)m * ldc, *c1 = c0 + ldc, *c2 = c1 + ldc, *c3 = c2 + ldc;
     int n = 0;
     for (; n + 8 <= N; n += 8) {
@@ -39,12 +43,11 @@ static inline __attribute__((always_inline)) void gemm_core(int M, int N, int K,
       v128_t x10 = wasm_v128_load(c1 + n), x11 = wasm_v128_load(c1 + n + 4);
       v128_t x20 = wasm_v128_load(c2 + n), x21 = wasm_v128_load(c2 + n + 4);
       v128_t x30 = wasm_v128_load(c3 + n), x31 = wasm_v128_load(c3 + n + 4);
-      const float *b = B + n;
-      for (int k = 0; k < K; k++, b += ldb) {
+      const float *b = B + n, *a = panel;
+      for (int k = 0; k < K; k++, a += 4, b += ldb) {
         v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
-        size_t ka = (size_t)k * sk;
-        v128_t s0 = wasm_f32x4_splat(a0[ka]), s1 = wasm_f32x4_splat(a1[ka]);
-        v128_t s2 = wasm_f32x4_splat(a2[ka]), s3 = wasm_f32x4_splat(a3[ka]);
+        v128_t s0 = wasm_v128_load32_splat(a), s1 = wasm_v128_load32_splat(a + 1);
+        v128_t s2 = wasm_v128_load32_splat(a + 2), s3 = wasm_v128_load32_splat(a + 3);
         x00 = wasm_f32x4_add(x00, wasm_f32x4_mul(s0, b0)), x01 = wasm_f32x4_add(x01, wasm_f32x4_mul(s0, b1));
         x10 = wasm_f32x4_add(x10, wasm_f32x4_mul(s1, b0)), x11 = wasm_f32x4_add(x11, wasm_f32x4_mul(s1, b1));
         x20 = wasm_f32x4_add(x20, wasm_f32x4_mul(s2, b0)), x21 = wasm_f32x4_add(x21, wasm_f32x4_mul(s2, b1));
