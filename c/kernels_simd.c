@@ -190,7 +190,7 @@ static inline v128_t tanh4(v128_t x) {
 /* Two passes per row: the gates and c, then h = o tanh(c). Each exp is a long
  * chain of dependent operations; in one pass tanh(c) waits for c and the
  * next four units wait behind it, while in a pass of its own every tanh(c)
- * is independent of the others and the processor overlaps them (about 1.7x
+ * is independent of the others and the processor overlaps them (about 1.4x
  * faster at H = 32, batch 1). The operations are the same, so are the bits. */
 void lw_lstm_cell_fwd_simd(int n, int H, float *gates, const float *c_prev, float *c, float *h) {
   const int H4 = H & ~3;
