@@ -11,6 +11,13 @@
 #include "../../c/internal.h"
 #include "../../c/kernels.h"
 
+/* the stream's exports (api.c, stream.c), declared for the driver only */
+lw_stream *lw_stream_create(lw_model *m);
+void lw_stream_free(lw_stream *s);
+lw_real *lw_stream_input(lw_stream *s);
+lw_real *lw_stream_output(lw_stream *s);
+void lw_stream_step(lw_stream *s, int raw);
+
 lw_model *lw_model_create(const int32_t *cfg, int n, float forget_bias, float dropout);
 void lw_model_free(lw_model *m);
 int lw_model_set_optimizer(lw_model *m, int kind, const float *hyper, int n);
@@ -94,6 +101,8 @@ static int models(void) {
       int32_t *len = malloc(B * sizeof *len);
       for (int b = 0; b < B; b++) len[b] = rnd(1, T);
       float *x = floats((size_t)B * T * I), *y = floats((size_t)B * (rs ? T : 1) * O);
+      if (trial % 3 == 1) /* mostly zeros: the sparse input path (layer.c, stream.c) */
+        for (size_t i = 0; i < (size_t)B * T * I; i++) x[i] = i % 11 ? 0 : x[i];
       for (size_t i = 0; i < (size_t)B * (rs ? T : 1) * O; i++) y[i] = y[i] > 0; /* valid for every loss */
       float l, *out = floats((size_t)B * T * O);
       size_t ns = 0;
@@ -111,6 +120,17 @@ static int models(void) {
       for (size_t i = 0; i < (size_t)B * T * I; i++) failures += !isfinite(dx[i]);
       for (size_t i = 0; i < ns; i++) failures += !isfinite(dh0[i]) + !isfinite(dc0[i]) + !isfinite(hn[i]) + !isfinite(cn[i]);
       for (size_t i = 0; i < (size_t)B * (rs ? T : 1) * O; i++) failures += !isfinite(out[i]);
+      /* the first sequence step by step through a stream */
+      if (!D) {
+        lw_stream *st = lw_stream_create(m);
+        if (!st) return fprintf(stderr, "stream failed\n"), 1;
+        for (int t = 0; t < len[0]; t++) {
+          memcpy(lw_stream_input(st), x + (size_t)t * I, I * sizeof(float));
+          lw_stream_step(st, step & 1);
+          for (int k = 0; k < (O ? O : 1); k++) failures += !isfinite(lw_stream_output(st)[k]);
+        }
+        lw_stream_free(st);
+      }
       /* the same batch staged once and trained on by rows, from step 1 on */
       int32_t *rows = malloc(B * sizeof *rows), *len1 = malloc(B * sizeof *len1);
       int T1 = 0;
