@@ -7,7 +7,9 @@
 
 typedef lw_real real;
 
-/* Row block of layer.c's fused step, and the GRU's recurrent scratch rows. */
+/* Rows per block of layer.c's fused step (and the GRU's recurrent scratch
+ * rows): the GEMM kernels work on 4 rows at once; 8 rows of 4H gates stay in
+ * L1 up to H = 128. */
 #define LW_ROWS_REC 8
 
 /* Seeded generator (rng.c): one stream, the same in every runtime. */
@@ -33,6 +35,8 @@ typedef struct lw_dir {
   real *gates;                     /* (T,B,G) gate activations (i,f,g,o / r,z,n / h) */
   real *hs, *cs;                   /* (T+1,B,H) states; see layer.c for the slot order */
   real *aux;                       /* GRU: (T,B,H) W_hn h + b_hn of each step */
+  int sparse_in;                   /* the layer's input is sparse (lw_sparse): set once per batch by
+                                    * lw_model_stack_forward, for both directions and the backward */
 } lw_dir;
 
 typedef struct lw_optim_state {
@@ -107,7 +111,7 @@ static inline const real *lw_source_at(const lw_source *s, int b, int t, int W) 
 }
 
 /* layer.c: inputs with at most one nonzero in LW_SPARSE entries (one-hot
- * characters, bags of words) skip the input projection's GEMMs */
+ * characters, bags of words) skip the input projection's GEMMs (lw_dir.sparse_in) */
 #define LW_SPARSE 8
 int lw_sparse(const real *a, size_t n);
 void lw_gemm_sparse_nn(int M, int N, int K, const real *X, const real *B, int ldb, real *C);

@@ -121,9 +121,9 @@ void lw_gemm_tn_simd(int M, int N, int K, const float *A, int lda, const float *
 
 /* The constants of the activations below, four lanes each, read from memory
  * at each use (one load). Written as v128.const, V8 builds each one at every
- * use from an immediate in three instructions, a third of a cell's work; as
- * one float and a load32_splat, in two. Not const, so that the compiler
- * cannot turn them back into v128.const. */
+ * use from an immediate in three instructions; as one float and a
+ * load32_splat, in two (the cell ran 15 % slower). Not const, so that the
+ * compiler cannot turn them back into v128.const. */
 #define LANES4(v) {v, v, v, v}
 struct lw_simd_constants {
   float one[4], two[4], neg_zero[4], exp_lo[4], exp_hi[4], log2e[4], magic[4], ln2_hi[4], ln2_lo[4], exp_p[6][4];
@@ -145,10 +145,10 @@ struct lw_simd_constants {
 /* e^x for four lanes: Cephes expf. n = round(x log2 e), r = x - n ln 2 in two
  * parts, e^r by a degree-5 polynomial, 2^n through the exponent bits. x is
  * clamped to [-87.3, 88.3] so 2^n stays a normal float; pmin/pmax keep a NaN
- * and are one instruction each, where f32x4.min/max cost V8 seven. n is
- * rounded by adding 1.5 * 2^23, which leaves it in the low mantissa bits
- * (round to nearest even, as f32x4.nearest): cheaper than nearest and
- * trunc_sat, which V8 expands into several instructions each. */
+ * and are one instruction each, where V8 turns f32x4.min/max into seven or
+ * eight. n is rounded by adding 1.5 * 2^23, which leaves it in the low
+ * mantissa bits (round to nearest even, as f32x4.nearest): cheaper than
+ * nearest and trunc_sat, which V8 expands into several instructions each. */
 static inline v128_t exp4(v128_t x) {
   x = wasm_f32x4_pmin(wasm_f32x4_pmax(x, K(exp_lo)), K(exp_hi));
   v128_t t = wasm_f32x4_add(wasm_f32x4_mul(x, K(log2e)), K(magic));

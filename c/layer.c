@@ -14,10 +14,6 @@
 #include "internal.h"
 #include "kernels.h"
 
-/* Rows per block of the fused step: the GEMM kernels work on 4 rows at once;
- * 8 rows of 4H gates stay in L1 up to H = 128. */
-#define LW_ROW_BLOCK LW_ROWS_REC
-
 /* With full gate recurrence: how many of the block's rows [r, r+rows) have
  * gates at the step before (processing index k-1) to feed back. A reverse
  * direction starts each sequence at its own end, with nothing before. */
@@ -71,7 +67,7 @@ void lw_layer_forward(lw_model *m, lw_dir *d, int reverse, const real *x, real *
     real *g = d->gates + r * G;
     for (int j = 0; j < G; j++) g[j] = d->b_ih[j] + (gru ? 0 : d->b_hh[j]);
   }
-  if (lw_sparse(x, (size_t)T * B * in)) lw_gemm_sparse_nn(T * B, G, in, x, d->w_ihT, d->ld_T, d->gates);
+  if (d->sparse_in) lw_gemm_sparse_nn(T * B, G, in, x, d->w_ihT, d->ld_T, d->gates);
   else lw_gemm_nn(T * B, G, in, x, in, d->w_ihT, d->ld_T, d->gates, G);
 
   for (int k = 0; k < T; k++) {
@@ -83,8 +79,8 @@ void lw_layer_forward(lw_model *m, lw_dir *d, int reverse, const real *x, real *
     real *h = d->hs + cur * BH, *c = d->cs + cur * BH;
     /* gates += h(t-1) . W_hh^T, then the cell, a block of rows at a time so
      * each block's gates are still in cache for the cell */
-    for (int r = 0; r < n; r += LW_ROW_BLOCK) {
-      const int rows = n - r < LW_ROW_BLOCK ? n - r : LW_ROW_BLOCK;
+    for (int r = 0; r < n; r += LW_ROWS_REC) {
+      const int rows = n - r < LW_ROWS_REC ? n - r : LW_ROWS_REC;
       const size_t gr = (size_t)r * G, hr = (size_t)r * H;
       real *rec = g + gr;
       if (gru) { /* the recurrent term apart: rec = h(t-1) . W_hh^T + b_hh */
@@ -131,8 +127,8 @@ void lw_layer_backward(lw_model *m, lw_dir *d, int reverse, const real *x, const
     /* the cell's backward, then dh(t-1) += dgates . W_hh, a block of rows at
      * a time; rows that have ended carry dh and dc unchanged */
     if (d->w_gate) memset(dact_next, 0, (size_t)B * 3 * H * sizeof(real)); /* all rows: the step before may run more */
-    for (int r = 0; r < n; r += LW_ROW_BLOCK) {
-      const int rows = n - r < LW_ROW_BLOCK ? n - r : LW_ROW_BLOCK;
+    for (int r = 0; r < n; r += LW_ROWS_REC) {
+      const int rows = n - r < LW_ROWS_REC ? n - r : LW_ROWS_REC;
       const size_t gr = gt + (size_t)r * G, hr = (size_t)r * H;
       lw_cell_backward(d, rows, d->gates + gr, aux ? aux + hr : NULL, hp + hr, cp + hr, ct + hr,
                        d->w_gate ? dact + 3 * hr : NULL, dh + hr, dc + hr, dG + gr, dGH + gr);
@@ -151,7 +147,7 @@ void lw_layer_backward(lw_model *m, lw_dir *d, int reverse, const real *x, const
   /* Weight gradients as large products over all T*B rows */
   const real *h_prev = d->hs + (reverse ? BH : 0); /* slots feeding each step, in time order */
   lw_gemm_tn(G, H, T * B, dGH, G, h_prev, H, d->dw_hh, H);
-  if (lw_sparse(x, (size_t)T * B * in)) gemm_sparse_tn(G, in, T * B, dG, G, x, d->dw_ih);
+  if (d->sparse_in) gemm_sparse_tn(G, in, T * B, dG, G, x, d->dw_ih);
   else lw_gemm_tn(G, in, T * B, dG, G, x, in, d->dw_ih, in);
   for (size_t r = 0; r < (size_t)T * B; r++) {
     const real *gx = dG + r * G, *gh = dGH + r * G;

@@ -10,9 +10,9 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Model } from '../web/index.js';
 import { loadEngine } from '../web/engine.js';
-import { engine, relErr, rng } from './helpers.js';
+import { bits, engine, relErr, rng } from './helpers.js';
 
-// The SIMD build disassembles to about 1,000 SIMD instructions today (GEMM
+// The SIMD build disassembles to about 1,300 SIMD instructions today (GEMM
 // blocks, exp/sigmoid/tanh, the cells); 100 is far below that and far above
 // what a stray intrinsic would leave if -msimd128 were dropped from build.sh.
 const MIN_SIMD_INSTRUCTIONS = 100;
@@ -103,8 +103,6 @@ async function trainedParameters(options, engineInstance) {
   model.dispose();
   return out;
 }
-
-const bits = (a) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 
 function assertBitIdentical(a, b, label) {
   assert.deepEqual(Object.keys(a), Object.keys(b));

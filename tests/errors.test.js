@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Model, LstmError } from '../web/index.js';
 import { crc32, decodeModel, encodeModel } from '../web/format.js';
-import { engine, rng } from './helpers.js';
+import { bits, engine, rng } from './helpers.js';
 
 // Seeds for data, models and the byte fuzzing, so a failure can be replayed.
 const DATA_SEED = 0xe770, FUZZ_SEED = 0xf1a9;
@@ -33,8 +33,6 @@ async function trainedModel(options = {}) {
   await model.train(TRAIN_DATA.inputs, TRAIN_DATA.targets, { epochs: 2, batchSize: 4 });
   return model;
 }
-
-const bits = (a) => Array.from(new Uint32Array(Float32Array.from(a).buffer));
 
 /** What must not change across a failed call: predictions of the probe and every parameter, as bits. */
 function snapshot(model, probe = PROBE) {

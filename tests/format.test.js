@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LstmError } from '../web/errors.js';
 import { FORMAT_VERSION, MAGIC, crc32, decodeModel, encodeModel } from '../web/format.js';
+import { bits } from './helpers.js';
 
 // Header field offsets, as documented in web/format.js.
 const AT_VERSION = 8, AT_LENGTH = 12, AT_CONFIG_LEN = 16, AT_COUNT = 20;
@@ -15,7 +16,6 @@ const HEADER_BYTES = 36;
 const FUZZ_ROUNDS = 3000, FUZZ_SEED = 0x5eed;
 
 const f32 = (...values) => new Float32Array(values);
-const bitsOf = (a) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 
 function smallModel() {
   return {
@@ -77,7 +77,7 @@ test('a model round-trips with unicode names and JSON, empty and odd-length tens
 test('tensor values come back bit for bit, NaN payloads, -0 and subnormals included', () => {
   const data = new Float32Array(new Uint32Array([0x7fc00001, 0xff800000, 0x80000000, 0x00000001, 0x7f7fffff, 0x3eaaaaab]).buffer);
   const { tensors } = decodeModel(encodeModel({ config: {}, tensors: [{ name: 'x', data }] }));
-  assert.deepEqual(bitsOf(tensors[0].data), bitsOf(data));
+  assert.deepEqual(bits(tensors[0].data), bits(data));
 });
 
 test('a model with no tensors and no extra decodes with extra null', () => {

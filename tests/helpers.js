@@ -1,4 +1,5 @@
-// Shared by the tests: relative error, fixture and engine loaders.
+// Shared by the tests: relative error, bits, fixture and engine loaders, test
+// data, and the Chromium that tests/browser/ and the bench drive.
 import { readFileSync } from 'node:fs';
 import { loadEngine } from '../web/engine.js';
 import { seededUniform } from '../web/data.js';
@@ -24,6 +25,22 @@ export function fixture(name) {
 
 /** The engine builds by variant: 'simd', 'scalar', 'test' (both kernel sets), 'f64'. */
 export const engine = (variant) => loadEngine({ variant, locateWasm: (file) => new URL(`../web/wasm/${file}`, import.meta.url) });
+
+/**
+ * The bit patterns of float32 values, as a plain array of numbers. A
+ * Float32Array is viewed in place, so NaN payloads, -0 and subnormals are kept
+ * exactly; anything else (a plain array, a Float64Array) is rounded through
+ * Float32Array.from first, so it can never become an empty or misaligned view.
+ */
+export function bits(a) {
+  const f = a instanceof Float32Array ? a : Float32Array.from(a);
+  return Array.from(new Uint32Array(f.buffer, f.byteOffset, f.length));
+}
+
+/** Debian's Chromium (tests/setup.sh installs it), driven through playwright-core, and its flags. */
+export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /** A linear congruential generator: seeded uniform numbers in [0, 1) for test data. */
 export function lcg(seed) {

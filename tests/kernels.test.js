@@ -8,7 +8,7 @@
 // measures sigmoid and tanh of both versions against Math in double.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { engine, rng } from './helpers.js';
+import { bits, engine, rng } from './helpers.js';
 
 // GEMMs: no tolerance. They keep the reference's summation order (k
 // ascending) and SIMD128 has no FMA, so every product and sum rounds the
@@ -43,12 +43,9 @@ const GUARD = 5; // reals of guard before and after every buffer
 const e = await engine('test');
 const ex = e.exports;
 
-
-const bitsOf = (a) => new Uint32Array(a.buffer, a.byteOffset, a.length);
-
 /** Index of the first element whose bits differ (NaN payloads included), or -1. */
 function firstBitDifference(got, want) {
-  const g = bitsOf(got), w = bitsOf(want);
+  const g = bits(got), w = bits(want);
   for (let i = 0; i < w.length; i++) if (g[i] !== w[i]) return i;
   return -1;
 }
@@ -185,6 +182,23 @@ function cellInputs(n, H, next) {
   };
 }
 
+/**
+ * Reads each [label, buffer] of a cell kernel's outputs, asserts that the
+ * guards on both sides are unchanged, and returns the bodies by label.
+ */
+function readOutputs(outputs, shift, context) {
+  const out = {};
+  for (const [label, buf] of outputs) {
+    const all = buf.read();
+    for (const side of [all.subarray(0, shift + GUARD), all.subarray(all.length - GUARD)]) {
+      assert.ok(side.every((v, i) => v === buf.all[side.byteOffset / 4 + i]),
+        `${context}: wrote into the guard around ${label}`);
+    }
+    out[label] = buf.body(all);
+  }
+  return out;
+}
+
 /** Runs lw_test_lstm_cell_fwd_<version>; checks guards and that c_prev is unchanged. */
 function runFwd(version, n, H, pre, cPrev, next) {
   return e.scoped((s) => {
@@ -195,16 +209,7 @@ function runFwd(version, n, H, pre, cPrev, next) {
     const h = buffer(s, n * H, new Float32Array(n * H).fill(NaN), shift, guard);
     ex[`lw_test_lstm_cell_fwd_${version}`](n, H, g.ptr, cp.ptr, c.ptr, h.ptr);
     assert.equal(firstBitDifference(cp.read(), cp.all), -1, `${version} fwd n=${n} H=${H}: c_prev changed`);
-    const out = {};
-    for (const [label, buf] of [['gates', g], ['c', c], ['h', h]]) {
-      const all = buf.read();
-      for (const side of [all.subarray(0, shift + GUARD), all.subarray(all.length - GUARD)]) {
-        assert.ok(side.every((v, i) => v === buf.all[side.byteOffset / 4 + i]),
-          `${version} fwd n=${n} H=${H}: wrote into the guard around ${label}`);
-      }
-      out[label] = buf.body(all);
-    }
-    return out;
+    return readOutputs([['gates', g], ['c', c], ['h', h]], shift, `${version} fwd n=${n} H=${H}`);
   });
 }
 
@@ -221,16 +226,7 @@ function runBwd(version, n, H, gates, cPrev, c, dh, dc, next) {
     for (const [label, buf] of ins) {
       assert.equal(firstBitDifference(buf.read(), buf.all), -1, `${version} bwd n=${n} H=${H}: input ${label} changed`);
     }
-    const out = {};
-    for (const [label, buf] of [['dc', dcb], ['dgates', dg]]) {
-      const all = buf.read();
-      for (const side of [all.subarray(0, shift + GUARD), all.subarray(all.length - GUARD)]) {
-        assert.ok(side.every((v, i) => v === buf.all[side.byteOffset / 4 + i]),
-          `${version} bwd n=${n} H=${H}: wrote into the guard around ${label}`);
-      }
-      out[label] = buf.body(all);
-    }
-    return out;
+    return readOutputs([['dc', dcb], ['dgates', dg]], shift, `${version} bwd n=${n} H=${H}`);
   });
 }
 

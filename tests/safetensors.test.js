@@ -8,13 +8,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { LstmError } from '../web/errors.js';
 import { decodeSafetensors, encodeSafetensors } from '../web/interop/safetensors.js';
+import { bits } from './helpers.js';
 
 const FIXTURE = readFileSync(new URL('./fixtures/char_lstm.safetensors', import.meta.url));
 const FIXTURE_INFO = JSON.parse(readFileSync(new URL('./fixtures/char_lstm.json', import.meta.url), 'utf8'));
 const HIDDEN = 24; // nn.LSTM(V, 24) in tests/fixtures/README.md
 
 const f32 = (...values) => new Float32Array(values);
-const bitsOf = (a) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 const ascii = (text) => new TextEncoder().encode(text);
 
 function rejects(fn, code, pattern) {
@@ -129,7 +129,7 @@ test('round-trips empty, scalar and odd-length tensors, unicode names and metada
   assert.deepEqual(Object.keys(got.tensors).sort(), Object.keys(tensors).sort());
   for (const [name, t] of Object.entries(tensors)) {
     assert.deepEqual(got.tensors[name].shape, t.shape, name);
-    assert.deepEqual(bitsOf(got.tensors[name].data), bitsOf(t.data), name);
+    assert.deepEqual(bits(got.tensors[name].data), bits(t.data), name);
   }
 });
 

@@ -1,16 +1,18 @@
 // A tiny static file server for web/ (the demo and the package beside it), with
 // no dependencies: `npm start` runs it; tests/browser/ imports serve() and
-// starts it on an ephemeral port. It serves files only: no listings, no
+// starts it on an ephemeral port; tests/bench/browser.js serves the repository
+// through it, limited to a few folders. It serves files only: no listings, no
 // caching headers (but the header that lets the demo's service worker cover
-// the whole site), nothing outside web/.
+// the whole site), nothing outside its root (web/ unless told otherwise).
 import { createServer } from 'node:http';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { extname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = fileURLToPath(new URL('../web/', import.meta.url));
+const WEB = fileURLToPath(new URL('../web/', import.meta.url));
 const DEFAULT_PORT = 8080;
+const DEMO = '/demo/';
 const SERVICE_WORKER = '/demo/sw.js';
 const PORT_TRIES = 10; // 8080 busy: try 8081 ... 8089
 
@@ -28,6 +30,7 @@ const MIME_TYPES = {
   '.ts': 'text/plain; charset=utf-8',
   '.safetensors': 'application/octet-stream',
   '.onnx': 'application/octet-stream',
+  '.map': 'application/json; charset=utf-8',
 };
 
 function send(res, status, text, headers = {}) {
@@ -35,7 +38,12 @@ function send(res, status, text, headers = {}) {
   res.end(text);
 }
 
-async function handle(req, res) {
+/**
+ * Answers one request from `root` (a directory path ending in a separator):
+ * only files under one of `allow`'s folders (relative, with '/'; every file
+ * when null), '/' redirected to `start`.
+ */
+async function handle(req, res, { root, allow, start }) {
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed\n', { allow: 'GET, HEAD' });
   let pathname;
   try {
@@ -43,11 +51,13 @@ async function handle(req, res) {
   } catch {
     return send(res, 400, 'bad request\n');
   }
-  if (pathname === '/') return send(res, 302, 'see /demo/\n', { location: '/demo/' });
+  if (pathname === '/') return send(res, 302, `see ${start}\n`, { location: start });
   if (pathname.includes('\0')) return send(res, 400, 'bad request\n');
-  // resolve() folds any '..'; anything that lands outside web/ is refused.
-  let file = resolve(ROOT, `.${pathname}`);
-  if (file !== ROOT.slice(0, -1) && !file.startsWith(ROOT)) return send(res, 403, 'forbidden\n');
+  // resolve() folds any '..'; anything that lands outside the root is refused.
+  let file = resolve(root, `.${pathname}`);
+  if (file !== root.slice(0, -1) && !file.startsWith(root)) return send(res, 403, 'forbidden\n');
+  const rel = file.slice(root.length).split(sep).join('/');
+  if (allow && !allow.some((folder) => rel.startsWith(folder))) return send(res, 404, `not found: ${pathname}\n`);
   let info = await stat(file).catch(() => null);
   if (info?.isDirectory()) {
     if (!pathname.endsWith('/')) return send(res, 301, `see ${pathname}/\n`, { location: `${pathname}/` });
@@ -75,14 +85,18 @@ function listen(server, port, host) {
 }
 
 /**
- * Serves web/ on 127.0.0.1. Port 0 picks a free port; a busy port other than
- * 0 is followed by the next ones.
- * @param {{ port?: number, host?: string }} [options]
- * @returns {Promise<{ url: string, close: () => Promise<void> }>} url ends in '/demo/'
+ * Serves web/ (or `root`) on 127.0.0.1. Port 0 picks a free port; a busy port
+ * other than 0 is followed by the next ones.
+ * @param {{ port?: number, host?: string, root?: string, allow?: string[] | null, start?: string }} [options]
+ *   root: the directory served (default web/); allow: the folders under it that
+ *   may be read, relative, ending in '/' (default all); start: the page '/'
+ *   redirects to and the url points at (default '/demo/')
+ * @returns {Promise<{ url: string, close: () => Promise<void> }>} url ends in `start`
  */
-export async function serve({ port = DEFAULT_PORT, host = '127.0.0.1' } = {}) {
+export async function serve({ port = DEFAULT_PORT, host = '127.0.0.1', root = WEB, allow = null, start = DEMO } = {}) {
+  const site = { root: resolve(root) + sep, allow, start };
   const server = createServer((req, res) => {
-    handle(req, res).catch((err) => {
+    handle(req, res, site).catch((err) => {
       if (!res.headersSent) send(res, 500, `${err.message}\n`);
       else res.destroy();
     });
@@ -95,7 +109,7 @@ export async function serve({ port = DEFAULT_PORT, host = '127.0.0.1' } = {}) {
       if (err.code !== 'EADDRINUSE' || port === 0 || k + 1 >= PORT_TRIES) throw err;
     }
   }
-  const url = `http://${host}:${server.address().port}/demo/`;
+  const url = `http://${host}:${server.address().port}${start}`;
   const close = () => new Promise((ok) => {
     server.close(() => ok());
     server.closeAllConnections();

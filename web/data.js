@@ -32,16 +32,17 @@ function checkShape(shape, path, rank, pattern) {
   return Array.from(shape);
 }
 
-/**
- * Copies the valid entries of a fast-form (B, T, W) buffer into a fresh
- * zero-padded Float32Array, checking each is finite (and in 0..1 when `unit`).
- * `steps` false means a (B, W) layout with T = 1, for paths [b][k].
- */
+/** Whether every sequence has all T steps. */
 function allFull(lengths, T) {
   for (let b = 0; b < lengths.length; b++) if (lengths[b] !== T) return false;
   return true;
 }
 
+/**
+ * Copies the valid entries of a fast-form (B, T, W) buffer into a fresh
+ * zero-padded Float32Array, checking each is finite (and in 0..1 when `unit`).
+ * `steps` false means a (B, W) layout with T = 1, for paths [b][k].
+ */
 function copyValid(src, B, T, W, lengths, name, steps, unit) {
   affirm(isNumberData(src), 'ERR_TYPE', () => `${name}.data must be a Float32Array or an array of numbers, got ${show(src)}`);
   affirm(src.length === B * T * W, 'ERR_SHAPE', () =>
@@ -378,7 +379,7 @@ export function invertScaler(data, scaler, { steps = 1, lengths } = {}) {
 }
 
 /** mulberry32 (Tommy Ettinger): 32-bit state, integer ops only, a uint32 per call. */
-export function mulberry32(seed) {
+function mulberry32(seed) {
   let a = seed | 0;
   return () => {
     a = (a + 0x6d2b79f5) | 0;
@@ -388,6 +389,12 @@ export function mulberry32(seed) {
   };
 }
 
+/** Seeded uniform numbers in [0, 1), the same in every JS engine (integer ops, then one exact division). */
+export function seededUniform(seed) {
+  const next = mulberry32(seed);
+  return () => next() / 4294967296;
+}
+
 /**
  * A seeded permutation of 0..n-1 (Fisher-Yates driven by mulberry32), the same
  * in every JS engine.
@@ -395,12 +402,6 @@ export function mulberry32(seed) {
  * @param {number} seed integer from 0 to 2^32 - 1
  * @returns {Int32Array}
  */
-/** Seeded uniform numbers in [0, 1), the same in every JS engine (integer ops, then one exact division). */
-export function seededUniform(seed) {
-  const next = mulberry32(seed);
-  return () => next() / 4294967296;
-}
-
 export function shuffledIndices(n, seed) {
   checkInt(n, 'n', 0, 2 ** 31 - 1);
   checkInt(seed, 'seed', 0, 2 ** 32 - 1);

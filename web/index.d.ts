@@ -25,6 +25,7 @@ export interface GateSwitches {
   outputActivation?: boolean; // false: NOAF, h = o·c
   peepholes?: boolean;        // true: c(t-1) feeds i and f, c(t) feeds o
   coupled?: boolean;          // true: CIFG, f = 1 − i
+  fullRecurrence?: boolean;   // true: FGR, i, f, o also see i, f, o of the step before
   /** true: Hochreiter & Schmidhuber 1997's g = 4σ − 2 and h = o·(2σ(c) − 1). */
   originalSquashing?: boolean;
 }
@@ -54,6 +55,8 @@ export interface CreateOptions {
   simd?: boolean;
   /** Where the .wasm files are hosted: maps a file name to its URL. */
   locateWasm?: (file: string) => string | URL;
+  /** An engine from loadEngine(), used instead of loading one. */
+  engine?: unknown;
 }
 
 export interface EpochInfo { epoch: number; loss: number; valLoss?: number; learningRate: number; samplesPerSecond: number }
@@ -163,6 +166,7 @@ export interface TextModelOptions {
   seed?: number;
   simd?: boolean;
   locateWasm?: CreateOptions['locateWasm'];
+  engine?: CreateOptions['engine'];
 }
 
 export class TextModel {

@@ -14,6 +14,10 @@ import { fromStateDict, readStateDict, toStateDict } from './interop/pytorch.js'
 /** Keys of internal methods for wrappers in this package (text-model.js). */
 export const ANNOTATIONS = Symbol('annotations');
 export const ENGINE = Symbol('engine');
+/** @internal shared with worker.js, so the worker entry says and decides the same. */
+export const REGRESSION = new Set(['mse', 'mae', 'huber']);
+export const DISPOSED = 'this model was disposed; create or load a new one';
+export const STREAM_DISPOSED = 'this stream (or its model) was disposed';
 
 const CELLS = ['lstm', 'peephole', 'lstm1997', 'cifg', 'gru', 'rnn'];
 // c/lw.h enum lw_cell and enum lw_gate
@@ -27,7 +31,6 @@ const CELL_GATES = { lstm: {}, peephole: { peepholes: true }, cifg: { coupled: t
 // gate rows reported by trace(), per cell
 const TRACE_ROWS = { lstm: ['i', 'f', 'g', 'o', 'c', 'h'], gru: ['r', 'z', 'n', null, 'h'], rnn: [null, null, 'h'] };
 const LOSSES = ['mse', 'mae', 'huber', 'softmax-cross-entropy', 'sigmoid-cross-entropy'];
-const REGRESSION = new Set(['mse', 'mae', 'huber']);
 const OPTIMIZERS = ['sgd', 'adam', 'adamw', 'rmsprop'];
 const MAX_SIZE = 65536;
 const MAX_LAYERS = 16;
@@ -85,14 +88,14 @@ function resolveConfig(options) {
 /** The LSTM switches as { input, forget, …, originalSquashing }: the cell's own, then the caller's. */
 function resolveGates(cell, given) {
   if (given === undefined || given === null) given = {};
-  affirm(given !== null && typeof given === 'object' && !Array.isArray(given), 'ERR_TYPE', 'gates must be an object of switches, e.g. { forget: false }');
+  affirm(typeof given === 'object' && !Array.isArray(given), 'ERR_TYPE', 'gates must be an object of switches, e.g. { forget: false }');
   const g = checkOptions(given, GATE_SWITCHES, 'gates');
   affirm(!Object.keys(g).length || CELL_CODES[cell] === 0, 'ERR_OPTION', `gates: the switches apply to the LSTM cells, not '${cell}'`);
   if (CELL_CODES[cell] !== 0) return null;
   const out = { input: true, forget: true, output: true, inputActivation: true, outputActivation: true, peepholes: false,
     coupled: false, fullRecurrence: false, originalSquashing: false, ...CELL_GATES[cell] };
   for (const [k, v] of Object.entries(g)) out[k] = checkBool(v, `gates.${k}`);
-  for (const [k, v] of Object.entries(CELL_GATES[cell] ?? {})) {
+  for (const [k, v] of Object.entries(CELL_GATES[cell])) {
     affirm(out[k] === v, 'ERR_OPTION', `gates.${k}: cell '${cell}' is defined by ${k}: ${v}; use cell 'lstm' with gates to change it`);
   }
   affirm(!(out.coupled && !out.forget), 'ERR_OPTION', 'gates: coupled needs the forget gate (f = 1 - i)');
@@ -122,10 +125,17 @@ function resolveSchedule(s, epochs) {
 /** enum lw_gate bitmask of resolved gates. */
 function gateFlags(g) {
   if (!g) return 0;
-  return (g.input ? 0 : GATE.noInput) | (g.forget || g.coupled ? 0 : GATE.noForget) | (g.output ? 0 : GATE.noOutput)
+  return (g.input ? 0 : GATE.noInput) | (g.forget ? 0 : GATE.noForget) | (g.output ? 0 : GATE.noOutput)
     | (g.inputActivation ? 0 : GATE.noInputAct) | (g.outputActivation ? 0 : GATE.noOutputAct)
     | (g.peepholes ? GATE.peepholes : 0) | (g.coupled ? GATE.coupled : 0) | (g.originalSquashing ? GATE.squash1997 : 0)
     | (g.fullRecurrence ? GATE.fullRecurrence : 0);
+}
+
+/** Checks a flat array of n finite numbers; `label` is the name as the length message shows it. */
+function checkVector(v, n, where, name, hint = '', label = name) {
+  affirm(v && v.length === n, 'ERR_SHAPE', `${where}: ${label} needs ${n} values${hint}, got ${v?.length}`);
+  for (let i = 0; i < n; i++) affirm(Number.isFinite(v[i]), 'ERR_NOT_FINITE', `${where}: ${name}[${i}] is ${v[i]}`);
+  return v;
 }
 
 function engineOptions(o = {}) {
@@ -194,7 +204,7 @@ export class Model {
   }
 
   #live() {
-    affirm(this.#ptr, 'ERR_DISPOSED', 'this model was disposed; create or load a new one');
+    affirm(this.#ptr, 'ERR_DISPOSED', DISPOSED);
   }
 
   #exports() {
@@ -290,11 +300,11 @@ export class Model {
     const xPtr = e.alloc(B * T * I * e.realSize), yPtr = e.alloc(B * tw * e.realSize);
     const rowsPtr = e.alloc(bmax * 4), lPtr = e.alloc(bmax * 4), lossPtr = e.alloc(8);
     // truncated BPTT: each row's states between chunks, (L·D, bmax, H_l) blocks for h then c
-    const stateRow = c.hiddenSize.reduce((n, h) => n + (c.bidirectional ? 2 : 1) * h, 0);
-    const carry = truncate ? { h: new e.Real(bmax * stateRow), c: new e.Real(bmax * stateRow) } : null;
-    const [h0Ptr, c0Ptr, hnPtr, cnPtr] = truncate ? [0, 0, 0, 0].map(() => e.alloc(bmax * stateRow * e.realSize)) : [0, 0, 0, 0];
     const blocks = []; // [H_l] per (layer, direction), in state order
     for (const h of c.hiddenSize) for (let d = 0; d < (c.bidirectional ? 2 : 1); d++) blocks.push(h);
+    const stateRow = blocks.reduce((n, H) => n + H, 0);
+    const carry = truncate ? { h: new e.Real(bmax * stateRow), c: new e.Real(bmax * stateRow) } : null;
+    const [h0Ptr, c0Ptr, hnPtr, cnPtr] = truncate ? [0, 0, 0, 0].map(() => e.alloc(bmax * stateRow * e.realSize)) : [0, 0, 0, 0];
     const gatherStates = (st, active, nb) => {
       const out = new e.Real(active.length * stateRow);
       let src = 0, dst = 0;
@@ -399,9 +409,13 @@ export class Model {
 
   #scaleData(seq, tdata) {
     if (!this.#scalers.input) return;
-    const T = seq.shape[1];
-    applyScaler(seq.data, this.#scalers.input, { steps: T, lengths: seq.lengths });
-    if (this.#config.returnSequences) applyScaler(tdata, this.#scalers.target, { steps: T, lengths: seq.lengths });
+    applyScaler(seq.data, this.#scalers.input, { steps: seq.shape[1], lengths: seq.lengths });
+    this.#scaleTargets(tdata, seq);
+  }
+
+  /** Applies the target scaler in place: per step for many-to-many, else one row per sequence. */
+  #scaleTargets(tdata, seq) {
+    if (this.#config.returnSequences) applyScaler(tdata, this.#scalers.target, { steps: seq.shape[1], lengths: seq.lengths });
     else applyScaler(tdata, this.#scalers.target);
   }
 
@@ -469,10 +483,7 @@ export class Model {
     const tgt = this.#targets(targets, seq);
     const raw = tgt.data.slice();
     const scaled = tgt.data;
-    if (this.#scalers.target) {
-      if (c.returnSequences) applyScaler(scaled, this.#scalers.target, { steps: seq.shape[1], lengths: seq.lengths });
-      else applyScaler(scaled, this.#scalers.target);
-    }
+    if (this.#scalers.target) this.#scaleTargets(scaled, seq);
     const { out, loss } = this.#run(seq, scaled);
     if (this.#scalers.target) {
       if (c.returnSequences) invertScaler(out, this.#scalers.target, { steps: seq.shape[1], lengths: seq.lengths });
@@ -514,13 +525,10 @@ export class Model {
    * @returns {{ loss: number, grads: Record<string, Float32Array> }}
    */
   gradients(inputs, targets) {
-    const e = this.#engine, ex = this.#exports(), c = this.#config;
+    const e = this.#engine, ex = this.#exports();
     const seq = this.#inputs(inputs);
     const tgt = this.#targets(targets, seq);
-    if (this.#scalers.target) {
-      if (c.returnSequences) applyScaler(tgt.data, this.#scalers.target, { steps: seq.shape[1], lengths: seq.lengths });
-      else applyScaler(tgt.data, this.#scalers.target);
-    }
+    if (this.#scalers.target) this.#scaleTargets(tgt.data, seq);
     const [B, T] = seq.shape;
     const loss = e.scoped((s) => {
       const out = s.reals(1);
@@ -549,7 +557,7 @@ export class Model {
     const xAt = ex.lw_stream_input(ptr) / e.realSize, outAt = ex.lw_stream_output(ptr) / e.realSize;
     const streams = this.#streams, model = this, step = ex.lw_stream_step;
     let alive = true;
-    const live = () => affirm(alive && this.#ptr, 'ERR_DISPOSED', 'this stream (or its model) was disposed');
+    const live = () => affirm(alive && this.#ptr, 'ERR_DISPOSED', STREAM_DISPOSED);
     const stream = {
       step(x) {
         if (!alive || !model.#ptr) live();
@@ -598,7 +606,7 @@ export class Model {
     affirm(seq.shape[0] === 1, 'ERR_SHAPE', `trace: expected one sequence, got ${seq.shape[0]}`);
     const T = seq.shape[1], D = c.bidirectional ? 2 : 1;
     const names = TRACE_ROWS[c.cell] ?? TRACE_ROWS.lstm;
-    const rowsPer = c.cell === 'gru' ? 5 : c.cell === 'rnn' ? 3 : 6; // G/H gate rows, then c and h
+    const rowsPer = names.length; // G/H gate rows, then c and h
     const size = c.hiddenSize.reduce((n, H) => n + D * T * rowsPer * H, 0);
     const flat = e.scoped((s) => {
       const out = s.reals(size);
@@ -642,7 +650,7 @@ export class Model {
     const out = [];
     const push = (flat) => {
       for (let k = 0; k < O / I && out.length < steps; k++) {
-        const v = Array.from(flat.subarray ? flat.subarray(k * I, k * I + I) : [flat]);
+        const v = Array.from(flat.subarray(k * I, k * I + I));
         history.push(v);
         out.push(I === 1 ? v[0] : v);
       }
@@ -652,7 +660,7 @@ export class Model {
       const s = this.stream();
       try {
         let y;
-        for (const v of history.slice()) y = s.step(I === 1 ? v[0] : v);
+        for (const v of history) y = s.step(I === 1 ? v[0] : v);
         while (out.length < steps) {
           const before = out.length;
           push(typeof y === 'number' ? Float32Array.of(y) : y);
@@ -735,9 +743,7 @@ export class Model {
       const t = byName.get(name);
       affirm(t, 'ERR_OPTION', `setParameters: no parameter '${name}'; this model has ${[...byName.keys()].join(', ')}`);
       const n = t.shape.reduce((a, b) => a * b, 1);
-      affirm(data && data.length === n, 'ERR_SHAPE', `setParameters: '${name}' needs ${n} values (shape [${t.shape}]), got ${data?.length}`);
-      for (let i = 0; i < n; i++) affirm(Number.isFinite(data[i]), 'ERR_NOT_FINITE', `setParameters: ${name}[${i}] is ${data[i]}`);
-      writes.push([t, data]);
+      writes.push([t, checkVector(data, n, 'setParameters', name, ` (shape [${t.shape}])`, `'${name}'`)]);
     }
     const ptr = ex.lw_model_params(this.#ptr);
     for (const [t, data] of writes) e.writeReals(ptr + t.offset * e.realSize, data);
@@ -770,12 +776,8 @@ export class Model {
     const [B, T] = seq.shape;
     const D = c.bidirectional ? 2 : 1, F = D * c.hiddenSize[c.layers - 1];
     const nState = c.hiddenSize.reduce((a, h) => a + D * B * h, 0);
-    const state = (v, name) => {
-      if (v === undefined || v === null) return null;
-      affirm(v.length === nState, 'ERR_SHAPE', `forward: ${name} needs ${nState} values (layers·directions, batch, hidden), got ${v.length}`);
-      for (let i = 0; i < nState; i++) affirm(Number.isFinite(v[i]), 'ERR_NOT_FINITE', `forward: ${name}[${i}] is ${v[i]}`);
-      return v;
-    };
+    const state = (v, name) => (v === undefined || v === null ? null
+      : checkVector(v, nState, 'forward', name, ' (layers·directions, batch, hidden)'));
     const h0 = state(o.h0, 'h0'), c0 = state(o.c0, 'c0');
     return e.scoped((s) => {
       const out = s.reals(B * T * F), hn = s.reals(nState), cn = s.reals(nState);
@@ -799,12 +801,7 @@ export class Model {
     const o = checkOptions(options, ['dh', 'dc'], 'backward');
     const f = this.#lastForward;
     affirm(f, 'ERR_OPTION', 'backward: call forward() first');
-    const check = (v, n, name) => {
-      if (v === undefined || v === null) return null;
-      affirm(v.length === n, 'ERR_SHAPE', `backward: ${name} needs ${n} values, got ${v.length}`);
-      for (let i = 0; i < n; i++) affirm(Number.isFinite(v[i]), 'ERR_NOT_FINITE', `backward: ${name}[${i}] is ${v[i]}`);
-      return v;
-    };
+    const check = (v, n, name) => (v === undefined || v === null ? null : checkVector(v, n, 'backward', name));
     const dy = check(dOutput, f.B * f.T * f.F, 'dOutput');
     affirm(dy, 'ERR_TYPE', 'backward: dOutput is required');
     const dh = check(o.dh, f.nState, 'dh'), dc = check(o.dc, f.nState, 'dc');

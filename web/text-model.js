@@ -39,9 +39,13 @@ export class TextModel {
     return tm;
   }
 
-  async #build(tokens) {
+  #setVocabulary(tokens) {
     this.#vocab = [BOUNDARY, ...tokens];
     this.#index = new Map(this.#vocab.map((c, i) => [c, i]));
+  }
+
+  async #build(tokens) {
+    this.#setVocabulary(tokens);
     const { hiddenSize, layers, cell, gates, dropout, seed, simd, locateWasm, engine } = this.#options;
     const V = this.#vocab.length;
     this.#model = await Model.create({ inputSize: V, outputSize: V, hiddenSize, layers, cell, gates, dropout, seed, simd,
@@ -95,8 +99,7 @@ export class TextModel {
     if (isText) {
       const tokens = [0, ...this.#tokens(data, 'TextModel.train')];
       for (let at = 0; at + 1 < tokens.length; at += seqLength) {
-        const piece = tokens.slice(at, at + seqLength + 1);
-        if (piece.length < 2) break;
+        const piece = tokens.slice(at, at + seqLength + 1); // 2 tokens at least: the loop leaves 2, and seqLength >= 2
         seqs.push(piece.slice(0, -1));
         targets.push(piece.slice(1));
       }
@@ -130,16 +133,16 @@ export class TextModel {
     const V = this.#vocab.length, x = new Float32Array(V);
     const feed = (k) => { x.fill(0); x[k] = 1; return stream.step(x); };
     try {
-      let logits;
+      let logits, p = null;
       for (const k of [0, ...this.#tokens(prompt, 'TextModel.generate: prompt')]) logits = feed(k);
       let text = '';
       for (let n = 0; n < length; n++) {
-        const p = engine.softmax(logits, temperature);
+        p ??= engine.softmax(logits, temperature); // once per feed: a boundary draw in 'text' mode feeds nothing
         let u = rand(), k = 0;
         while (k < V - 1 && (u -= p[k]) >= 0) k++;
         if (k === 0) { if (this.#mode === 'strings') break; continue; }
         text += this.#vocab[k];
-        logits = feed(k);
+        logits = feed(k), p = null;
       }
       return text;
     } finally {
@@ -176,8 +179,7 @@ export class TextModel {
     }
     const tm = new TextModel({}, CONSTRUCT);
     tm.#model = model;
-    tm.#vocab = [BOUNDARY, ...meta.vocabulary];
-    tm.#index = new Map(tm.#vocab.map((c, i) => [c, i]));
+    tm.#setVocabulary(meta.vocabulary);
     tm.#mode = meta.mode;
     return tm;
   }

@@ -67,7 +67,7 @@ export class Model {
 
 export class TextModel {
   private constructor();
-  static create(options?: TextModelOptions): Promise<TextModel>;
+  static create(options?: Omit<TextModelOptions, 'engine'>): Promise<TextModel>;
   static load(bytes: Uint8Array | ArrayBuffer, options?: EngineOptions): Promise<TextModel>;
   /** In index order, as of the last create, load or train; null before the first train without a given vocabulary. */
   readonly vocabulary: string[] | null;

@@ -6,6 +6,7 @@
 // Left out: the `engine` option, since an engine instance cannot cross threads.
 import { LstmError } from './errors.js';
 import { fromOutputs, toSequences, toTargets } from './data.js';
+import { DISPOSED, REGRESSION, STREAM_DISPOSED } from './model.js'; // the main entry's words and losses
 
 export { LstmError, ERROR_CODES, features, windows } from './index.js';
 
@@ -16,10 +17,6 @@ export const WORKER = Symbol('worker');
 const HOST = './worker-host.js';
 const NODE_THREADS = 'node:worker_threads';
 const WASM_FILES = ['lstm-simd.wasm', 'lstm.wasm'];
-const REGRESSION = new Set(['mse', 'mae', 'huber']); // as in model.js
-// the main entry's words (model.js) for a disposed model or stream
-const DISPOSED = 'this model was disposed; create or load a new one';
-const STREAM_DISPOSED = 'this stream (or its model) was disposed';
 
 const isPlain = (v) => v !== null && typeof v === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(v));
 const isView = (v) => ArrayBuffer.isView(v) && !(v instanceof DataView);

@@ -12,7 +12,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { execFileSync, execSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { PEERS, WORKLOADS, forwardFlops, instantiateMs, loadPeers, runBench } from './core.js';
+import { LSTM_WASM_FILES, LSTM_WASM_IMPORTS, PEERS, WORKLOADS, forwardFlops, instantiateMs, loadPeers, runBench } from './core.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.join(HERE, '../..');
@@ -20,7 +20,6 @@ const RESULTS = path.join(HERE, 'results');
 const PEAK_SRC = path.join(HERE, 'peak.c');
 const PEAK_WASM = path.join(RESULTS, 'peak.wasm');
 const PEAK_FLAGS = ['-O3', '-msimd128', '-sSTANDALONE_WASM', '--no-entry'];
-const LSTM_WASM_FILES = ['lstm-simd.wasm', 'lstm.wasm'];
 const TFJS_WASM = 'node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm';
 const VERSIONED = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', 'brain.js', 'playwright-core'];
 
@@ -241,10 +240,9 @@ async function main() {
   if (!flag('--browser-only')) {
     log('bench: Node');
     const peers = await loadPeers(PEER_IDS);
-    const run = await runBench({ ...options, peers, peakBytes: fs.readFileSync(PEAK_WASM), ctx: { browser: false, versions: vers }, log });
+    const run = await runBench({ ...options, peers, peakBytes: fs.readFileSync(PEAK_WASM), ctx: { versions: vers }, log });
     run.instantiateMs = {};
-    const imports = { env: { emscripten_notify_memory_growth() {} } };
-    for (const f of files.filter((x) => !x.peer)) run.instantiateMs[f.file] = await instantiateMs(f.data, imports);
+    for (const f of files.filter((x) => !x.peer)) run.instantiateMs[f.file] = await instantiateMs(f.data, LSTM_WASM_IMPORTS);
     doc.node = derive(run);
   }
   if (!flag('--node-only')) {

@@ -22,6 +22,11 @@ export const FIGURES = [
 /** peers/ files in the order a round visits them; lstm-wasm first. */
 export const PEERS = ['lstm-wasm', 'tfjs-wasm', 'tfjs-cpu', 'brainjs'];
 
+/** lstm-wasm's engine files in web/wasm/ whose instantiation is timed. */
+export const LSTM_WASM_FILES = ['lstm-simd.wasm', 'lstm.wasm'];
+/** The imports an engine file instantiates with (no memory view to refresh here). */
+export const LSTM_WASM_IMPORTS = { env: { emscripten_notify_memory_growth() {} } };
+
 export const DATA_SEED = 1234;
 const INFER_BATCH = 32;
 const PEAK_ACCUMULATORS = [8, 12, 16, 24, 32]; // the variants in peak.c

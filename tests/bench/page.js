@@ -1,9 +1,7 @@
 // The benchmark inside Chromium (page.html): the same core.js loop and peer
 // files as in Node, with the page's UMD bundles for TF.js and brain.js. Exposes
 // window.runBench(options) for browser.js; progress goes to console.log.
-import { instantiateMs, loadPeers, runBench } from './core.js';
-
-const LSTM_WASM_FILES = ['lstm-simd.wasm', 'lstm.wasm'];
+import { LSTM_WASM_FILES, LSTM_WASM_IMPORTS, instantiateMs, loadPeers, runBench } from './core.js';
 
 async function bytesOf(url) {
   const res = await fetch(url);
@@ -13,12 +11,11 @@ async function bytesOf(url) {
 
 window.runBench = async (o) => {
   const peakBytes = await bytesOf(new URL('./results/peak.wasm', import.meta.url));
-  const ctx = { browser: true, versions: o.versions,
+  const ctx = { versions: o.versions,
     wasmPaths: new URL('/node_modules/@tensorflow/tfjs-backend-wasm/dist/', location.href).href };
   const out = await runBench({ ...o, peers: await loadPeers(o.peers), peakBytes, ctx, log: (line) => console.log(line) });
   out.instantiateMs = {};
-  const imports = { env: { emscripten_notify_memory_growth() {} } };
-  for (const file of LSTM_WASM_FILES) out.instantiateMs[file] = await instantiateMs(await bytesOf(`/web/wasm/${file}`), imports);
+  for (const file of LSTM_WASM_FILES) out.instantiateMs[file] = await instantiateMs(await bytesOf(`/web/wasm/${file}`), LSTM_WASM_IMPORTS);
   out.userAgent = navigator.userAgent;
   return out;
 };

@@ -9,11 +9,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from '../helpers.js';
 import { serve } from '../serve.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const VIEWPORTS = [{ width: 1280, height: 800 }, { width: 390, height: 844 }];
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
 const TEST_TIMEOUT = 60_000;

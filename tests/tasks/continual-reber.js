@@ -39,24 +39,22 @@ export function streamBatch(rand, streams, steps) {
 
 /**
  * Feeds a fresh stream of up to `steps` symbols through model.stream() with no
- * reset; returns { symbols, strings }: how many symbols, and how many whole
- * strings, were predicted right before the first error (all of them when
- * there is none).
+ * reset; returns { symbols }: how many symbols were predicted right before
+ * the first error (all of them when there is none).
  */
 export function streamRight(model, rand, steps) {
   const s = model.stream();
   const x = new Float32Array(N_SYMBOLS);
-  let symbols = 0, strings = 0;
+  let symbols = 0;
   try {
     for (;;) {
       const { symbols: seq, next } = embeddedReber(rand, { continual: true });
       for (let t = 0; t < seq.length; t++) {
-        if (symbols === steps) return { symbols, strings };
+        if (symbols === steps) return { symbols };
         x.fill(0), x[seq[t]] = 1;
-        if (!rightSet(s.step(x), 0, next[t])) return { symbols, strings };
+        if (!rightSet(s.step(x), 0, next[t])) return { symbols };
         symbols++;
       }
-      strings++;
     }
   } finally {
     s.dispose();

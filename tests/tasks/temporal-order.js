@@ -8,8 +8,7 @@
 import { Model } from '../../web/index.js';
 import { between, random, setGateBias, trainUntil } from './common.js';
 
-export const ORDER_SYMBOLS = 'abcdXYEB';
-const X = 4, E = 6, TRIGGER = 7;
+const X = 4, E = 6, TRIGGER = 7; // of the symbols a, b, c, d, X, Y, E, B
 export const ORDER_TOLERANCE = 0.3;
 
 /**

@@ -88,6 +88,13 @@ function showSettingsError(message, field) {
   }
 }
 
+/** Once the settings error is showing, keeps it up to date as the settings change. */
+function refreshSettingsError() {
+  if (ui.settingsError.hidden) return;
+  const s = readSettings();
+  showSettingsError(s.error ?? '', s.field);
+}
+
 // A minus sign, not a hyphen, in exponents: a line never breaks inside '1.6e−3'.
 const fmtLoss = (v) => (v === undefined || v === null ? '–' : v >= 0.01 ? v.toFixed(4) : v.toExponential(2).replace('-', '\u2212'));
 const fmtValue = (v) => String(Math.round(v * 100) / 100);
@@ -126,9 +133,9 @@ function readSettings() {
 
 const switchBoxes = () => [...ui.switches.querySelectorAll('input[data-switch]')];
 
-/** The switches for Model.create's `gates`: null for the GRU and the RNN, which have none. */
+/** The switches for Model.create's `gates`: undefined for the GRU and the RNN, which have none. */
 function cellGates(cell) {
-  if (!CELL_SWITCHES[cell]) return null;
+  if (!CELL_SWITCHES[cell]) return undefined;
   return Object.fromEntries(switchBoxes().map((box) => [box.dataset.switch, box.checked]));
 }
 
@@ -281,37 +288,32 @@ async function train() {
 
   const started = performance.now();
   let model = null;
+  const network = { hiddenSize, layers: settings.layers, cell: settings.cell, gates: settings.gates, seed: SEED };
+  const training = { epochs, learningRate: settings.learningRate, clipNorm: CLIP_NORM, ...callbacks };
   try {
     let history, extra = {};
     if (kind === 'forecast') {
       const { inputs, targets, validation } = forecastData(data, settings.window);
-      model = await lstm.Model.create({ inputSize: 1, hiddenSize, layers: settings.layers, cell: settings.cell, gates: settings.gates ?? undefined,
-        outputSize: 1, seed: SEED });
+      model = await lstm.Model.create({ ...network, inputSize: 1, outputSize: 1 });
       setStatus(`Training on ${inputs.length} windows of ${settings.window} steps…`);
-      history = await model.train(inputs, targets, {
-        epochs, batchSize: BATCH_SIZE, learningRate: settings.learningRate, clipNorm: CLIP_NORM, validationData: validation, ...callbacks,
-      });
+      history = await model.train(inputs, targets, { ...training, batchSize: BATCH_SIZE, validationData: validation });
       extra = { window: settings.window, xStart: xStartFor(data) };
     } else if (kind === 'classify') {
       const scale = classScale(data);
       const pick = (rows) => [rows.map((k) => scale(data.sequences[k])), rows.map((k) => data.labels[k])];
       const [inputs, targets] = pick(data.train);
-      model = await lstm.Model.create({
-        inputSize: 1, hiddenSize, layers: settings.layers, cell: settings.cell, gates: settings.gates ?? undefined,
-        outputSize: data.classes.length, loss: 'softmax-cross-entropy', seed: SEED,
-      });
+      model = await lstm.Model.create({ ...network, inputSize: 1, outputSize: data.classes.length, loss: 'softmax-cross-entropy' });
       setStatus(`Training on ${inputs.length} sequences…`);
       history = await model.train(inputs, targets, {
-        epochs, batchSize: BATCH_SIZE, learningRate: settings.learningRate, clipNorm: CLIP_NORM,
-        validationData: data.test.length ? pick(data.test) : undefined, ...callbacks,
+        ...training, batchSize: BATCH_SIZE, validationData: data.test.length ? pick(data.test) : undefined,
       });
       extra = { scale };
     } else {
-      model = await lstm.TextModel.create({ hiddenSize, layers: settings.layers, cell: settings.cell, gates: settings.gates ?? undefined, seed: SEED });
+      model = await lstm.TextModel.create(network);
       setStatus(data.mode === 'strings' ? `Training on ${data.data.length} lines…` : `Training on ${data.data.length} characters…`);
       history = await model.train(data.data, {
-        epochs, batchSize: data.mode === 'text' ? TEXT_BATCH_SIZE : BATCH_SIZE, learningRate: settings.learningRate, clipNorm: CLIP_NORM, validationSplit: VALIDATION,
-        ...(data.mode === 'text' ? { seqLength: TEXT_SEQ_LENGTH } : {}), ...callbacks,
+        ...training, batchSize: data.mode === 'text' ? TEXT_BATCH_SIZE : BATCH_SIZE, validationSplit: VALIDATION,
+        ...(data.mode === 'text' ? { seqLength: TEXT_SEQ_LENGTH } : {}),
       });
     }
     const took = performance.now() - started;
@@ -672,10 +674,7 @@ let typing = 0;
 ui.sequence.addEventListener('input', () => { clearTimeout(typing); typing = setTimeout(summarise, 150); });
 for (const el of [ui.window, ui.hiddenSize, ui.layers, ui.epochs, ui.learningRate]) {
   el.addEventListener('input', () => {
-    if (!ui.settingsError.hidden) {
-      const s = readSettings();
-      showSettingsError(s.error ?? '', s.field);
-    }
+    refreshSettingsError();
     if (el === ui.window) summarise();
   });
 }
@@ -694,12 +693,7 @@ ui.temperature.addEventListener('input', () => {
 });
 ui.gateLayer.addEventListener('change', () => drawGates());
 ui.cell.addEventListener('change', () => cellChanged());
-ui.switches.addEventListener('change', () => {
-  if (!ui.settingsError.hidden) {
-    const s = readSettings();
-    showSettingsError(s.error ?? '', s.field);
-  }
-});
+ui.switches.addEventListener('change', refreshSettingsError);
 
 choosePreset(DEFAULT_PRESET);
 clearResults();

@@ -19,13 +19,16 @@ function axis(label) {
   };
 }
 
-/** A uPlot in `host` that keeps to the host's width; height in CSS pixels. */
+/** A uPlot in `host` that keeps to the host's width until it is destroyed; height in CSS pixels. */
 function plot(host, options, data, height) {
   const width = () => Math.max(200, host.clientWidth);
   const chart = new uPlot({ ...options, width: width(), height }, data, host);
-  new ResizeObserver(() => {
+  const observer = new ResizeObserver(() => {
     if (Math.abs(chart.width - width()) > 1) chart.setSize({ width: width(), height });
-  }).observe(host);
+  });
+  observer.observe(host);
+  const destroy = chart.destroy.bind(chart);
+  chart.destroy = () => { observer.disconnect(); destroy(); };
   return chart;
 }
 

@@ -3,17 +3,7 @@
 // several series one per line, shapes to classify, first names and a
 // paragraph. Synthetic data is generated from a fixed seed, so every visit
 // shows the same numbers. Parsing and checking the text is in parse.js.
-
-/** mulberry32: a small seeded generator, for the synthetic examples' noise. */
-function generator(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededUniform } from '../data.js'; // mulberry32, for the synthetic examples' noise
 
 const round1 = (v) => Math.round(v * 10) / 10;
 const round2 = (v) => Math.round(v * 100) / 100;
@@ -58,7 +48,7 @@ const SUNSPOTS = `
 
 /** Three noisy waves of different periods and levels, 72 steps each. */
 function severalSeries() {
-  const rand = generator(7);
+  const rand = seededUniform(7);
   return [[12, 20, 0], [9, 45, 1.3], [16, 80, 2.1]].map(([period, level, phase]) =>
     Array.from({ length: 72 }, (_, t) =>
       round1(level + 8 * Math.sin((2 * Math.PI * t) / period + phase) + 2 * (rand() - 0.5))));
@@ -66,7 +56,7 @@ function severalSeries() {
 
 /** 20 noisy sequences each of three shapes (rising, falling, a peak), 8 to 16 steps long. */
 function shapes() {
-  const rand = generator(11);
+  const rand = seededUniform(11);
   const shape = {
     rise: (x) => x,
     fall: (x) => 1 - x,
@@ -85,7 +75,7 @@ function shapes() {
 
 /** A seeded Fisher-Yates shuffle, so the validation tail (the last tenth) is a fair sample. */
 function shuffled(list, seed) {
-  const rand = generator(seed), out = list.slice();
+  const rand = seededUniform(seed), out = list.slice();
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
     [out[i], out[j]] = [out[j], out[i]];

@@ -62,12 +62,13 @@ export function lstmWasmPeer({ simd = true } = {}) {
       let k = 0;
       const info = { batchesPerTrainCall: batches };
       if (w.id === 'W3') {
+        const minimum = minimumTrainingFloats(w);
         info.memory = {
           heapModelAndWorkspace: engine.heapUsed() - heapBefore,
           heapWhileTraining: heapTraining - heapBefore,
           wasmMemoryBytes: engine.memory.buffer.byteLength,
-          minimumBytes: minimumTrainingFloats(w).total * 4,
-          minimumFloats: minimumTrainingFloats(w),
+          minimumBytes: minimum.total * 4,
+          minimumFloats: minimum,
         };
       }
       return {
