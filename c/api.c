@@ -39,29 +39,31 @@ LW_EXPORT double lw_heap_used(void) { return (double)mallinfo().uordblks; }
 LW_EXPORT void *lw_alloc(size_t bytes) { return malloc(bytes ? bytes : 1); }
 LW_EXPORT void lw_free(void *p) { free(p); }
 
-LW_EXPORT lw_model *lw_model_create(const int32_t *cfg, int n, float forget_bias, float dropout) {
-  if (!cfg || n < LW_CONFIG_HIDDEN + 1) return fail(LW_STATUS_BAD_ARGUMENT, "config: too short"), NULL;
+LW_EXPORT int lw_model_create(const int32_t *cfg, int n, float forget_bias, float dropout, lw_model **out) {
+  if (!out) return fail(LW_STATUS_BAD_ARGUMENT, "create: no place for the model pointer");
+  *out = NULL;
+  if (!cfg || n < LW_CONFIG_HIDDEN + 1) return fail(LW_STATUS_BAD_ARGUMENT, "config: too short");
   const int L = cfg[LW_CONFIG_LAYERS];
-  if (L < 1 || L > LW_MAX_LAYERS) return fail(1, "layers: %d is outside 1..%d", L, LW_MAX_LAYERS), NULL;
-  if (n != LW_CONFIG_HIDDEN + L) return fail(1, "config: expected %d entries, got %d", LW_CONFIG_HIDDEN + L, n), NULL;
+  if (L < 1 || L > LW_MAX_LAYERS) return fail(LW_STATUS_BAD_ARGUMENT, "layers: %d is outside 1..%d", L, LW_MAX_LAYERS);
+  if (n != LW_CONFIG_HIDDEN + L) return fail(LW_STATUS_BAD_ARGUMENT, "config: expected %d entries, got %d", LW_CONFIG_HIDDEN + L, n);
   if (cfg[LW_CONFIG_INPUT_SIZE] < 1 || cfg[LW_CONFIG_INPUT_SIZE] > LW_MAX_SIZE)
-    return fail(1, "inputSize: %d is outside 1..%d", cfg[LW_CONFIG_INPUT_SIZE], LW_MAX_SIZE), NULL;
+    return fail(LW_STATUS_BAD_ARGUMENT, "inputSize: %d is outside 1..%d", cfg[LW_CONFIG_INPUT_SIZE], LW_MAX_SIZE);
   if (cfg[LW_CONFIG_OUTPUT_SIZE] < 0 || cfg[LW_CONFIG_OUTPUT_SIZE] > LW_MAX_SIZE)
-    return fail(1, "outputSize: %d is outside 0..%d", cfg[LW_CONFIG_OUTPUT_SIZE], LW_MAX_SIZE), NULL;
-  if ((unsigned)cfg[LW_CONFIG_BIDIRECTIONAL] > 1) return fail(1, "bidirectional: must be 0 or 1"), NULL;
-  if ((unsigned)cfg[LW_CONFIG_CELL] > LW_CELL_RNN) return fail(1, "cell: %d is unknown", cfg[LW_CONFIG_CELL]), NULL;
-  if (cfg[LW_CONFIG_GATES] & ~LW_GATE_ALL) return fail(1, "gates: unknown switches 0x%x", cfg[LW_CONFIG_GATES]), NULL;
-  if (cfg[LW_CONFIG_GATES] && cfg[LW_CONFIG_CELL] != LW_CELL_LSTM) return fail(1, "gates: switches apply to LSTM cells only"), NULL;
-  if ((unsigned)cfg[LW_CONFIG_RETURN_SEQUENCES] > 1) return fail(1, "returnSequences: must be 0 or 1"), NULL;
-  if ((unsigned)cfg[LW_CONFIG_LOSS] > LW_LOSS_SIGMOID_CE) return fail(1, "loss: %d is unknown", cfg[LW_CONFIG_LOSS]), NULL;
+    return fail(LW_STATUS_BAD_ARGUMENT, "outputSize: %d is outside 0..%d", cfg[LW_CONFIG_OUTPUT_SIZE], LW_MAX_SIZE);
+  if ((unsigned)cfg[LW_CONFIG_BIDIRECTIONAL] > 1) return fail(LW_STATUS_BAD_ARGUMENT, "bidirectional: must be 0 or 1");
+  if ((unsigned)cfg[LW_CONFIG_CELL] > LW_CELL_RNN) return fail(LW_STATUS_BAD_ARGUMENT, "cell: %d is unknown", cfg[LW_CONFIG_CELL]);
+  if (cfg[LW_CONFIG_GATES] & ~LW_GATE_ALL) return fail(LW_STATUS_BAD_ARGUMENT, "gates: unknown switches 0x%x", cfg[LW_CONFIG_GATES]);
+  if (cfg[LW_CONFIG_GATES] && cfg[LW_CONFIG_CELL] != LW_CELL_LSTM) return fail(LW_STATUS_BAD_ARGUMENT, "gates: switches apply to LSTM cells only");
+  if ((unsigned)cfg[LW_CONFIG_RETURN_SEQUENCES] > 1) return fail(LW_STATUS_BAD_ARGUMENT, "returnSequences: must be 0 or 1");
+  if ((unsigned)cfg[LW_CONFIG_LOSS] > LW_LOSS_SIGMOID_CE) return fail(LW_STATUS_BAD_ARGUMENT, "loss: %d is unknown", cfg[LW_CONFIG_LOSS]);
   for (int l = 0; l < L; l++)
     if (cfg[LW_CONFIG_HIDDEN + l] < 1 || cfg[LW_CONFIG_HIDDEN + l] > LW_MAX_SIZE)
-      return fail(1, "hiddenSize[%d]: %d is outside 1..%d", l, cfg[LW_CONFIG_HIDDEN + l], LW_MAX_SIZE), NULL;
-  if (!isfinite(forget_bias)) return fail(1, "forgetBias: must be finite"), NULL;
-  if (!(dropout >= 0 && dropout < 1)) return fail(1, "dropout: must be in [0, 1)"), NULL;
+      return fail(LW_STATUS_BAD_ARGUMENT, "hiddenSize[%d]: %d is outside 1..%d", l, cfg[LW_CONFIG_HIDDEN + l], LW_MAX_SIZE);
+  if (!isfinite(forget_bias)) return fail(LW_STATUS_BAD_ARGUMENT, "forgetBias: must be finite");
+  if (!(dropout >= 0 && dropout < 1)) return fail(LW_STATUS_BAD_ARGUMENT, "dropout: must be in [0, 1)");
 
   lw_model *m = calloc(1, sizeof *m);
-  if (!m) return fail(LW_STATUS_NO_MEMORY, "out of memory creating the model"), NULL;
+  if (!m) return fail(LW_STATUS_NO_MEMORY, "out of memory creating the model");
   m->I = cfg[LW_CONFIG_INPUT_SIZE], m->O = cfg[LW_CONFIG_OUTPUT_SIZE], m->L = L;
   m->D = cfg[LW_CONFIG_BIDIRECTIONAL] ? 2 : 1, m->cell = cfg[LW_CONFIG_CELL], m->gate_flags = cfg[LW_CONFIG_GATES];
   m->return_sequences = cfg[LW_CONFIG_RETURN_SEQUENCES], m->loss = cfg[LW_CONFIG_LOSS];
@@ -69,18 +71,20 @@ LW_EXPORT lw_model *lw_model_create(const int32_t *cfg, int n, float forget_bias
   for (int l = 0; l < L; l++) m->H[l] = cfg[LW_CONFIG_HIDDEN + l];
   m->forget_bias = forget_bias, m->dropout = dropout;
   /* params, grads, two packed copies (padded) and two optimizer moments must fit in wasm32 */
-  if ((double)lw_model_param_count_for(m) * 6.5 * sizeof(real) > 1.5e9) {
+  const double P = (double)lw_model_param_count_for(m);
+  if (P * 6.5 * sizeof(real) > 1.5e9) {
     free(m);
-    return fail(LW_STATUS_NO_MEMORY, "the model is too large: %.0f parameters", (double)lw_model_param_count_for(m)), NULL;
+    return fail(LW_STATUS_NO_MEMORY, "the model is too large: %.0f parameters", P);
   }
   if (lw_model_init(m)) {
     lw_model_release(m);
-    return fail(LW_STATUS_NO_MEMORY, "out of memory creating the model"), NULL;
+    return fail(LW_STATUS_NO_MEMORY, "out of memory creating the model");
   }
   m->opt.kind = LW_OPTIM_ADAM;
   m->opt.hyper[LW_HYPER_LR] = (real)1e-3, m->opt.hyper[LW_HYPER_BETA1] = (real)0.9;
   m->opt.hyper[LW_HYPER_BETA2] = (real)0.999, m->opt.hyper[LW_HYPER_EPS] = (real)1e-8;
-  return m;
+  *out = m;
+  return LW_STATUS_OK;
 }
 
 LW_EXPORT void lw_model_free(lw_model *m) {
@@ -247,49 +251,86 @@ static int check_states(const lw_model *m, int B, const real *h0, const real *c0
   return status;
 }
 
-/* Loss and gradients (into lw_model_grads) for a batch of B rows of T steps
- * from the sources xs and ys (checked by the caller); lengths (B) or NULL
- * for all T. With training set, dropout is applied. h0/c0 (L*D,B,H_l) start
- * the states (NULL: zeros), hn/cn receive the final ones (NULL: not
- * wanted). Changes no parameter. */
+/* Adds caller-order (L*D, B, H_l) state gradients into the sorted ones. */
+static void states_add(const lw_model *m, const real *src, real *dst) {
+  for (int l = 0; l < m->L; l++)
+    for (int d = 0; d < m->D; d++) {
+      size_t off = lw_model_state_offset(m, l, d);
+      int H = m->H[l];
+      for (int r = 0; r < m->B; r++) {
+        real *to = dst + off + (size_t)r * H;
+        const real *from = src + off + (size_t)m->perm[r] * H;
+        for (int j = 0; j < H; j++) to[j] += from[j];
+      }
+    }
+}
+
+/* What one gradient computation takes besides the batch: the states in and
+ * out (caller order, (L*D,B,H_l), any may be NULL) and the loss's norm. */
+typedef struct grad_io {
+  int training;                 /* dropout on */
+  double norm;                  /* the gradient is d(loss sum)/d(theta) / norm; <= 0: the batch's own count */
+  const real *h0, *c0;          /* initial states (NULL: zeros) */
+  const real *dhn, *dcn;        /* gradients of the final states from outside the loss (NULL: zero) */
+  real *hn, *cn;                /* final states out */
+  real *dh0, *dc0;              /* gradients of the initial states out */
+} grad_io;
+
+/* Loss and gradients (into lw_model_grads, overwritten) for a batch of B
+ * rows of T steps from the sources xs and ys (checked by the caller);
+ * lengths (B) or NULL for all T. loss[0] gets the loss sum, loss[1] its
+ * count (what the mean divides by). Changes no parameter. */
 static int loss_and_grads(lw_model *m, const lw_source *xs, const lw_source *ys, const int32_t *lengths, int B, int T,
-                          int training, const real *h0, const real *c0, real *hn, real *cn, double *loss) {
+                          const grad_io *io, double loss[2]) {
   lw_model_stage(m, xs, lengths, B, T);
   stage_rows(m, ys, m->target, m->O, m->return_sequences);
   memset(m->grads, 0, m->P * sizeof(real));
-  m->training = training;
-  lw_model_stack_forward(m, h0, c0);
-  if (hn) states_copy(m, m->hn, hn, 1);
-  if (cn) states_copy(m, m->cn, cn, 1);
+  m->training = io->training;
+  lw_model_stack_forward(m, io->h0, io->c0);
+  if (io->hn) states_copy(m, m->hn, io->hn, 1);
+  if (io->cn) states_copy(m, m->cn, io->cn, 1);
   lw_model_head_forward(m);
-  *loss = lw_loss_forward_backward(m, 1);
+  loss[0] = lw_loss_forward_backward(m, 1, io->norm, &loss[1]);
   m->have_forward = 0; /* the workspace now serves this step, not backward() */
-  if (!isfinite(*loss) || !isfinite((real)*loss)) {
+  const double mean = loss[1] > 0 ? loss[0] / loss[1] : 0;
+  if (!isfinite(mean) || !isfinite((real)mean)) {
     m->training = 0;
-    return fail(LW_STATUS_NOT_FINITE, "the loss is not finite (%g); the update was skipped", *loss);
+    return fail(LW_STATUS_NOT_FINITE, "the loss is not finite (%g); the update was skipped", mean);
   }
   lw_model_head_backward(m);
+  if (io->dhn) states_add(m, io->dhn, m->dhn);
+  if (io->dcn && m->cell == LW_CELL_LSTM) states_add(m, io->dcn, m->dcn); /* only the LSTM has a cell state */
   lw_model_stack_backward(m, NULL);
+  if (io->dh0) states_copy(m, m->dhn, io->dh0, 1);
+  if (io->dc0) states_copy(m, m->dcn, io->dc0, 1);
   m->training = 0;
   return LW_STATUS_OK;
 }
 
-/* loss_and_grads, then clipping and the update with learning rate lr
- * (overrides the optimizer's: schedules); *loss gets the batch loss. */
-static int train_step(lw_model *m, const lw_source *xs, const lw_source *ys, const int32_t *lengths, int B, int T,
-                      double lr, real *loss, const real *h0, const real *c0, real *hn, real *cn) {
-  if (!(lr >= 0 && isfinite(lr))) return fail(1, "learningRate: must be finite and >= 0");
-  int status = lw_optim_reserve(m);
-  if (status) return fail(status, "out of memory for the optimizer state");
-  double l;
-  if ((status = loss_and_grads(m, xs, ys, lengths, B, T, 1, h0, c0, hn, cn, &l))) return status;
+/* Clipping and the optimizer step on lw_model_grads with learning rate lr
+ * (overrides the optimizer's: schedules); norm < 0: the gradient's own. */
+static int update(lw_model *m, double lr, double norm) {
+  if (!(lr >= 0 && isfinite(lr))) return fail(LW_STATUS_BAD_ARGUMENT, "learningRate: must be finite and >= 0");
   real saved_lr = m->opt.hyper[LW_HYPER_LR];
   m->opt.hyper[LW_HYPER_LR] = (real)lr;
-  status = lw_optim_step(m);
+  int status = lw_optim_step(m, norm);
   m->opt.hyper[LW_HYPER_LR] = saved_lr;
   if (status == LW_STATUS_NOT_FINITE) return fail(status, "the update is not finite; it was skipped");
   if (status) return fail(status, "out of memory for the optimizer state");
-  if (loss) *loss = (real)l;
+  return LW_STATUS_OK;
+}
+
+/* loss_and_grads with dropout, then update: the one-call training step;
+ * *loss gets the batch's mean loss. */
+static int train_step(lw_model *m, const lw_source *xs, const lw_source *ys, const int32_t *lengths, int B, int T,
+                      double lr, real *loss, const real *h0, const real *c0, real *hn, real *cn) {
+  if (!(lr >= 0 && isfinite(lr))) return fail(LW_STATUS_BAD_ARGUMENT, "learningRate: must be finite and >= 0");
+  int status = lw_optim_reserve(m);
+  if (status) return fail(status, "out of memory for the optimizer state");
+  const grad_io io = {1, -1, h0, c0, NULL, NULL, hn, cn, NULL, NULL};
+  double l[2];
+  if ((status = loss_and_grads(m, xs, ys, lengths, B, T, &io, l)) || (status = update(m, lr, -1))) return status;
+  if (loss) *loss = (real)(l[1] > 0 ? l[0] / l[1] : 0);
   return LW_STATUS_OK;
 }
 
@@ -330,34 +371,80 @@ LW_EXPORT int lw_model_set_data(lw_model *m, const lw_real *x, const lw_real *y,
   return LW_STATUS_OK;
 }
 
+/* Checks rows (B) of the staged data, steps t0 .. t0+T-1, and makes room. */
+static int check_rows(lw_model *m, const int32_t *rows, const int32_t *lengths, int B, int T, int t0) {
+  if (!m) return fail(LW_STATUS_BAD_ARGUMENT, "no model");
+  if (!m->data_x) return fail(LW_STATUS_BAD_STATE, "no training data staged (lw_model_set_data)");
+  if (!rows || !lengths) return fail(LW_STATUS_BAD_ARGUMENT, "rows and lengths are required");
+  if (t0 < 0 || T > m->data_T - t0)
+    return fail(LW_STATUS_BAD_ARGUMENT, "steps %d..%d are outside the data's %d", t0, t0 + T - 1, m->data_T);
+  for (int b = 0; b < B; b++)
+    if (rows[b] < 0 || rows[b] >= m->data_B)
+      return fail(LW_STATUS_BAD_ARGUMENT, "rows[%d] = %d is outside 0..%d", b, rows[b], m->data_B - 1);
+  return check_shape(m, lengths, B, T);
+}
+
+/* The sources of rows of the staged data from step t0. */
+static void staged_sources(const lw_model *m, const int32_t *rows, int t0, lw_source *xs, lw_source *ys) {
+  const lw_source x = {m->data_x, rows, m->data_B, m->data_T, t0, 0};
+  const lw_source y = {m->data_y, rows, m->data_B, m->return_sequences ? m->data_T : 1, m->return_sequences ? t0 : 0, 0};
+  *xs = x, *ys = y;
+}
+
 /* One training step on rows (B) of the staged data, steps t0 .. t0+T-1,
  * each row's own length in lengths (B); the rest as lw_model_train_batch. */
 LW_EXPORT int lw_model_train_rows(lw_model *m, const int32_t *rows, const int32_t *lengths, int B, int T, int t0,
                                   double lr, lw_real *loss, const lw_real *h0, const lw_real *c0, lw_real *hn,
                                   lw_real *cn) {
   int status;
-  if (!m) return fail(1, "no model");
-  if (!m->data_x) return fail(LW_STATUS_BAD_STATE, "no training data staged (lw_model_set_data)");
-  if (!rows || !lengths) return fail(1, "rows and lengths are required");
-  if (t0 < 0 || T > m->data_T - t0) return fail(1, "steps %d..%d are outside the data's %d", t0, t0 + T - 1, m->data_T);
-  for (int b = 0; b < B; b++)
-    if (rows[b] < 0 || rows[b] >= m->data_B) return fail(1, "rows[%d] = %d is outside 0..%d", b, rows[b], m->data_B - 1);
-  if ((status = check_shape(m, lengths, B, T)) || (status = check_states(m, B, h0, c0))) return status;
-  lw_source xs = {m->data_x, rows, m->data_B, m->data_T, t0, 0};
-  lw_source ys = {m->data_y, rows, m->data_B, m->return_sequences ? m->data_T : 1, m->return_sequences ? t0 : 0, 0};
+  if ((status = check_rows(m, rows, lengths, B, T, t0)) || (status = check_states(m, B, h0, c0))) return status;
+  lw_source xs, ys;
+  staged_sources(m, rows, t0, &xs, &ys);
   return train_step(m, &xs, &ys, lengths, B, T, lr, loss, h0, c0, hn, cn);
+}
+
+/* Loss and gradients of rows of the staged data without an update (lw.h). */
+LW_EXPORT int lw_model_grad_rows(lw_model *m, const int32_t *rows, const int32_t *lengths, int B, int T, int t0,
+                                 int flags, double norm, const lw_real *h0, const lw_real *c0, const lw_real *dhn,
+                                 const lw_real *dcn, lw_real *hn, lw_real *cn, lw_real *dh0, lw_real *dc0,
+                                 double *loss) {
+  int status;
+  if ((status = check_rows(m, rows, lengths, B, T, t0)) || (status = check_states(m, B, h0, c0)) ||
+      (status = check_states(m, B, dhn, dcn)))
+    return status;
+  if (flags & ~LW_FLAG_TRAINING) return fail(LW_STATUS_BAD_ARGUMENT, "flags: unknown bits 0x%x", flags);
+  if (!isfinite(norm)) return fail(LW_STATUS_BAD_ARGUMENT, "norm: must be finite");
+  lw_source xs, ys;
+  staged_sources(m, rows, t0, &xs, &ys);
+  const grad_io io = {flags & LW_FLAG_TRAINING, norm, h0, c0, dhn, dcn, hn, cn, dh0, dc0};
+  double l[2];
+  if ((status = loss_and_grads(m, &xs, &ys, lengths, B, T, &io, l))) return status;
+  if (loss) loss[0] = l[0], loss[1] = l[1];
+  return LW_STATUS_OK;
+}
+
+/* Sum of squares of lw_model_grads after value clipping (lw.h). */
+LW_EXPORT double lw_model_grad_sumsq(lw_model *m) { return m ? lw_optim_sumsq(m) : 0; }
+
+/* Clipping by the global norm `norm` (< 0: this gradient's own) and the
+ * optimizer step on whatever lw_model_grads holds (lw.h). */
+LW_EXPORT int lw_model_update(lw_model *m, double lr, double norm) {
+  if (!m) return fail(LW_STATUS_BAD_ARGUMENT, "no model");
+  if (!isfinite(norm)) return fail(LW_STATUS_NOT_FINITE, "the gradient norm is not finite; the update was skipped");
+  return update(m, lr, norm);
 }
 
 /* Loss and gradients without an update and without dropout (gradient checks,
  * custom training loops): *loss and lw_model_grads(). */
 LW_EXPORT int lw_model_gradients(lw_model *m, const lw_real *x, const lw_real *y, const int32_t *lengths, int B, int T,
                                  lw_real *loss) {
-  double l;
+  double l[2];
   int status;
   if ((status = check_batch(m, x, lengths, B, T)) || (status = check_targets(m, y, B, T))) return status;
   lw_source xs = whole(x, B, T, 0), ys = whole(y, B, m->return_sequences ? T : 1, 0);
-  status = loss_and_grads(m, &xs, &ys, lengths, B, T, 0, NULL, NULL, NULL, NULL, &l);
-  if (!status && loss) *loss = (real)l;
+  const grad_io io = {0, -1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+  status = loss_and_grads(m, &xs, &ys, lengths, B, T, &io, l);
+  if (!status && loss) *loss = (real)(l[1] > 0 ? l[0] / l[1] : 0);
   return status;
 }
 
@@ -379,8 +466,8 @@ LW_EXPORT int lw_model_predict(lw_model *m, const lw_real *x, const int32_t *len
   m->have_forward = 0; /* predict's pass is not one backward() can use */
   if (y) {
     stage_rows(m, &ys, m->target, m->O, m->return_sequences);
-    double l = lw_loss_forward_backward(m, 0);
-    if (loss) *loss = (real)l;
+    double count, sum = lw_loss_forward_backward(m, 0, -1, &count);
+    if (loss) *loss = (real)(count > 0 ? sum / count : 0);
   }
   const int rows = lw_model_head_rows(m);
   if (!(flags & LW_FLAG_RAW)) lw_loss_activate(m->loss, rows, m->O, m->logits, m->logits);
@@ -428,7 +515,7 @@ LW_EXPORT int lw_model_backward(lw_model *m, const lw_real *dout, const lw_real 
   stage_rows(m, &dys, m->dy_a, F, 1);
   if (dhn) states_copy(m, dhn, m->dhn, 0);
   else memset(m->dhn, 0, n * sizeof(real));
-  if (dcn) states_copy(m, dcn, m->dcn, 0);
+  if (dcn && m->cell == LW_CELL_LSTM) states_copy(m, dcn, m->dcn, 0); /* only the LSTM has a cell state */
   else memset(m->dcn, 0, n * sizeof(real));
   memset(m->grads, 0, m->P * sizeof(real));
   lw_model_stack_backward(m, m->dx);
@@ -439,15 +526,16 @@ LW_EXPORT int lw_model_backward(lw_model *m, const lw_real *dout, const lw_real 
   return LW_STATUS_OK;
 }
 
-/* A stream for step-by-step inference at batch 1 (stream.c); NULL with
- * lw_last_error set when the model is bidirectional or memory runs out.
+/* A stream for step-by-step inference at batch 1 (stream.c) into *out.
  * Free it with lw_stream_free before the model. */
-LW_EXPORT lw_stream *lw_stream_create(lw_model *m) {
-  if (!m) return fail(1, "no model"), NULL;
-  if (m->D != 1) return fail(1, "a bidirectional model cannot stream: its reverse direction needs the whole sequence"), NULL;
-  lw_stream *s = lw_stream_init(m);
-  if (!s) fail(LW_STATUS_NO_MEMORY, "out of memory creating a stream");
-  return s;
+LW_EXPORT int lw_stream_create(lw_model *m, lw_stream **out) {
+  if (!out) return fail(LW_STATUS_BAD_ARGUMENT, "stream: no place for the stream pointer");
+  *out = NULL;
+  if (!m) return fail(LW_STATUS_BAD_ARGUMENT, "no model");
+  if (m->D != 1)
+    return fail(LW_STATUS_BAD_ARGUMENT, "a bidirectional model cannot stream: its reverse direction needs the whole sequence");
+  if (!(*out = lw_stream_init(m))) return fail(LW_STATUS_NO_MEMORY, "out of memory creating a stream");
+  return LW_STATUS_OK;
 }
 
 LW_EXPORT void lw_stream_free(lw_stream *s) { lw_stream_release(s); }

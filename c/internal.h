@@ -143,11 +143,10 @@ void lw_gate_recurrence_backward(const lw_dir *d, int n, const real *dgates, con
 int lw_cell_gates(int cell); /* gate rows per hidden unit: 4, 3 or 1 */
 
 /* loss.c */
-double lw_loss_forward_backward(lw_model *m, int want_grad);
+double lw_loss_forward_backward(lw_model *m, int want_grad, double norm, double *count);
 void lw_loss_activate(int loss, int rows, int O, const real *logits, real *out);
 
 /* stream.c */
-typedef struct lw_stream lw_stream;
 lw_stream *lw_stream_init(lw_model *m);
 void lw_stream_release(lw_stream *s);
 size_t lw_trace_size(const lw_model *m, int T);
@@ -155,7 +154,8 @@ void lw_trace_copy(const lw_model *m, real *out);
 
 /* optim.c */
 int lw_optim_reserve(lw_model *m);
-int lw_optim_step(lw_model *m);
+double lw_optim_sumsq(const lw_model *m);
+int lw_optim_step(lw_model *m, double norm);
 
 /* model.c, init and layout */
 size_t lw_model_param_count_for(const lw_model *m);

@@ -7,14 +7,19 @@
 #include "internal.h"
 #include "activation.h"
 
-/* Mean loss over valid rows; fills m->dlogits (zero on other rows) when
- * want_grad. Accumulates in double so the sum does not depend on B. */
-double lw_loss_forward_backward(lw_model *m, int want_grad) {
+/* The loss SUM over valid rows (accumulated in double, so it does not depend
+ * on B), and in *count the number its mean divides by (valid rows, times O
+ * for the element-wise losses). When want_grad, fills m->dlogits (zero on
+ * other rows) with d(sum)/d(logits) / norm; norm <= 0 means *count, which
+ * makes it the gradient of the mean. Shards of one batch given the whole
+ * batch's count as norm thus give gradients that add up to the batch's. */
+double lw_loss_forward_backward(lw_model *m, int want_grad, double norm, double *count) {
   const int rows = lw_model_head_rows(m), O = m->O;
   int valid = 0;
   for (int r = 0; r < rows; r++) valid += lw_model_row_valid(m, r);
   const int per_row = m->loss == LW_LOSS_SOFTMAX_CE;
-  const double norm = per_row ? valid : (double)valid * O;
+  *count = per_row ? valid : (double)valid * O;
+  if (!(norm > 0)) norm = *count;
   double total = 0;
   for (int r = 0; r < rows; r++) {
     const real *z = m->logits + (size_t)r * O, *t = m->target + (size_t)r * O;
@@ -57,7 +62,7 @@ double lw_loss_forward_backward(lw_model *m, int want_grad) {
       if (want_grad) dz[k] = (real)(g / norm);
     }
   }
-  return valid ? total / norm : 0;
+  return total;
 }
 
 /* What predict returns: probabilities for the classification losses,

@@ -109,7 +109,50 @@ enum lw_tensor_kind {
 /* Flags for lw_model_forward. */
 #define LW_FLAG_TIME_MAJOR 1 /* x/out are (T, B, .) rather than (B, T, .) */
 #define LW_FLAG_RAW 2        /* predict: logits, not probabilities */
+#define LW_FLAG_TRAINING 4   /* lw_model_grad_rows: dropout on, as in training */
 
 typedef struct lw_model lw_model;
+typedef struct lw_stream lw_stream;
+
+/* ---- Gradients apart from updates (llm.c's backward then update) ---- */
+
+/* Loss and gradients of rows of the data staged by lw_model_set_data,
+ * without an update: the piece a sequence-to-sequence model or training over
+ * several workers builds on.
+ *   rows (B): row indices into the staged data; lengths (B): each row's
+ *   length in 1..T; steps t0 .. t0+T-1 of each row are used.
+ *   flags: LW_FLAG_TRAINING applies dropout (drawing from the model's
+ *   generator, as training does); 0 runs without.
+ *   norm: the gradient written is d(loss sum)/d(parameters) / norm; norm <= 0
+ *   uses the batch's own count (the gradient of the mean loss, as training).
+ *   Shards of a batch given the whole batch's count thus add up to its gradient.
+ *   h0, c0 (L*D, B, H_l): initial states, NULL for zeros.
+ *   dhn, dcn (L*D, B, H_l): gradients of the final states coming from outside
+ *   the loss (a decoder reading this model's final states), NULL for zero;
+ *   dcn is ignored for cells without a cell state (GRU, RNN).
+ *   hn, cn (L*D, B, H_l): receive the final states (NULL: not wanted).
+ *   dh0, dc0 (L*D, B, H_l): receive the gradients of the initial states (NULL: not wanted).
+ *   loss (2): loss[0] the loss sum, loss[1] its count (valid rows, times O for
+ *   the element-wise losses); NULL: not wanted.
+ * The gradients go to lw_model_grads (overwritten). No parameter changes.
+ * Returns LW_STATUS_OK, LW_STATUS_NOT_FINITE if the loss is not finite, or
+ * the status of a bad argument. */
+int lw_model_grad_rows(lw_model *m, const int32_t *rows, const int32_t *lengths, int B, int T, int t0, int flags,
+                       double norm, const lw_real *h0, const lw_real *c0, const lw_real *dhn, const lw_real *dcn,
+                       lw_real *hn, lw_real *cn, lw_real *dh0, lw_real *dc0, double *loss);
+
+/* Sum of squares (in double, index order) of lw_model_grads after value
+ * clipping (the optimizer's clipValue): the square of the global norm the
+ * update clips by. Sums over several models add up to their joint norm's
+ * square. Returns 0 without a model. */
+double lw_model_grad_sumsq(lw_model *m);
+
+/* Clips whatever lw_model_grads holds (JS may have written a sum of several
+ * gradients there) by value, then by the global norm `norm` with the
+ * model's clipNorm (norm < 0: this gradient's own norm), and takes the
+ * optimizer step with learning rate lr (overriding the optimizer's).
+ * Returns LW_STATUS_NOT_FINITE and changes nothing when the norm or any new
+ * weight or moment is not finite. */
+int lw_model_update(lw_model *m, double lr, double norm);
 
 #endif

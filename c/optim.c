@@ -15,22 +15,37 @@ int lw_optim_reserve(lw_model *m) {
   return LW_STATUS_OK;
 }
 
-int lw_optim_step(lw_model *m) {
+/* Value clipping (clip_value > 0): the gradient as the update sees it. */
+static inline real clipped(real x, real clip_value) {
+  return clip_value > 0 ? (x > clip_value ? clip_value : x < -clip_value ? -clip_value : x) : x;
+}
+
+/* Sum of squares, in double and in index order, of the gradient after value
+ * clipping: the square of its global norm. Sums of several models add up to
+ * the square of their joint norm (an encoder and a decoder clipped together). */
+double lw_optim_sumsq(const lw_model *m) {
+  const real clip_value = m->opt.hyper[LW_HYPER_CLIP_VALUE], *g = m->grads;
+  double sq = 0;
+  for (size_t i = 0; i < m->P; i++) {
+    const real x = clipped(g[i], clip_value);
+    sq += (double)x * x;
+  }
+  return sq;
+}
+
+/* The update from whatever sits in m->grads, clipped by value, then by the
+ * global norm `norm` (< 0: this gradient's own), which may be the joint norm
+ * of several models' gradients. */
+int lw_optim_step(lw_model *m, double norm) {
   lw_optim_state *o = &m->opt;
   const size_t P = m->P;
   real *w = m->params, *g = m->grads;
   int status = lw_optim_reserve(m);
   if (status) return status;
   const real clip_value = o->hyper[LW_HYPER_CLIP_VALUE], clip_norm = o->hyper[LW_HYPER_CLIP_NORM];
-  double sq = 0;
-  for (size_t i = 0; i < P; i++) {
-    real x = g[i];
-    if (clip_value > 0) x = x > clip_value ? clip_value : x < -clip_value ? -clip_value : x;
-    sq += (double)x * x;
-  }
-  if (!isfinite(sq)) return LW_STATUS_NOT_FINITE;
+  if (norm < 0) norm = sqrt(lw_optim_sumsq(m));
+  if (!isfinite(norm)) return LW_STATUS_NOT_FINITE;
   /* scale = max_norm / (norm + 1e-6), as torch.nn.utils.clip_grad_norm_ */
-  double norm = sqrt(sq);
   real scale = clip_norm > 0 && norm > clip_norm ? (real)(clip_norm / (norm + 1e-6)) : 1;
 
   const real lr = o->hyper[LW_HYPER_LR], wd = o->hyper[LW_HYPER_WEIGHT_DECAY];
@@ -46,9 +61,7 @@ int lw_optim_step(lw_model *m) {
   for (int commit = 0; commit < 2; commit++) {
     int finite = 1;
     for (size_t i = 0; i < P; i++) {
-      real x = g[i], wi = w[i], mi = mo[i], vi = v[i];
-      if (clip_value > 0) x = x > clip_value ? clip_value : x < -clip_value ? -clip_value : x;
-      x *= scale;
+      real x = clipped(g[i], clip_value) * scale, wi = w[i], mi = mo[i], vi = v[i];
       switch (o->kind) {
       case LW_OPTIM_SGD:
         x += wd * wi;

@@ -183,6 +183,19 @@ export class Engine {
   }
 
   /**
+   * A pointer from an export that returns a status and writes the pointer
+   * through its last argument (lw_model_create, lw_stream_create): call(out)
+   * runs the export; a failure throws as check() does.
+   */
+  created(call, where) {
+    return this.scoped((s) => {
+      const out = s.int32(1);
+      this.check(call(out), where);
+      return this.readInt32(out, 1)[0];
+    });
+  }
+
+  /**
    * Runs fn(scope) where scope.reals(n | array) and scope.int32(n | array)
    * allocate heap buffers (copying the array in), all freed afterwards.
    */

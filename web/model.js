@@ -178,8 +178,7 @@ export class Model {
     const c = config;
     const ints = [c.inputSize, c.outputSize, c.layers, c.bidirectional ? 1 : 0, CELL_CODES[c.cell], c.returnSequences ? 1 : 0,
       LOSSES.indexOf(c.loss), c.seed | 0, gateFlags(c.gates), ...c.hiddenSize];
-    this.#ptr = engine.scoped((s) => engine.exports.lw_model_create(s.int32(ints), ints.length, c.forgetBias, c.dropout));
-    if (!this.#ptr) engine.check(engine.exports.lw_last_error() && 1, 'Model.create');
+    this.#ptr = engine.scoped((s) => engine.created((out) => engine.exports.lw_model_create(s.int32(ints), ints.length, c.forgetBias, c.dropout, out), 'Model.create'));
   }
 
   /**
@@ -550,8 +549,7 @@ export class Model {
     const e = this.#engine, ex = this.#exports(), c = this.#config;
     const o = checkOptions(options, ['logits'], 'stream');
     const raw = checkBool(o.logits ?? false, 'logits') ? 1 : 0;
-    const ptr = ex.lw_stream_create(this.#ptr);
-    if (!ptr) e.check(1, 'stream');
+    const ptr = e.created((out) => ex.lw_stream_create(this.#ptr, out), 'stream');
     const I = c.inputSize, O = c.outputSize || c.hiddenSize[c.layers - 1];
     const inScale = this.#scalers.input, outScale = this.#scalers.target;
     const xAt = ex.lw_stream_input(ptr) / e.realSize, outAt = ex.lw_stream_output(ptr) / e.realSize;

@@ -12,13 +12,13 @@
 #include "../../c/kernels.h"
 
 /* the stream's exports (api.c, stream.c), declared for the driver only */
-lw_stream *lw_stream_create(lw_model *m);
+int lw_stream_create(lw_model *m, lw_stream **out);
 void lw_stream_free(lw_stream *s);
 lw_real *lw_stream_input(lw_stream *s);
 lw_real *lw_stream_output(lw_stream *s);
 void lw_stream_step(lw_stream *s, int raw);
 
-lw_model *lw_model_create(const int32_t *cfg, int n, float forget_bias, float dropout);
+int lw_model_create(const int32_t *cfg, int n, float forget_bias, float dropout, lw_model **out);
 void lw_model_free(lw_model *m);
 int lw_model_set_optimizer(lw_model *m, int kind, const float *hyper, int n);
 int lw_model_train_batch(lw_model *m, const float *x, const float *y, const int32_t *lengths, int B, int T, double lr,
@@ -92,8 +92,8 @@ static int models(void) {
     if (gates & LW_GATE_COUPLED) gates &= ~(LW_GATE_NO_INPUT | LW_GATE_NO_FORGET);
     int32_t cfg[LW_CONFIG_HIDDEN + 3] = {I, O, L, D, cell, rs, loss, trial, gates};
     for (int l = 0; l < L; l++) cfg[LW_CONFIG_HIDDEN + l] = rnd(1, 9);
-    lw_model *m = lw_model_create(cfg, LW_CONFIG_HIDDEN + L, 1.0f, trial % 3 ? 0.0f : 0.3f);
-    if (!m) return fprintf(stderr, "create failed\n"), 1;
+    lw_model *m;
+    if (lw_model_create(cfg, LW_CONFIG_HIDDEN + L, 1.0f, trial % 3 ? 0.0f : 0.3f, &m)) return fprintf(stderr, "create failed\n"), 1;
     float hyper[LW_HYPER_COUNT] = {0.01f, 0.9f, 0.999f, 1e-8f, 0.5f, (float)(trial & 1), 0.001f, 1.0f, 0.5f};
     lw_model_set_optimizer(m, trial % 4, hyper, LW_HYPER_COUNT);
     for (int step = 0; step < 3; step++) {
@@ -122,8 +122,8 @@ static int models(void) {
       for (size_t i = 0; i < (size_t)B * (rs ? T : 1) * O; i++) failures += !isfinite(out[i]);
       /* the first sequence step by step through a stream */
       if (!D) {
-        lw_stream *st = lw_stream_create(m);
-        if (!st) return fprintf(stderr, "stream failed\n"), 1;
+        lw_stream *st;
+        if (lw_stream_create(m, &st)) return fprintf(stderr, "stream failed\n"), 1;
         for (int t = 0; t < len[0]; t++) {
           memcpy(lw_stream_input(st), x + (size_t)t * I, I * sizeof(float));
           lw_stream_step(st, step & 1);
