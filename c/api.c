@@ -11,8 +11,6 @@
 
 
 #define LW_EXPORT __attribute__((used, visibility("default")))
-#define LW_MAX_BATCH (1 << 20)
-#define LW_MAX_STEPS (1 << 20)
 
 static char last_error[256];
 
@@ -70,11 +68,14 @@ LW_EXPORT int lw_model_create(const int32_t *cfg, int n, float forget_bias, floa
   m->seed = (uint32_t)cfg[LW_CONFIG_SEED];
   for (int l = 0; l < L; l++) m->H[l] = cfg[LW_CONFIG_HIDDEN + l];
   m->forget_bias = forget_bias, m->dropout = dropout;
-  /* params, grads, two packed copies (padded) and two optimizer moments must fit in wasm32 */
-  const double P = (double)lw_model_param_count_for(m);
-  if (P * 6.5 * sizeof(real) > 1.5e9) {
+  /* params, grads, two packed copies (padded) and two optimizer moments must
+   * fit in wasm32 with room for a batch: 1.5e9 of the 2 GiB (P * 6.5 reals
+   * was the estimate before the exact count; both are kept) */
+  const double P = (double)lw_model_param_count_for(m), bytes = (double)lw_model_bytes_for(m);
+  if (P * 6.5 * sizeof(real) > 1.5e9 || bytes > 1.5e9) {
     free(m);
-    return fail(LW_STATUS_NO_MEMORY, "the model is too large: %.0f parameters", P);
+    return fail(LW_STATUS_NO_MEMORY, "the model is too large: %.0f parameters need %.0f MiB, more than wasm32's 2 GiB allows",
+                P, bytes / 1048576);
   }
   if (lw_model_init(m)) {
     lw_model_release(m);
@@ -107,7 +108,7 @@ LW_EXPORT int lw_model_tensor_count(lw_model *m) { return m ? m->L * m->D * dir_
 
 /* out[6] = kind, layer, direction, offset (in reals), rows, cols (cols 1 for vectors). */
 LW_EXPORT int lw_model_tensor_info(lw_model *m, int k, int32_t *out) {
-  if (!m || !out || k < 0 || k >= lw_model_tensor_count(m)) return fail(1, "tensor index %d out of range", k);
+  if (!m || !out || k < 0 || k >= lw_model_tensor_count(m)) return fail(LW_STATUS_BAD_ARGUMENT, "tensor index %d out of range", k);
   const int per = dir_tensors(m);
   if (k >= m->L * m->D * per) {
     int head_b = k - m->L * m->D * per;
@@ -130,12 +131,12 @@ LW_EXPORT int lw_model_tensor_info(lw_model *m, int k, int32_t *out) {
 }
 
 LW_EXPORT int lw_model_set_optimizer(lw_model *m, int kind, const lw_real *hyper, int n) {
-  if (!m) return fail(1, "no model");
-  if (kind < LW_OPTIM_SGD || kind > LW_OPTIM_RMSPROP) return fail(1, "optimizer: %d is unknown", kind);
-  if (!hyper || n != LW_HYPER_COUNT) return fail(1, "optimizer: expected %d hyper-parameters", LW_HYPER_COUNT);
+  if (!m) return fail(LW_STATUS_BAD_ARGUMENT, "no model");
+  if (kind < LW_OPTIM_SGD || kind > LW_OPTIM_RMSPROP) return fail(LW_STATUS_BAD_ARGUMENT, "optimizer: %d is unknown", kind);
+  if (!hyper || n != LW_HYPER_COUNT) return fail(LW_STATUS_BAD_ARGUMENT, "optimizer: expected %d hyper-parameters", LW_HYPER_COUNT);
   for (int i = 0; i < n; i++)
-    if (!isfinite(hyper[i]) || hyper[i] < 0) return fail(1, "optimizer: hyper-parameter %d must be finite and >= 0", i);
-  if (hyper[LW_HYPER_BETA1] >= 1 || hyper[LW_HYPER_BETA2] >= 1) return fail(1, "optimizer: betas must be below 1");
+    if (!isfinite(hyper[i]) || hyper[i] < 0) return fail(LW_STATUS_BAD_ARGUMENT, "optimizer: hyper-parameter %d must be finite and >= 0", i);
+  if (hyper[LW_HYPER_BETA1] >= 1 || hyper[LW_HYPER_BETA2] >= 1) return fail(LW_STATUS_BAD_ARGUMENT, "optimizer: betas must be below 1");
   if (kind != m->opt.kind && m->opt.m) { /* a new optimizer starts from fresh state */
     memset(m->opt.m, 0, 2 * m->P * sizeof(real));
     m->opt.steps = 0;
@@ -167,24 +168,39 @@ static int check_finite(const real *p, size_t n, const char *what) {
   return LW_STATUS_OK;
 }
 
+/* Whether n values of `what` can be in wasm memory at all: sizes from the
+ * caller are multiplied in 64 bits, so a product past 2^32 cannot wrap into
+ * a small one. */
+static int check_count(uint64_t n, const char *what) {
+  if (n > LW_MEMORY_LIMIT / sizeof(real))
+    return fail(LW_STATUS_NO_MEMORY, "%s: %.0f values do not fit in wasm32's 2 GiB", what, (double)n);
+  return LW_STATUS_OK;
+}
+
 /* Checks a batch's sizes and lengths and makes room for it. */
 static int check_shape(lw_model *m, const int32_t *lengths, int B, int T) {
-  if (!m) return fail(1, "no model");
-  if (B < 1 || B > LW_MAX_BATCH) return fail(1, "batch size %d is outside 1..%d", B, LW_MAX_BATCH);
-  if (T < 1 || T > LW_MAX_STEPS) return fail(1, "sequence length %d is outside 1..%d", T, LW_MAX_STEPS);
+  if (!m) return fail(LW_STATUS_BAD_ARGUMENT, "no model");
+  if (B < 1 || B > LW_MAX_BATCH) return fail(LW_STATUS_BAD_ARGUMENT, "batch size %d is outside 1..%d", B, LW_MAX_BATCH);
+  if (T < 1 || T > LW_MAX_STEPS) return fail(LW_STATUS_BAD_ARGUMENT, "sequence length %d is outside 1..%d", T, LW_MAX_STEPS);
   if (lengths)
     for (int b = 0; b < B; b++)
-      if (lengths[b] < 1 || lengths[b] > T) return fail(1, "lengths[%d] = %d is outside 1..%d", b, lengths[b], T);
+      if (lengths[b] < 1 || lengths[b] > T) return fail(LW_STATUS_BAD_ARGUMENT, "lengths[%d] = %d is outside 1..%d", b, lengths[b], T);
+  const uint64_t need = lw_model_workspace_count(m, B, T, m->dropout > 0);
+  if (need > LW_MEMORY_LIMIT / sizeof(real))
+    return fail(LW_STATUS_NO_MEMORY, "a batch of %d x %d steps needs %.0f MiB of workspace, more than wasm32's 2 GiB; "
+                "use smaller batches or shorter sequences", B, T, (double)need * sizeof(real) / 1048576);
   if (lw_model_reserve(m, B, T)) return fail(LW_STATUS_NO_MEMORY, "out of memory for a batch of %d x %d steps", B, T);
   return LW_STATUS_OK;
 }
 
 /* Checks a batch given as one buffer x (B,T,I) and makes room for it. */
 static int check_batch(lw_model *m, const real *x, const int32_t *lengths, int B, int T) {
-  if (!m) return fail(1, "no model");
-  if (!x) return fail(1, "inputs: missing");
-  if (B < 1 || T < 1) return check_shape(m, lengths, B, T);
-  int status = check_finite(x, (size_t)B * T * m->I, "inputs");
+  if (!m) return fail(LW_STATUS_BAD_ARGUMENT, "no model");
+  if (!x) return fail(LW_STATUS_BAD_ARGUMENT, "inputs: missing");
+  if (B < 1 || T < 1 || B > LW_MAX_BATCH || T > LW_MAX_STEPS) return check_shape(m, lengths, B, T);
+  const uint64_t n = (uint64_t)B * T * m->I;
+  int status = check_count(n, "inputs");
+  if (!status) status = check_finite(x, (size_t)n, "inputs");
   return status ? status : check_shape(m, lengths, B, T);
 }
 
@@ -242,12 +258,13 @@ static size_t state_count(const lw_model *m) {
 
 /* h0/c0 (L*D, B, H_l) are finite; checked before any staging, so a refusal changes nothing. */
 static int check_states(const lw_model *m, int B, const real *h0, const real *c0) {
-  size_t ns = 0;
+  uint64_t ns = 0;
   int status = LW_STATUS_OK;
-  if (B < 1) return status; /* the batch check names the problem */
-  for (int l = 0; l < m->L; l++) ns += (size_t)m->D * B * m->H[l];
-  if (h0 && (status = check_finite(h0, ns, "h0"))) return status;
-  if (c0) status = check_finite(c0, ns, "c0");
+  if (B < 1 || B > LW_MAX_BATCH || (!h0 && !c0)) return status; /* the batch check names the problem */
+  for (int l = 0; l < m->L; l++) ns += (uint64_t)m->D * B * m->H[l];
+  if ((status = check_count(ns, "states"))) return status;
+  if (h0 && (status = check_finite(h0, (size_t)ns, "h0"))) return status;
+  if (c0) status = check_finite(c0, (size_t)ns, "c0");
   return status;
 }
 
@@ -336,9 +353,11 @@ static int train_step(lw_model *m, const lw_source *xs, const lw_source *ys, con
 
 /* Checks targets for a batch of B rows (T steps each when per step). */
 static int check_targets(const lw_model *m, const real *y, int B, int T) {
-  if (!m->O) return fail(1, "the model has no output layer to train (outputSize 0)");
-  if (!y) return fail(1, "targets: missing");
-  return check_finite(y, (size_t)B * (m->return_sequences ? T : 1) * m->O, "targets");
+  if (!m->O) return fail(LW_STATUS_BAD_ARGUMENT, "the model has no output layer to train (outputSize 0)");
+  if (!y) return fail(LW_STATUS_BAD_ARGUMENT, "targets: missing");
+  const uint64_t n = (uint64_t)B * (m->return_sequences ? T : 1) * m->O;
+  int status = check_count(n, "targets");
+  return status ? status : check_finite(y, (size_t)n, "targets");
 }
 
 /* One training step on a batch: x (B,T,I) batch-first; y (B,O) or (B,T,O);
@@ -362,11 +381,15 @@ LW_EXPORT int lw_model_train_batch(lw_model *m, const lw_real *x, const lw_real 
  * x = NULL forgets them. */
 LW_EXPORT int lw_model_set_data(lw_model *m, const lw_real *x, const lw_real *y, int B, int T) {
   int status;
-  if (!m) return fail(1, "no model");
+  if (!m) return fail(LW_STATUS_BAD_ARGUMENT, "no model");
   m->data_x = m->data_y = NULL;
   if (!x) return LW_STATUS_OK; /* forget the staged data */
-  if (B < 1 || B > (1 << 30) || T < 1 || T > LW_MAX_STEPS) return fail(1, "data of %d x %d steps is out of range", B, T);
-  if ((status = check_finite(x, (size_t)B * T * m->I, "inputs")) || (status = check_targets(m, y, B, T))) return status;
+  /* rows: any count whose buffer fits in memory (check_count); steps as a batch's */
+  if (B < 1 || T < 1 || T > LW_MAX_STEPS) return fail(LW_STATUS_BAD_ARGUMENT, "data of %d x %d steps is out of range", B, T);
+  const uint64_t n = (uint64_t)B * T * m->I;
+  if ((status = check_count(n, "inputs")) || (status = check_finite(x, (size_t)n, "inputs")) ||
+      (status = check_targets(m, y, B, T)))
+    return status;
   m->data_x = x, m->data_y = y, m->data_B = B, m->data_T = T;
   return LW_STATUS_OK;
 }
@@ -455,8 +478,8 @@ LW_EXPORT int lw_model_predict(lw_model *m, const lw_real *x, const int32_t *len
                                lw_real *out, const lw_real *y, lw_real *loss) {
   int status = check_batch(m, x, lengths, B, T);
   if (status) return status;
-  if (!m->O) return fail(1, "the model has no output layer (outputSize 0); use forward()");
-  if (!out) return fail(1, "outputs: missing");
+  if (!m->O) return fail(LW_STATUS_BAD_ARGUMENT, "the model has no output layer (outputSize 0); use forward()");
+  if (!out) return fail(LW_STATUS_BAD_ARGUMENT, "outputs: missing");
   if (y && (status = check_finite(y, (size_t)B * (m->return_sequences ? T : 1) * m->O, "targets"))) return status;
   lw_source xs = whole(x, B, T, 0), ys = whole(y, B, m->return_sequences ? T : 1, 0);
   lw_model_stage(m, &xs, lengths, B, T);
@@ -481,9 +504,9 @@ LW_EXPORT int lw_model_predict(lw_model *m, const lw_real *x, const int32_t *len
 LW_EXPORT int lw_model_forward(lw_model *m, const lw_real *x, const int32_t *lengths, int B, int T, int flags,
                                const lw_real *h0, const lw_real *c0, lw_real *out, lw_real *hn, lw_real *cn) {
   int status;
-  if (!m) return fail(1, "no model");
+  if (!m) return fail(LW_STATUS_BAD_ARGUMENT, "no model");
   if ((status = check_states(m, B, h0, c0)) || (status = check_batch(m, x, lengths, B, T))) return status;
-  if (!out || !hn || !cn) return fail(1, "outputs: missing");
+  if (!out || !hn || !cn) return fail(LW_STATUS_BAD_ARGUMENT, "outputs: missing");
   lw_source xs = whole(x, B, T, flags & LW_FLAG_TIME_MAJOR);
   lw_model_stage(m, &xs, lengths, B, T);
   m->training = 0;
@@ -502,9 +525,9 @@ LW_EXPORT int lw_model_forward(lw_model *m, const lw_real *x, const int32_t *len
  * lw_model_grads() (overwritten, not accumulated). */
 LW_EXPORT int lw_model_backward(lw_model *m, const lw_real *dout, const lw_real *dhn, const lw_real *dcn,
                                 lw_real *dx, lw_real *dh0, lw_real *dc0) {
-  if (!m) return fail(1, "no model");
+  if (!m) return fail(LW_STATUS_BAD_ARGUMENT, "no model");
   if (!m->have_forward) return fail(LW_STATUS_BAD_STATE, "backward() needs a forward() first");
-  if (!dout) return fail(1, "dOutput: missing");
+  if (!dout) return fail(LW_STATUS_BAD_ARGUMENT, "dOutput: missing");
   const int time_major = m->have_forward == 2, F = m->D * m->H[m->L - 1];
   const size_t n = state_count(m);
   int status;
@@ -545,7 +568,7 @@ LW_EXPORT void lw_stream_free(lw_stream *s) { lw_stream_release(s); }
 LW_EXPORT int lw_model_trace(lw_model *m, const lw_real *x, int T, lw_real *out) {
   int status = check_batch(m, x, NULL, 1, T);
   if (status) return status;
-  if (!out) return fail(1, "outputs: missing");
+  if (!out) return fail(LW_STATUS_BAD_ARGUMENT, "outputs: missing");
   lw_source xs = whole(x, 1, T, 0);
   lw_model_stage(m, &xs, NULL, 1, T);
   m->training = 0;
@@ -558,8 +581,8 @@ LW_EXPORT int lw_model_trace(lw_model *m, const lw_real *x, int T, lw_real *out)
 /* softmax(z / temperature) in double, for sampling: the same numbers in
  * every runtime (Math.exp may differ between JS engines). */
 LW_EXPORT int lw_softmax(const lw_real *z, int n, double temperature, lw_real *out) {
-  if (!z || !out || n < 1) return fail(1, "softmax: empty input");
-  if (!(temperature > 0 && isfinite(temperature))) return fail(1, "temperature must be finite and > 0");
+  if (!z || !out || n < 1) return fail(LW_STATUS_BAD_ARGUMENT, "softmax: empty input");
+  if (!(temperature > 0 && isfinite(temperature))) return fail(LW_STATUS_BAD_ARGUMENT, "temperature must be finite and > 0");
   double mx = z[0], sum = 0;
   for (int k = 1; k < n; k++) mx = z[k] > mx ? z[k] : mx;
   for (int k = 0; k < n; k++) sum += exp((z[k] - mx) / temperature);

@@ -158,7 +158,9 @@ double lw_optim_sumsq(const lw_model *m);
 int lw_optim_step(lw_model *m, double norm);
 
 /* model.c, init and layout */
-size_t lw_model_param_count_for(const lw_model *m);
+uint64_t lw_model_param_count_for(const lw_model *m);
+uint64_t lw_model_bytes_for(const lw_model *m);
+uint64_t lw_model_workspace_count(const lw_model *m, int B, int T, int with_dropout);
 int lw_model_init(lw_model *m);
 void lw_model_release(lw_model *m);
 size_t lw_model_state_offset(const lw_model *m, int l, int d);

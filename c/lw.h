@@ -20,6 +20,11 @@ typedef float lw_real;
 #define LW_VERSION "0.1.0"
 #define LW_MAX_LAYERS 16
 #define LW_MAX_SIZE 65536 /* any one dimension */
+#define LW_MAX_BATCH (1 << 20) /* sequences in one batch */
+#define LW_MAX_STEPS (1 << 20) /* steps in one sequence */
+/* wasm32 memory (build.sh: -sMAXIMUM_MEMORY): every size is checked against
+ * it in 64-bit arithmetic before anything is allocated */
+#define LW_MEMORY_LIMIT ((uint64_t)1 << 31)
 
 enum lw_status {
   LW_STATUS_OK = 0,

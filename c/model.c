@@ -20,15 +20,33 @@ static int max_hidden(const lw_model *m) {
 static int peepholes(const lw_model *m) { return m->cell == LW_CELL_LSTM && (m->gate_flags & LW_GATE_PEEPHOLES); }
 static int full_recurrence(const lw_model *m) { return m->cell == LW_CELL_LSTM && (m->gate_flags & LW_GATE_FULL_RECURRENCE); }
 
-/* Parameter count for a configuration (also used by api.c to bound it). */
-size_t lw_model_param_count_for(const lw_model *m) {
-  size_t P = 0;
+/* Parameter count for a configuration (also used by api.c to bound it), in
+ * 64 bits: a wasm size_t wraps for sizes the armour must refuse. */
+uint64_t lw_model_param_count_for(const lw_model *m) {
+  uint64_t P = 0;
   for (int l = 0; l < m->L; l++) {
-    size_t G = (size_t)lw_cell_gates(m->cell) * m->H[l];
-    size_t H = m->H[l];
-    P += m->D * (G * layer_in(m, l) + G * H + 2 * G + (peepholes(m) ? 3 * H : 0) + (full_recurrence(m) ? 9 * H * H : 0));
+    const uint64_t G = (uint64_t)lw_cell_gates(m->cell) * m->H[l], H = m->H[l], in = layer_in(m, l);
+    P += m->D * (G * in + G * H + 2 * G + (peepholes(m) ? 3 * H : 0) + (full_recurrence(m) ? 9 * H * H : 0));
   }
-  return P + (size_t)m->O * m->D * m->H[m->L - 1] + m->O;
+  return P + (uint64_t)m->O * m->D * m->H[m->L - 1] + m->O;
+}
+
+/* Reals in the packed (transposed, padded) copies of the weights. */
+static uint64_t packed_count(const lw_model *m) {
+  uint64_t packed = 0;
+  for (int l = 0; l < m->L; l++) {
+    const uint64_t in = layer_in(m, l), H = m->H[l], G = (uint64_t)lw_cell_gates(m->cell) * H;
+    const uint64_t per = (in + H) * lw_padded_ld((int)G) + G * (lw_padded_ld((int)in) + lw_padded_ld((int)H)) +
+                         (full_recurrence(m) ? 9 * H * H : 0);
+    packed += m->D * per;
+  }
+  return packed + (uint64_t)m->D * m->H[m->L - 1] * lw_padded_ld(m->O);
+}
+
+/* Bytes a model of this configuration holds before any batch: parameters,
+ * gradients, packed copies and the optimizer's two moments. */
+uint64_t lw_model_bytes_for(const lw_model *m) {
+  return (4 * lw_model_param_count_for(m) + packed_count(m)) * sizeof(real);
 }
 
 /* Lays out the tensors in the parameter buffer, in the order of
@@ -37,19 +55,17 @@ size_t lw_model_param_count_for(const lw_model *m) {
  * U(-1/sqrt(H), 1/sqrt(H)) for the cells and U(-1/sqrt(fan_in), ..) for the
  * head, from the seed. */
 int lw_model_init(lw_model *m) {
-  m->P = lw_model_param_count_for(m);
+  /* api.c has checked lw_model_bytes_for against LW_MEMORY_LIMIT: these fit a size_t */
+  m->P = (size_t)lw_model_param_count_for(m);
   m->head_in = m->D * m->H[m->L - 1];
-  size_t packed = 0; /* the padded copies' size */
+  const size_t packed = (size_t)packed_count(m);
   for (int l = 0; l < m->L; l++)
     for (int d = 0; d < m->D; d++) {
       lw_dir *dir = &m->dirs[l][d];
       dir->in = layer_in(m, l), dir->H = m->H[l], dir->G = lw_cell_gates(m->cell) * dir->H;
       dir->ld_T = lw_padded_ld(dir->G), dir->ld_in = lw_padded_ld(dir->in), dir->ld_H = lw_padded_ld(dir->H);
-      packed += (size_t)(dir->in + dir->H) * dir->ld_T + (size_t)dir->G * (dir->ld_in + dir->ld_H);
-      if (full_recurrence(m)) packed += 9 * (size_t)dir->H * dir->H;
     }
   m->ld_O = lw_padded_ld(m->O);
-  packed += (size_t)m->head_in * m->ld_O;
   m->params = calloc(m->P ? m->P : 1, sizeof(real));
   m->grads = calloc(m->P ? m->P : 1, sizeof(real));
   m->packed = calloc(packed, sizeof(real));
@@ -146,21 +162,22 @@ int lw_model_row_valid(const lw_model *m, int row) {
   return m->return_sequences ? row % m->B < m->bt[row / m->B] : 1;
 }
 
-/* Workspace size in reals for (B, T), or 0 when it would not fit in wasm32. */
-static size_t workspace_size(const lw_model *m, size_t B, size_t T, int with_dropout) {
-  const size_t gates = lw_cell_gates(m->cell), gru = m->cell == LW_CELL_GRU;
-  size_t TB = T * B, maxH = max_hidden(m), maxW = m->I, total = 0;
+/* Workspace size in reals for (B, T), in 64 bits so that it cannot wrap
+ * (wasm's size_t is 32 bits); lw_model_reserve refuses what does not fit. */
+uint64_t lw_model_workspace_count(const lw_model *m, int B_, int T_, int with_dropout) {
+  const uint64_t gates = lw_cell_gates(m->cell), gru = m->cell == LW_CELL_GRU, B = B_, T = T_;
+  uint64_t TB = T * B, maxH = max_hidden(m), maxW = m->I, total = 0;
   for (int l = 0; l < m->L; l++) {
-    size_t H = m->H[l], w = m->D * H;
+    uint64_t H = m->H[l], w = m->D * H;
     if (w > maxW) maxW = w;
     total += TB * w;                                     /* y[l] */
     if (with_dropout && l > 0) total += 2 * TB * layer_in(m, l); /* drop, dmask */
     total += m->D * (TB * gates * H + 2 * (T + 1) * B * H + (gru ? TB * H : 0)); /* gates, hs, cs, aux */
   }
-  size_t rows = m->return_sequences ? TB : B, maxG = gates * maxH;
+  uint64_t rows = m->return_sequences ? TB : B, maxG = gates * maxH;
   total += 2 * TB * m->I + 2 * TB * maxW + TB * maxG * (gru ? 2 : 1) + (gru ? LW_ROWS_REC * maxG : 0) +
            (full_recurrence(m) ? 6 * B * maxH : 0) +
-           2 * B * maxH + 2 * B * m->head_in + 3 * rows * m->O + 4 * (size_t)m->L * m->D * B * maxH;
+           2 * B * maxH + 2 * B * m->head_in + 3 * rows * m->O + 4 * (uint64_t)m->L * m->D * B * maxH;
   return total;
 }
 
@@ -168,8 +185,9 @@ static size_t workspace_size(const lw_model *m, size_t B, size_t T, int with_dro
  * workspace when needed (never per step); on failure the model stays usable. */
 int lw_model_reserve(lw_model *m, int B, int T) {
   int with_dropout = m->dropout > 0;
-  size_t need = workspace_size(m, B, T, with_dropout);
-  if (need > ((size_t)1 << 31) / sizeof(real)) return LW_STATUS_NO_MEMORY;
+  const uint64_t need64 = lw_model_workspace_count(m, B, T, with_dropout);
+  if (need64 > LW_MEMORY_LIMIT / sizeof(real)) return LW_STATUS_NO_MEMORY;
+  const size_t need = (size_t)need64;
   if (need > m->ws_cap) {
     free(m->ws);
     m->ws = NULL, m->ws_cap = 0, m->have_forward = 0;

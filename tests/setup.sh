@@ -2,7 +2,8 @@
 # Gets a fresh clone ready, run by npm before `start` and `test` (package.json):
 #   setup.sh        builds the engine (build.sh) and installs the dev dependencies
 #   setup.sh test   the same, then makes sure the Chromium for tests/browser/ and
-#                   SIMDe (libsimde-dev) for the native sanitizer tests are there
+#                   SIMDe (libsimde-dev) and the 32-bit libraries (-m32) for the native
+#                   sanitizer tests are there
 # Safe to re-run: each step does nothing when its work is already done. Browsers
 # come from Debian's chromium package, never from a Playwright download.
 set -euo pipefail
@@ -56,6 +57,13 @@ step_simde() {
   else install_debian "SIMDe for the native sanitizer tests" libsimde-dev; fi
 }
 
+step_m32() {
+  if [ -f /usr/lib32/crt1.o ]; then echo "setup: 32-bit libc for the native sanitizer tests: present"
+  else install_debian "32-bit libc for the native sanitizer tests" libc6-dev-i386; fi
+  if [ -f /usr/lib/gcc/x86_64-linux-gnu/12/32/libasan.so ]; then echo "setup: 32-bit gcc runtime for the native sanitizer tests: present"
+  else install_debian "32-bit gcc runtime for the native sanitizer tests" lib32gcc-12-dev; fi
+}
+
 step_build
 step_node_modules
-if [ "${1:-}" = test ]; then step_chromium; step_simde; fi
+if [ "${1:-}" = test ]; then step_chromium; step_simde; step_m32; fi

@@ -151,8 +151,30 @@ static int models(void) {
   return failures;
 }
 
+/* Sizes whose products pass 2^32 (a 32-bit size_t wraps, as in wasm): each
+ * must be refused with LW_STATUS_NO_MEMORY before anything is allocated. */
+static int sizes(void) {
+  int failures = 0;
+  lw_model *m;
+  int32_t big[LW_CONFIG_HIDDEN + 1] = {1, 1, 1, 0, LW_CELL_LSTM, 0, 0, 1, 0, 32768};
+  failures += lw_model_create(big, LW_CONFIG_HIDDEN + 1, 1.0f, 0.0f, &m) != LW_STATUS_NO_MEMORY || m != NULL;
+  int32_t gru[LW_CONFIG_HIDDEN + 1] = {1, 1, 1, 1, LW_CELL_GRU, 0, 0, 1, 0, 46341};
+  failures += lw_model_create(gru, LW_CONFIG_HIDDEN + 1, 1.0f, 0.0f, &m) != LW_STATUS_NO_MEMORY;
+  /* 13 * 630 + 2 = 8192 reals per sample-step: 512 x 1024 steps need 2^32 */
+  int32_t cfg[LW_CONFIG_HIDDEN + 1] = {1, 1, 1, 0, LW_CELL_LSTM, 0, 0, 1, 0, 630};
+  if (lw_model_create(cfg, LW_CONFIG_HIDDEN + 1, 1.0f, 0.0f, &m)) return 1;
+  const int B = 512, T = 1024;
+  float *x = calloc((size_t)B * T, sizeof *x), *y = calloc(B, sizeof *y), l;
+  failures += lw_model_predict(m, x, NULL, B, T, 0, y, NULL, NULL) != LW_STATUS_NO_MEMORY;
+  failures += lw_model_train_batch(m, x, y, NULL, B, T, 0.01, &l, NULL, NULL, NULL, NULL) != LW_STATUS_NO_MEMORY;
+  failures += lw_model_predict(m, x, NULL, 1, 4, 0, y, NULL, NULL) != LW_STATUS_OK; /* still usable */
+  free(x), free(y);
+  lw_model_free(m);
+  return failures;
+}
+
 int main(void) {
-  int k = kernels(), m = models();
+  int k = kernels(), m = models() + sizes();
   printf("kernel mismatches: %d, model call failures: %d\n", k, m);
   return k || m;
 }
