@@ -17,7 +17,8 @@
  *   h = o tanh(c)                   (o c without output activation; o (2 sigmoid(c) - 1) in 1997) */
 static void lstm_variant_forward(const lw_dir *d, int n, real *gates, const real *c_prev, real *c, real *h) {
   const int H = d->H, fl = d->flags, peep = fl & LW_GATE_PEEPHOLES;
-  const real *pi = d->w_peep, *pf = pi + H, *po = pf + H;
+  /* without peepholes w_peep is NULL, and an offset from NULL is undefined even unused */
+  const real *pi = d->w_peep, *pf = peep ? pi + H : NULL, *po = peep ? pi + 2 * H : NULL;
   for (int r = 0; r < n; r++) {
     real *gi = gates + (size_t)r * 4 * H, *gf = gi + H, *gg = gi + 2 * H, *go = gi + 3 * H;
     const real *cp = c_prev + (size_t)r * H;
@@ -40,7 +41,8 @@ static void lstm_variant_forward(const lw_dir *d, int n, real *gates, const real
 static void lstm_variant_backward(const lw_dir *d, int n, const real *gates, const real *c_prev, const real *c,
                                   const real *dact, const real *dh, real *dc, real *dgates, real *dpeep) {
   const int H = d->H, fl = d->flags, peep = fl & LW_GATE_PEEPHOLES;
-  const real *pi = d->w_peep, *pf = pi + H, *po = pf + H;
+  /* without peepholes w_peep is NULL, and an offset from NULL is undefined even unused */
+  const real *pi = d->w_peep, *pf = peep ? pi + H : NULL, *po = peep ? pi + 2 * H : NULL;
   for (int r = 0; r < n; r++) {
     const real *gi = gates + (size_t)r * 4 * H, *gf = gi + H, *gg = gi + 2 * H, *go = gi + 3 * H;
     real *di = dgates + (size_t)r * 4 * H, *df = di + H, *dg = di + 2 * H, *dout = di + 3 * H;
