@@ -71,7 +71,8 @@ LW_EXPORT int lw_model_create(const int32_t *cfg, int n, float forget_bias, floa
   /* params, grads, two packed copies (padded) and two optimizer moments must
    * fit in wasm32 with room for a batch: 1.5e9 of the 2 GiB (P * 6.5 reals
    * was the estimate before the exact count; both are kept) */
-  const double P = (double)lw_model_param_count_for(m), bytes = (double)lw_model_bytes_for(m);
+  lw_model_plan_tensors(m);
+  const double P = (double)m->n_params, bytes = (double)lw_model_bytes_for(m);
   if (P * 6.5 * sizeof(real) > 1.5e9 || bytes > 1.5e9) {
     free(m);
     return fail(LW_STATUS_NO_MEMORY, "the model is too large: %.0f parameters need %.0f MiB, more than wasm32's 2 GiB allows",
@@ -101,32 +102,14 @@ LW_EXPORT void lw_model_params_changed(lw_model *m) {
   if (m) m->packed_dirty = 1, m->have_forward = 0;
 }
 
-/* Tensors per direction: w_ih, w_hh, b_ih, b_hh, then w_peep and w_gate where present. */
-static int dir_tensors(const lw_model *m) { return 4 + (m->dirs[0][0].w_peep != NULL) + (m->dirs[0][0].w_gate != NULL); }
+LW_EXPORT int lw_model_tensor_count(lw_model *m) { return m ? m->n_tensors : 0; }
 
-LW_EXPORT int lw_model_tensor_count(lw_model *m) { return m ? m->L * m->D * dir_tensors(m) + (m->O ? 2 : 0) : 0; }
-
-/* out[6] = kind, layer, direction, offset (in reals), rows, cols (cols 1 for vectors). */
+/* out[LW_TENSOR_INFO_SIZE] = kind, layer, direction, offset (in reals), rows, cols, rank. */
 LW_EXPORT int lw_model_tensor_info(lw_model *m, int k, int32_t *out) {
-  if (!m || !out || k < 0 || k >= lw_model_tensor_count(m)) return fail(LW_STATUS_BAD_ARGUMENT, "tensor index %d out of range", k);
-  const int per = dir_tensors(m);
-  if (k >= m->L * m->D * per) {
-    int head_b = k - m->L * m->D * per;
-    out[0] = head_b ? LW_TENSOR_HEAD_B : LW_TENSOR_HEAD_W, out[1] = out[2] = 0;
-    out[3] = (int32_t)((head_b ? m->head_b : m->head_w) - m->params);
-    out[4] = m->O, out[5] = head_b ? 1 : m->head_in;
-    return LW_STATUS_OK;
-  }
-  int l = k / (per * m->D), d = k / per % m->D, idx = k % per;
-  lw_dir *dir = &m->dirs[l][d];
-  struct { int kind; real *p; int rows, cols; } t[6] = {
-      {LW_TENSOR_W_IH, dir->w_ih, dir->G, dir->in}, {LW_TENSOR_W_HH, dir->w_hh, dir->G, dir->H},
-      {LW_TENSOR_B_IH, dir->b_ih, dir->G, 1},       {LW_TENSOR_B_HH, dir->b_hh, dir->G, 1}};
-  int n = 4;
-  if (dir->w_peep) t[n].kind = LW_TENSOR_W_PEEP, t[n].p = dir->w_peep, t[n].rows = 3 * dir->H, t[n++].cols = 1;
-  if (dir->w_gate) t[n].kind = LW_TENSOR_W_GATE, t[n].p = dir->w_gate, t[n].rows = 3 * dir->H, t[n++].cols = 3 * dir->H;
-  out[0] = t[idx].kind, out[1] = l, out[2] = d, out[3] = (int32_t)(t[idx].p - m->params);
-  out[4] = t[idx].rows, out[5] = t[idx].cols;
+  if (!m || !out || k < 0 || k >= m->n_tensors) return fail(LW_STATUS_BAD_ARGUMENT, "tensor index %d out of range", k);
+  const lw_tensor *t = &m->tensor[k];
+  out[0] = t->kind, out[1] = t->layer, out[2] = t->dir, out[3] = (int32_t)t->offset;
+  out[4] = t->rows, out[5] = t->cols, out[6] = t->rank;
   return LW_STATUS_OK;
 }
 

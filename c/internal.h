@@ -39,6 +39,20 @@ typedef struct lw_dir {
                                     * lw_model_stack_forward, for both directions and the backward */
 } lw_dir;
 
+/* One parameter tensor (model.c's table, in parameter-buffer order). */
+enum lw_init { LW_INIT_CELL = 0, LW_INIT_HEAD = 1 }; /* U(+-1/sqrt(H)) or U(+-1/sqrt(fan_in)) */
+#define LW_NO_PACK UINT64_MAX
+#define LW_MAX_TENSORS (LW_MAX_LAYERS * 2 * 6 + 2) /* 6 per direction at most, then the head's 2 */
+typedef struct lw_tensor {
+  int kind;             /* enum lw_tensor_kind */
+  int layer, dir;       /* 0, 0 for the head */
+  int rows, cols, rank; /* (rows, cols) as PyTorch; rank 1: a vector of rows (cols 1) */
+  int init;             /* enum lw_init */
+  uint64_t offset;      /* in reals, into params and grads */
+  uint64_t packT, packP; /* in reals, into packed: transposed (cols, rows) / padded (rows, cols) copy, or LW_NO_PACK */
+  int ldT, ldP;         /* their row strides */
+} lw_tensor;
+
 typedef struct lw_optim_state {
   int kind;
   real hyper[LW_HYPER_COUNT];
@@ -52,6 +66,11 @@ struct lw_model {
   int H[LW_MAX_LAYERS];
   uint32_t seed;
   real forget_bias, dropout;
+
+  /* the tensor table (model.c), and what it adds up to */
+  lw_tensor tensor[LW_MAX_TENSORS];
+  int n_tensors;
+  uint64_t n_params, n_packed;    /* reals in params (and grads), in packed */
 
   /* one parameter buffer and its parallel gradient buffer */
   size_t P;
@@ -158,9 +177,9 @@ double lw_optim_sumsq(const lw_model *m);
 int lw_optim_step(lw_model *m, double norm);
 
 /* model.c, init and layout */
-uint64_t lw_model_param_count_for(const lw_model *m);
+void lw_model_plan_tensors(lw_model *m);
 uint64_t lw_model_bytes_for(const lw_model *m);
-uint64_t lw_model_workspace_count(const lw_model *m, int B, int T, int with_dropout);
+uint64_t lw_model_workspace_count(lw_model *m, int B, int T, int with_dropout);
 int lw_model_init(lw_model *m);
 void lw_model_release(lw_model *m);
 size_t lw_model_state_offset(const lw_model *m, int l, int d);

@@ -20,93 +20,123 @@ static int max_hidden(const lw_model *m) {
 static int peepholes(const lw_model *m) { return m->cell == LW_CELL_LSTM && (m->gate_flags & LW_GATE_PEEPHOLES); }
 static int full_recurrence(const lw_model *m) { return m->cell == LW_CELL_LSTM && (m->gate_flags & LW_GATE_FULL_RECURRENCE); }
 
-/* Parameter count for a configuration (also used by api.c to bound it), in
- * 64 bits: a wasm size_t wraps for sizes the armour must refuse. */
-uint64_t lw_model_param_count_for(const lw_model *m) {
-  uint64_t P = 0;
-  for (int l = 0; l < m->L; l++) {
-    const uint64_t G = (uint64_t)lw_cell_gates(m->cell) * m->H[l], H = m->H[l], in = layer_in(m, l);
-    P += m->D * (G * in + G * H + 2 * G + (peepholes(m) ? 3 * H : 0) + (full_recurrence(m) ? 9 * H * H : 0));
-  }
-  return P + (uint64_t)m->O * m->D * m->H[m->L - 1] + m->O;
+/* ---- The tensor table: one list drives count, layout, init, packing and
+ * lw_model_tensor_info (llm.c's fill_in_parameter_sizes) ---- */
+
+static lw_tensor *add_tensor(lw_model *m, int kind, int l, int d, int rows, int cols, int rank, int init, uint64_t *off) {
+  lw_tensor *t = &m->tensor[m->n_tensors++];
+  t->kind = kind, t->layer = l, t->dir = d, t->rows = rows, t->cols = cols, t->rank = rank, t->init = init;
+  t->offset = *off, *off += (uint64_t)rows * cols;
+  t->packT = t->packP = LW_NO_PACK, t->ldT = t->ldP = 0;
+  return t;
 }
 
-/* Reals in the packed (transposed, padded) copies of the weights. */
-static uint64_t packed_count(const lw_model *m) {
-  uint64_t packed = 0;
-  for (int l = 0; l < m->L; l++) {
-    const uint64_t in = layer_in(m, l), H = m->H[l], G = (uint64_t)lw_cell_gates(m->cell) * H;
-    const uint64_t per = (in + H) * lw_padded_ld((int)G) + G * (lw_padded_ld((int)in) + lw_padded_ld((int)H)) +
-                         (full_recurrence(m) ? 9 * H * H : 0);
-    packed += m->D * per;
-  }
-  return packed + (uint64_t)m->D * m->H[m->L - 1] * lw_padded_ld(m->O);
+/* A transposed copy (cols, rows), rows ld apart, for the forward GEMMs. */
+static void pack_transposed(lw_tensor *t, int ld, uint64_t *packed) {
+  t->packT = *packed, t->ldT = ld, *packed += (uint64_t)t->cols * ld;
 }
 
-/* Bytes a model of this configuration holds before any batch: parameters,
- * gradients, packed copies and the optimizer's two moments. */
+/* A copy (rows, cols) with padded rows, for the backward GEMMs. */
+static void pack_padded(lw_tensor *t, int ld, uint64_t *packed) {
+  t->packP = *packed, t->ldP = ld, *packed += (uint64_t)t->rows * ld;
+}
+
+/* Fills m->tensor from the configuration alone (api.c bounds the sizes with
+ * it before anything is allocated), in the order of the parameter buffer:
+ * per layer, per direction w_ih, w_hh, b_ih, b_hh, then w_peep (peepholes)
+ * and w_gate (full gate recurrence); then the head's weight and bias. Counts
+ * are 64-bit: a wasm size_t wraps for sizes the armour must refuse. */
+void lw_model_plan_tensors(lw_model *m) {
+  const int gates = lw_cell_gates(m->cell);
+  uint64_t off = 0, packed = 0;
+  m->n_tensors = 0;
+  for (int l = 0; l < m->L; l++)
+    for (int d = 0; d < m->D; d++) {
+      const int in = layer_in(m, l), H = m->H[l], G = gates * H;
+      lw_tensor *ih = add_tensor(m, LW_TENSOR_W_IH, l, d, G, in, 2, LW_INIT_CELL, &off);
+      lw_tensor *hh = add_tensor(m, LW_TENSOR_W_HH, l, d, G, H, 2, LW_INIT_CELL, &off);
+      add_tensor(m, LW_TENSOR_B_IH, l, d, G, 1, 1, LW_INIT_CELL, &off);
+      add_tensor(m, LW_TENSOR_B_HH, l, d, G, 1, 1, LW_INIT_CELL, &off);
+      if (peepholes(m)) add_tensor(m, LW_TENSOR_W_PEEP, l, d, 3 * H, 1, 1, LW_INIT_CELL, &off);
+      lw_tensor *gate = full_recurrence(m) ? add_tensor(m, LW_TENSOR_W_GATE, l, d, 3 * H, 3 * H, 2, LW_INIT_CELL, &off) : NULL;
+      /* W_ih^T and W_hh^T adjacent: stream.c multiplies [x, h] by both in one product */
+      pack_transposed(ih, lw_padded_ld(G), &packed);
+      pack_transposed(hh, lw_padded_ld(G), &packed);
+      pack_padded(ih, lw_padded_ld(in), &packed);
+      pack_padded(hh, lw_padded_ld(H), &packed);
+      if (gate) pack_transposed(gate, 3 * H, &packed); /* unpadded: cells.c reads it with ld 3H */
+    }
+  const int head_in = m->D * m->H[m->L - 1];
+  if (m->O) {
+    pack_transposed(add_tensor(m, LW_TENSOR_HEAD_W, 0, 0, m->O, head_in, 2, LW_INIT_HEAD, &off), lw_padded_ld(m->O), &packed);
+    add_tensor(m, LW_TENSOR_HEAD_B, 0, 0, m->O, 1, 1, LW_INIT_HEAD, &off);
+  }
+  m->n_params = off, m->n_packed = packed;
+}
+
+/* Bytes a model of this configuration holds before any batch (after
+ * lw_model_plan_tensors): parameters, gradients, the optimizer's two moments
+ * and the packed copies. */
 uint64_t lw_model_bytes_for(const lw_model *m) {
-  return (4 * lw_model_param_count_for(m) + packed_count(m)) * sizeof(real);
+  return (4 * m->n_params + m->n_packed) * sizeof(real);
 }
 
-/* Lays out the tensors in the parameter buffer, in the order of
- * lw_model_tensor_info: per layer, per direction w_ih, w_hh, b_ih, b_hh (and
- * w_peep); then the head. Then initialises them as PyTorch does:
- * U(-1/sqrt(H), 1/sqrt(H)) for the cells and U(-1/sqrt(fan_in), ..) for the
- * head, from the seed. */
+/* Allocates the buffers of the tensor table, points the views into them and
+ * initialises the parameters as PyTorch does, from the seed and in table
+ * order: U(-1/sqrt(H), 1/sqrt(H)) for the cells and U(-1/sqrt(fan_in), ..)
+ * for the head. */
 int lw_model_init(lw_model *m) {
-  /* api.c has checked lw_model_bytes_for against LW_MEMORY_LIMIT: these fit a size_t */
-  m->P = (size_t)lw_model_param_count_for(m);
+  /* api.c has checked lw_model_bytes_for against the memory limit: these fit a size_t */
+  m->P = (size_t)m->n_params;
   m->head_in = m->D * m->H[m->L - 1];
-  const size_t packed = (size_t)packed_count(m);
+  m->params = calloc(m->P ? m->P : 1, sizeof(real));
+  m->grads = calloc(m->P ? m->P : 1, sizeof(real));
+  m->packed = calloc((size_t)m->n_packed ? (size_t)m->n_packed : 1, sizeof(real));
+  if (!m->params || !m->grads || !m->packed) return LW_STATUS_NO_MEMORY;
+  m->ld_O = lw_padded_ld(m->O);
+  m->head_w = m->head_b = m->params + m->P, m->dhead_w = m->dhead_b = m->grads + m->P; /* no head: empty */
+  m->head_wT = m->packed + m->n_packed;
   for (int l = 0; l < m->L; l++)
     for (int d = 0; d < m->D; d++) {
       lw_dir *dir = &m->dirs[l][d];
       dir->in = layer_in(m, l), dir->H = m->H[l], dir->G = lw_cell_gates(m->cell) * dir->H;
-      dir->ld_T = lw_padded_ld(dir->G), dir->ld_in = lw_padded_ld(dir->in), dir->ld_H = lw_padded_ld(dir->H);
-    }
-  m->ld_O = lw_padded_ld(m->O);
-  m->params = calloc(m->P ? m->P : 1, sizeof(real));
-  m->grads = calloc(m->P ? m->P : 1, sizeof(real));
-  m->packed = calloc(packed, sizeof(real));
-  if (!m->params || !m->grads || !m->packed) return LW_STATUS_NO_MEMORY;
-  real *p = m->params, *g = m->grads, *k = m->packed;
-  for (int l = 0; l < m->L; l++)
-    for (int d = 0; d < m->D; d++) {
-      lw_dir *dir = &m->dirs[l][d];
-      size_t in = dir->in, H = dir->H, G = dir->G;
       dir->cell = m->cell, dir->flags = m->cell == LW_CELL_LSTM ? m->gate_flags : 0;
-      dir->w_ih = p, dir->dw_ih = g, p += G * in, g += G * in;
-      dir->w_hh = p, dir->dw_hh = g, p += G * H, g += G * H;
-      dir->w_ihT = k, k += in * dir->ld_T;
-      dir->w_hhT = k, k += H * dir->ld_T;
-      dir->w_ihP = k, k += G * dir->ld_in;
-      dir->w_hhP = k, k += G * dir->ld_H;
-      dir->b_ih = p, dir->db_ih = g, p += G, g += G;
-      dir->b_hh = p, dir->db_hh = g, p += G, g += G;
+      dir->ld_T = lw_padded_ld(dir->G), dir->ld_in = lw_padded_ld(dir->in), dir->ld_H = lw_padded_ld(dir->H);
       dir->w_peep = dir->dw_peep = dir->w_gate = dir->dw_gate = dir->w_gateT = NULL;
-      if (peepholes(m)) dir->w_peep = p, dir->dw_peep = g, p += 3 * H, g += 3 * H;
-      if (full_recurrence(m)) dir->w_gate = p, dir->dw_gate = g, dir->w_gateT = k, p += 9 * H * H, g += 9 * H * H, k += 9 * H * H;
     }
-  m->head_w = p, m->dhead_w = g, m->head_wT = k, p += (size_t)m->O * m->head_in, g += (size_t)m->O * m->head_in;
-  m->head_b = p, m->dhead_b = g;
+  for (int k = 0; k < m->n_tensors; k++) {
+    const lw_tensor *t = &m->tensor[k];
+    lw_dir *dir = &m->dirs[t->layer][t->dir];
+    real *p = m->params + t->offset, *g = m->grads + t->offset;
+    real *kT = t->packT == LW_NO_PACK ? NULL : m->packed + t->packT, *kP = t->packP == LW_NO_PACK ? NULL : m->packed + t->packP;
+    switch (t->kind) {
+    case LW_TENSOR_W_IH: dir->w_ih = p, dir->dw_ih = g, dir->w_ihT = kT, dir->w_ihP = kP; break;
+    case LW_TENSOR_W_HH: dir->w_hh = p, dir->dw_hh = g, dir->w_hhT = kT, dir->w_hhP = kP; break;
+    case LW_TENSOR_B_IH: dir->b_ih = p, dir->db_ih = g; break;
+    case LW_TENSOR_B_HH: dir->b_hh = p, dir->db_hh = g; break;
+    case LW_TENSOR_W_PEEP: dir->w_peep = p, dir->dw_peep = g; break;
+    case LW_TENSOR_W_GATE: dir->w_gate = p, dir->dw_gate = g, dir->w_gateT = kT; break;
+    case LW_TENSOR_HEAD_W: m->head_w = p, m->dhead_w = g, m->head_wT = kT; break;
+    default: m->head_b = p, m->dhead_b = g;
+    }
+  }
 
   lw_rng rng;
   lw_rng_seed(&rng, m->seed);
-  for (int l = 0; l < m->L; l++)
-    for (int d = 0; d < m->D; d++) {
-      lw_dir *dir = &m->dirs[l][d];
-      real bound = (real)(1.0 / sqrt((double)dir->H));
-      size_t n = (size_t)dir->G * (dir->in + dir->H + 2) + (dir->w_peep ? 3 * (size_t)dir->H : 0) +
-                 (dir->w_gate ? 9 * (size_t)dir->H * dir->H : 0);
-      for (size_t i = 0; i < n; i++) dir->w_ih[i] = lw_rng_uniform(&rng, -bound, bound);
-      /* forget-gate bias (Gers et al. 2000; 1.0 after Jozefowicz et al. 2015):
-       * PyTorch adds b_ih and b_hh, so b_ih carries it and b_hh is zero */
-      if (dir->cell == LW_CELL_LSTM)
-        for (int j = dir->H; j < 2 * dir->H; j++) dir->b_ih[j] = m->forget_bias, dir->b_hh[j] = 0;
-    }
-  real bound = (real)(1.0 / sqrt((double)m->head_in));
-  for (size_t i = 0; i < (size_t)m->O * (m->head_in + 1); i++) m->head_w[i] = lw_rng_uniform(&rng, -bound, bound);
+  for (int k = 0; k < m->n_tensors; k++) {
+    const lw_tensor *t = &m->tensor[k];
+    const int fan = t->init == LW_INIT_HEAD ? m->head_in : m->H[t->layer];
+    const real bound = (real)(1.0 / sqrt((double)fan));
+    real *p = m->params + t->offset;
+    for (size_t i = 0; i < (size_t)t->rows * t->cols; i++) p[i] = lw_rng_uniform(&rng, -bound, bound);
+    /* forget-gate bias (Gers et al. 2000; 1.0 after Jozefowicz et al. 2015):
+     * PyTorch adds b_ih and b_hh, so b_ih carries it and b_hh is zero */
+    const int H = m->H[t->layer];
+    if (m->cell == LW_CELL_LSTM && (t->kind == LW_TENSOR_B_IH || t->kind == LW_TENSOR_B_HH))
+      for (int j = H; j < 2 * H; j++) p[j] = t->kind == LW_TENSOR_B_IH ? m->forget_bias : 0;
+  }
+  /* the dropout masks' own stream: the seed salted with an arbitrary constant,
+   * so that masks are not the same numbers as the initial weights */
   lw_rng_seed(&m->rng, m->seed ^ 0xD20D0u);
   m->packed_dirty = 1;
   return LW_STATUS_OK;
@@ -139,20 +169,17 @@ static void copy_rows(int rows, int cols, const real *src, real *dst, int ld) {
 }
 
 /* The forward GEMMs read weights as (in, 4H) so their inner loop runs along
- * the gates, the backward ones as they are; both with padded rows. Refresh
- * these copies whenever the parameters changed. */
+ * the gates, the backward ones as they are; both with padded rows (the
+ * tensor table says which copies each tensor has). Refresh these copies
+ * whenever the parameters changed. */
 void lw_model_pack(lw_model *m) {
   if (!m->packed_dirty) return;
-  for (int l = 0; l < m->L; l++)
-    for (int d = 0; d < m->D; d++) {
-      lw_dir *dir = &m->dirs[l][d];
-      transpose(dir->G, dir->in, dir->w_ih, dir->w_ihT, dir->ld_T);
-      transpose(dir->G, dir->H, dir->w_hh, dir->w_hhT, dir->ld_T);
-      copy_rows(dir->G, dir->in, dir->w_ih, dir->w_ihP, dir->ld_in);
-      copy_rows(dir->G, dir->H, dir->w_hh, dir->w_hhP, dir->ld_H);
-      if (dir->w_gate) transpose(3 * dir->H, 3 * dir->H, dir->w_gate, dir->w_gateT, 3 * dir->H);
-    }
-  transpose(m->O, m->head_in, m->head_w, m->head_wT, m->ld_O);
+  for (int k = 0; k < m->n_tensors; k++) {
+    const lw_tensor *t = &m->tensor[k];
+    const real *p = m->params + t->offset;
+    if (t->packT != LW_NO_PACK) transpose(t->rows, t->cols, p, m->packed + t->packT, t->ldT);
+    if (t->packP != LW_NO_PACK) copy_rows(t->rows, t->cols, p, m->packed + t->packP, t->ldP);
+  }
   m->packed_dirty = 0;
 }
 
@@ -162,29 +189,57 @@ int lw_model_row_valid(const lw_model *m, int row) {
   return m->return_sequences ? row % m->B < m->bt[row / m->B] : 1;
 }
 
-/* Workspace size in reals for (B, T), in 64 bits so that it cannot wrap
- * (wasm's size_t is 32 bits); lw_model_reserve refuses what does not fit. */
-uint64_t lw_model_workspace_count(const lw_model *m, int B_, int T_, int with_dropout) {
-  const uint64_t gates = lw_cell_gates(m->cell), gru = m->cell == LW_CELL_GRU, B = B_, T = T_;
-  uint64_t TB = T * B, maxH = max_hidden(m), maxW = m->I, total = 0;
+/* The workspace plan: one list of buffers (llm.c's fill_in_activation_sizes),
+ * run with base NULL to count the reals a batch of (B, T) needs, then with
+ * the workspace to point the views into it. Sizes are 64-bit, so a count
+ * cannot wrap (wasm's size_t is 32 bits) and lw_model_reserve can refuse it. */
+static uint64_t workspace_plan(lw_model *m, uint64_t B, uint64_t T, int with_dropout, real *base) {
+  const uint64_t TB = T * B, maxH = max_hidden(m), maxG = (uint64_t)lw_cell_gates(m->cell) * maxH;
+  const int gru = m->cell == LW_CELL_GRU;
+  uint64_t off = 0, maxW = m->I;
+#define TAKE(ptr, n) (base ? (void)((ptr) = base + off) : (void)0, off += (n))
+#define NONE(ptr) (base ? (void)((ptr) = NULL) : (void)0)
   for (int l = 0; l < m->L; l++) {
-    uint64_t H = m->H[l], w = m->D * H;
+    const uint64_t H = m->H[l], w = m->D * H, in = layer_in(m, l);
     if (w > maxW) maxW = w;
-    total += TB * w;                                     /* y[l] */
-    if (with_dropout && l > 0) total += 2 * TB * layer_in(m, l); /* drop, dmask */
-    total += m->D * (TB * gates * H + 2 * (T + 1) * B * H + (gru ? TB * H : 0)); /* gates, hs, cs, aux */
+    TAKE(m->y[l], TB * w);
+    NONE(m->drop[l]), NONE(m->dmask[l]);
+    if (with_dropout && l > 0) TAKE(m->drop[l], TB * in), TAKE(m->dmask[l], TB * in);
+    for (int d = 0; d < m->D; d++) {
+      lw_dir *dir = &m->dirs[l][d];
+      TAKE(dir->gates, TB * dir->G);
+      TAKE(dir->hs, (T + 1) * B * H);
+      TAKE(dir->cs, (T + 1) * B * H);
+      NONE(dir->aux);
+      if (gru) TAKE(dir->aux, TB * H);
+    }
   }
-  uint64_t rows = m->return_sequences ? TB : B, maxG = gates * maxH;
-  total += 2 * TB * m->I + 2 * TB * maxW + TB * maxG * (gru ? 2 : 1) + (gru ? LW_ROWS_REC * maxG : 0) +
-           (full_recurrence(m) ? 6 * B * maxH : 0) +
-           2 * B * maxH + 2 * B * m->head_in + 3 * rows * m->O + 4 * (uint64_t)m->L * m->D * B * maxH;
-  return total;
+  const uint64_t rows = m->return_sequences ? TB : B, LDBH = (uint64_t)m->L * m->D * B * maxH;
+  TAKE(m->x, TB * m->I), TAKE(m->dx, TB * m->I);
+  TAKE(m->dy_a, TB * maxW), TAKE(m->dy_b, TB * maxW);
+  TAKE(m->dgates, TB * maxG);
+  NONE(m->dgates_h), NONE(m->rec);
+  if (gru) TAKE(m->dgates_h, TB * maxG), TAKE(m->rec, LW_ROWS_REC * maxG);
+  NONE(m->dact), NONE(m->dact_next);
+  if (full_recurrence(m)) TAKE(m->dact, 3 * B * maxH), TAKE(m->dact_next, 3 * B * maxH);
+  TAKE(m->dh, B * maxH), TAKE(m->dc, B * maxH);
+  TAKE(m->feat, B * m->head_in), TAKE(m->dfeat, B * m->head_in);
+  TAKE(m->logits, rows * m->O), TAKE(m->dlogits, rows * m->O), TAKE(m->target, rows * m->O);
+  TAKE(m->hn, LDBH), TAKE(m->cn, LDBH), TAKE(m->dhn, LDBH), TAKE(m->dcn, LDBH);
+#undef TAKE
+#undef NONE
+  return off;
+}
+
+/* Workspace size in reals for (B, T). */
+uint64_t lw_model_workspace_count(lw_model *m, int B, int T, int with_dropout) {
+  return workspace_plan(m, (uint64_t)B, (uint64_t)T, with_dropout, NULL);
 }
 
 /* Makes room for a batch of (B, T) and points the views into it. Grows the
  * workspace when needed (never per step); on failure the model stays usable. */
 int lw_model_reserve(lw_model *m, int B, int T) {
-  int with_dropout = m->dropout > 0;
+  const int with_dropout = m->dropout > 0;
   const uint64_t need64 = lw_model_workspace_count(m, B, T, with_dropout);
   if (need64 > LW_MEMORY_LIMIT / sizeof(real)) return LW_STATUS_NO_MEMORY;
   const size_t need = (size_t)need64;
@@ -203,42 +258,10 @@ int lw_model_reserve(lw_model *m, int B, int T) {
   }
   m->B = B, m->T = T;
   m->perm = m->ibuf, m->lens = m->ibuf + B, m->bt = m->ibuf + 2 * B;
-  size_t TB = (size_t)T * B, maxH = max_hidden(m), maxW = m->I;
-  const int gru = m->cell == LW_CELL_GRU;
-  real *p = m->ws;
-#define TAKE(ptr, n) ((ptr) = p, p += (n))
-  for (int l = 0; l < m->L; l++) {
-    size_t H = m->H[l], w = m->D * H;
-    if (w > maxW) maxW = w;
-    TAKE(m->y[l], TB * w);
-    m->drop[l] = m->dmask[l] = NULL;
-    if (with_dropout && l > 0) TAKE(m->drop[l], TB * layer_in(m, l)), TAKE(m->dmask[l], TB * layer_in(m, l));
-    for (int d = 0; d < m->D; d++) {
-      lw_dir *dir = &m->dirs[l][d];
-      TAKE(dir->gates, TB * dir->G);
-      TAKE(dir->hs, (T + 1) * (size_t)B * H);
-      TAKE(dir->cs, (T + 1) * (size_t)B * H);
-      dir->aux = NULL;
-      if (gru) TAKE(dir->aux, TB * H);
-    }
-  }
-  size_t rows = m->return_sequences ? TB : (size_t)B, LDBH = (size_t)m->L * m->D * B * maxH;
-  TAKE(m->x, TB * m->I), TAKE(m->dx, TB * m->I);
-  TAKE(m->dy_a, TB * maxW), TAKE(m->dy_b, TB * maxW);
-  const size_t maxG = (size_t)lw_cell_gates(m->cell) * maxH;
-  TAKE(m->dgates, TB * maxG);
-  m->dgates_h = m->rec = NULL;
-  if (gru) TAKE(m->dgates_h, TB * maxG), TAKE(m->rec, LW_ROWS_REC * maxG);
-  m->dact = m->dact_next = NULL;
-  if (full_recurrence(m)) TAKE(m->dact, 3 * B * maxH), TAKE(m->dact_next, 3 * B * maxH);
-  TAKE(m->dh, B * maxH), TAKE(m->dc, B * maxH);
-  TAKE(m->feat, B * (size_t)m->head_in), TAKE(m->dfeat, B * (size_t)m->head_in);
-  TAKE(m->logits, rows * m->O), TAKE(m->dlogits, rows * m->O), TAKE(m->target, rows * m->O);
-  TAKE(m->hn, LDBH), TAKE(m->cn, LDBH), TAKE(m->dhn, LDBH), TAKE(m->dcn, LDBH);
-#undef TAKE
+  workspace_plan(m, (uint64_t)B, (uint64_t)T, with_dropout, m->ws);
 #ifdef LW_POISON
   /* test builds: NaN everywhere, so a read of anything not written for this batch shows */
-  for (size_t i = 0; i < (size_t)(p - m->ws); i++) m->ws[i] = NAN;
+  for (size_t i = 0; i < need; i++) m->ws[i] = NAN;
 #endif
   return LW_STATUS_OK;
 }

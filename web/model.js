@@ -694,14 +694,14 @@ export class Model {
     const e = this.#engine, ex = this.#exports();
     const n = ex.lw_model_tensor_count(this.#ptr);
     return e.scoped((s) => {
-      const info = s.int32(6);
+      const info = s.int32(7);
       const list = [];
       for (let k = 0; k < n; k++) {
         e.check(ex.lw_model_tensor_info(this.#ptr, k, info), 'parameters');
-        const [kind, layer, dir, offset, rows, cols] = e.readInt32(info, 6);
+        const [kind, layer, dir, offset, rows, cols, rank] = e.readInt32(info, 7);
         const name = kind === 4 || kind === 5 ? `head.${kind === 4 ? 'weight' : 'bias'}`
           : `${TENSOR_NAMES[kind]}_l${layer}${dir ? '_reverse' : ''}`;
-        list.push({ name, kind, layer, dir, offset, shape: cols === 1 && kind !== 4 ? [rows] : kind === 5 ? [rows] : [rows, cols] });
+        list.push({ name, kind, layer, dir, offset, shape: rank === 1 ? [rows] : [rows, cols] }); // [4H, 1] stays a matrix
       }
       return list;
     });
