@@ -10,7 +10,6 @@
 #include "internal.h"
 
 
-#define LW_EXPORT __attribute__((used, visibility("default")))
 
 static char last_error[256];
 
@@ -104,12 +103,13 @@ LW_EXPORT void lw_model_params_changed(lw_model *m) {
 
 LW_EXPORT int lw_model_tensor_count(lw_model *m) { return m ? m->n_tensors : 0; }
 
-/* out[LW_TENSOR_INFO_SIZE] = kind, layer, direction, offset (in reals), rows, cols, rank. */
+/* out[LW_TENSOR_INFO_SIZE]: see enum lw_tensor_info_index. */
 LW_EXPORT int lw_model_tensor_info(lw_model *m, int k, int32_t *out) {
   if (!m || !out || k < 0 || k >= m->n_tensors) return fail(LW_STATUS_BAD_ARGUMENT, "tensor index %d out of range", k);
   const lw_tensor *t = &m->tensor[k];
-  out[0] = t->kind, out[1] = t->layer, out[2] = t->dir, out[3] = (int32_t)t->offset;
-  out[4] = t->rows, out[5] = t->cols, out[6] = t->rank;
+  out[LW_TENSOR_INFO_KIND] = t->kind, out[LW_TENSOR_INFO_LAYER] = t->layer, out[LW_TENSOR_INFO_DIR] = t->dir;
+  out[LW_TENSOR_INFO_OFFSET] = (int32_t)t->offset; /* < 2^31: the model fits in wasm32 (lw_model_create) */
+  out[LW_TENSOR_INFO_ROWS] = t->rows, out[LW_TENSOR_INFO_COLS] = t->cols, out[LW_TENSOR_INFO_RANK] = t->rank;
   return LW_STATUS_OK;
 }
 
@@ -561,31 +561,11 @@ LW_EXPORT int lw_model_trace(lw_model *m, const lw_real *x, int T, lw_real *out)
   return LW_STATUS_OK;
 }
 
-/* softmax(z / temperature) in double, for sampling: the same numbers in
+/* softmax(z / temperature) (loss.c), for sampling: the same numbers in
  * every runtime (Math.exp may differ between JS engines). */
 LW_EXPORT int lw_softmax(const lw_real *z, int n, double temperature, lw_real *out) {
   if (!z || !out || n < 1) return fail(LW_STATUS_BAD_ARGUMENT, "softmax: empty input");
   if (!(temperature > 0 && isfinite(temperature))) return fail(LW_STATUS_BAD_ARGUMENT, "temperature must be finite and > 0");
-  double mx = z[0], sum = 0;
-  for (int k = 1; k < n; k++) mx = z[k] > mx ? z[k] : mx;
-  for (int k = 0; k < n; k++) sum += exp((z[k] - mx) / temperature);
-  for (int k = 0; k < n; k++) out[k] = (lw_real)(exp((z[k] - mx) / temperature) / sum);
+  lw_loss_softmax(z, n, temperature, out);
   return LW_STATUS_OK;
-}
-
-/* Learning rate at an epoch under a schedule (0 constant, 1 step: x gamma
- * every `every` epochs, 2 exponential: x gamma each epoch, 3 cosine from
- * base to `floor` over `every` epochs), computed here so that every runtime
- * gets the same bits (Math.cos and Math.pow may differ between JS engines). */
-LW_EXPORT double lw_schedule_lr(int kind, double base, int epoch, double gamma, int every, double floor_lr) {
-  if (epoch < 0) epoch = 0;
-  switch (kind) {
-  case 1: return base * pow(gamma, every > 0 ? epoch / every : 0);
-  case 2: return base * pow(gamma, epoch);
-  case 3: {
-    double p = every > 0 ? (epoch < every ? (double)epoch / every : 1) : 0;
-    return floor_lr + (base - floor_lr) * 0.5 * (1 + cos(3.14159265358979323846 * p));
-  }
-  default: return base;
-  }
 }

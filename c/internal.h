@@ -164,6 +164,7 @@ int lw_cell_gates(int cell); /* gate rows per hidden unit: 4, 3 or 1 */
 /* loss.c */
 double lw_loss_forward_backward(lw_model *m, int want_grad, double norm, double *count);
 void lw_loss_activate(int loss, int rows, int O, const real *logits, real *out);
+void lw_loss_softmax(const real *z, int n, double temperature, real *out);
 
 /* stream.c */
 lw_stream *lw_stream_init(lw_model *m);

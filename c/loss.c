@@ -85,3 +85,11 @@ void lw_loss_activate(int loss, int rows, int O, const real *logits, real *out) 
     }
   }
 }
+
+/* out = softmax(z / temperature), in double: the same bits in every runtime. */
+void lw_loss_softmax(const real *z, int n, double temperature, real *out) {
+  double mx = z[0], sum = 0;
+  for (int k = 1; k < n; k++) mx = z[k] > mx ? z[k] : mx;
+  for (int k = 0; k < n; k++) sum += exp((z[k] - mx) / temperature);
+  for (int k = 0; k < n; k++) out[k] = (real)(exp((z[k] - mx) / temperature) / sum);
+}

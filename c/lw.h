@@ -17,6 +17,9 @@ typedef double lw_real; /* test build: finite-difference gradient checks */
 typedef float lw_real;
 #endif
 
+/* Marks a function as exported from the .wasm (and visible natively). */
+#define LW_EXPORT __attribute__((used, visibility("default")))
+
 #define LW_VERSION "0.1.0"
 #define LW_MAX_LAYERS 16
 #define LW_MAX_SIZE 65536 /* any one dimension */
@@ -53,7 +56,7 @@ enum lw_gate {
   LW_GATE_COUPLED = 64,         /* CIFG: f = 1 - i (ONNX input_forget = 1) */
   LW_GATE_SQUASH_1997 = 128,    /* g = 4 sigmoid - 2, h = o * (2 sigmoid(c) - 1) */
   LW_GATE_FULL_RECURRENCE = 256, /* FGR: i, f, o also see i, f, o of the step before */
-  LW_GATE_ALL = 511,
+  LW_GATE_ALL = 2 * LW_GATE_FULL_RECURRENCE - 1, /* every switch: keep the last bit above */
 };
 
 enum lw_loss {
@@ -69,6 +72,14 @@ enum lw_optim {
   LW_OPTIM_ADAM = 1,
   LW_OPTIM_ADAMW = 2,
   LW_OPTIM_RMSPROP = 3,
+};
+
+/* Learning-rate schedules of lw_schedule_lr. */
+enum lw_schedule {
+  LW_SCHEDULE_CONSTANT = 0,
+  LW_SCHEDULE_STEP = 1,        /* x gamma every `every` epochs */
+  LW_SCHEDULE_EXPONENTIAL = 2, /* x gamma each epoch */
+  LW_SCHEDULE_COSINE = 3,      /* from base to floor over `every` epochs (SGDR without restarts) */
 };
 
 /* Layout of the int32 configuration array given to lw_model_create. */
@@ -111,7 +122,19 @@ enum lw_tensor_kind {
   LW_TENSOR_W_GATE = 7, /* (3H, 3H) FGR weights: rows i, f, o receive columns i, f, o of t-1 */
 };
 
-/* Flags for lw_model_forward. */
+/* Layout of the int32 array lw_model_tensor_info fills. */
+enum lw_tensor_info_index {
+  LW_TENSOR_INFO_KIND = 0, /* enum lw_tensor_kind */
+  LW_TENSOR_INFO_LAYER,
+  LW_TENSOR_INFO_DIR,      /* 0 forward, 1 reverse */
+  LW_TENSOR_INFO_OFFSET,   /* in reals, into lw_model_params and lw_model_grads */
+  LW_TENSOR_INFO_ROWS,
+  LW_TENSOR_INFO_COLS,     /* 1 for vectors */
+  LW_TENSOR_INFO_RANK,     /* 1 vector (rows), 2 matrix (rows, cols), even with one column */
+  LW_TENSOR_INFO_SIZE,
+};
+
+/* Flags for lw_model_forward, lw_model_predict and lw_model_grad_rows. */
 #define LW_FLAG_TIME_MAJOR 1 /* x/out are (T, B, .) rather than (B, T, .) */
 #define LW_FLAG_RAW 2        /* predict: logits, not probabilities */
 #define LW_FLAG_TRAINING 4   /* lw_model_grad_rows: dropout on, as in training */

@@ -1,7 +1,8 @@
 /* optim.c — parameter updates from the gradient buffer: clipping by value and
  * by global norm, L2 or decoupled weight decay, then SGD (momentum, Nesterov),
  * Adam, AdamW or RMSProp in PyTorch's formulation. A step whose gradient is
- * not finite changes nothing and reports LW_STATUS_NOT_FINITE. */
+ * not finite changes nothing and reports LW_STATUS_NOT_FINITE. Also the
+ * learning-rate schedules (lw_schedule_lr). */
 #include <math.h>
 #include <stdlib.h>
 #include "internal.h"
@@ -94,4 +95,20 @@ int lw_optim_step(lw_model *m, double norm) {
   o->steps = steps;
   m->packed_dirty = 1;
   return LW_STATUS_OK;
+}
+
+/* Learning rate at an epoch under a schedule (enum lw_schedule), computed
+ * here so that every runtime gets the same bits (Math.cos and Math.pow may
+ * differ between JS engines). */
+LW_EXPORT double lw_schedule_lr(int kind, double base, int epoch, double gamma, int every, double floor_lr) {
+  if (epoch < 0) epoch = 0;
+  switch (kind) {
+  case LW_SCHEDULE_STEP: return base * pow(gamma, every > 0 ? epoch / every : 0);
+  case LW_SCHEDULE_EXPONENTIAL: return base * pow(gamma, epoch);
+  case LW_SCHEDULE_COSINE: {
+    double p = every > 0 ? (epoch < every ? (double)epoch / every : 1) : 0;
+    return floor_lr + (base - floor_lr) * 0.5 * (1 + cos(3.14159265358979323846 * p));
+  }
+  default: return base; /* LW_SCHEDULE_CONSTANT */
+  }
 }

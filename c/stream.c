@@ -8,7 +8,6 @@
 #include "internal.h"
 #include "kernels.h"
 
-#define LW_EXPORT __attribute__((used, visibility("default")))
 
 struct lw_stream {
   lw_model *m;

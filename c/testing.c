@@ -3,7 +3,6 @@
  * compare the two in one instance. */
 #ifdef LW_TESTING
 #include "kernels.h"
-#define LW_EXPORT __attribute__((used, visibility("default")))
 #define LW_KERNEL(name, params, args) \
   LW_EXPORT void lw_test_##name##_ref params { lw_##name##_ref args; } \
   LW_EXPORT void lw_test_##name##_simd params { lw_##name##_simd args; }

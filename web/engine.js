@@ -4,6 +4,7 @@
 // Also the small heap helpers every caller needs, and the mapping from the
 // engine's status codes (c/lw.h) to LstmError.
 import { LstmError } from './errors.js';
+import { abi, setAbi } from './abi.js';
 
 /** wasm file per variant; 'test' and 'f64' are for the test suite only. */
 const WASM_FILES = { simd: 'lstm-simd.wasm', scalar: 'lstm.wasm', test: 'lstm-test.wasm', f64: 'lstm-f64.wasm' };
@@ -27,8 +28,8 @@ export function simdSupported() {
   }
 }
 
-// status codes of enum lw_status -> LstmError codes
-const STATUS_CODES = { 1: 'ERR_RANGE', 2: 'ERR_NO_MEMORY', 3: 'ERR_NOT_FINITE', 4: 'ERR_OPTION' };
+// enum lw_status (by name) -> LstmError codes
+const STATUS_CODES = { BAD_ARGUMENT: 'ERR_RANGE', NO_MEMORY: 'ERR_NO_MEMORY', NOT_FINITE: 'ERR_NOT_FINITE', BAD_STATE: 'ERR_OPTION' };
 
 const cache = new Map();
 // a variable, so bundlers leave this Node-only import alone (Vite's worker build fails on it otherwise)
@@ -96,6 +97,8 @@ export class Engine {
     this.exports._initialize?.();
     this.simd = this.exports.lw_simd() === 1;
     this.version = this.cstring(this.exports.lw_version());
+    /** the constants of c/lw.h (abi.js) */
+    this.abi = setAbi(this.cstring(this.exports.lw_abi_json()));
   }
 
   /** Views must be made anew whenever memory grows. */
@@ -179,7 +182,8 @@ export class Engine {
   check(status, where) {
     if (status === 0) return;
     const detail = this.cstring(this.exports.lw_last_error());
-    throw new LstmError(STATUS_CODES[status] ?? 'ERR_ENGINE', `${where}: ${detail}`);
+    const name = Object.keys(abi.status).find((k) => abi.status[k] === status);
+    throw new LstmError(STATUS_CODES[name] ?? 'ERR_ENGINE', `${where}: ${detail}`);
   }
 
   /**

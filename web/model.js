@@ -4,6 +4,7 @@
 // Data conversion is in data.js, the file format in format.js, PyTorch
 // interop in interop/pytorch.js.
 import { loadEngine } from './engine.js';
+import { abi } from './abi.js';
 import { LstmError, affirm } from './errors.js';
 import { applyScaler, fitScaler, fromOutputs, invertScaler, shuffledIndices, splitIndices, toSequences, toTargets } from './data.js';
 import { checkBool, checkFunction, checkInt, checkNumber, checkOneOf, checkOptions } from './validate.js';
@@ -20,9 +21,8 @@ export const DISPOSED = 'this model was disposed; create or load a new one';
 export const STREAM_DISPOSED = 'this stream (or its model) was disposed';
 
 const CELLS = ['lstm', 'peephole', 'lstm1997', 'cifg', 'gru', 'rnn'];
-// c/lw.h enum lw_cell and enum lw_gate
-const CELL_CODES = { lstm: 0, peephole: 0, lstm1997: 0, cifg: 0, gru: 1, rnn: 2 };
-const GATE = { noInput: 1, noForget: 2, noOutput: 4, noInputAct: 8, noOutputAct: 16, peepholes: 32, coupled: 64, squash1997: 128, fullRecurrence: 256 };
+// the C cell (abi.cell) each cell name runs on
+const CELL_KINDS = { lstm: 'LSTM', peephole: 'LSTM', lstm1997: 'LSTM', cifg: 'LSTM', gru: 'GRU', rnn: 'RNN' };
 // the Greff et al. 2015 switches (true = the part is there), and the 1997 squashing
 const GATE_SWITCHES = ['input', 'forget', 'output', 'inputActivation', 'outputActivation', 'peepholes', 'coupled',
   'fullRecurrence', 'originalSquashing'];
@@ -30,28 +30,24 @@ const GATE_SWITCHES = ['input', 'forget', 'output', 'inputActivation', 'outputAc
 const CELL_GATES = { lstm: {}, peephole: { peepholes: true }, cifg: { coupled: true }, lstm1997: { forget: false } };
 // gate rows reported by trace(), per cell
 const TRACE_ROWS = { lstm: ['i', 'f', 'g', 'o', 'c', 'h'], gru: ['r', 'z', 'n', null, 'h'], rnn: [null, null, 'h'] };
-const LOSSES = ['mse', 'mae', 'huber', 'softmax-cross-entropy', 'sigmoid-cross-entropy'];
-const OPTIMIZERS = ['sgd', 'adam', 'adamw', 'rmsprop'];
-const MAX_SIZE = 65536;
-const MAX_LAYERS = 16;
+// the names of abi.loss and abi.optim (the C enums) for each name of the API
+const LOSS_KINDS = { mse: 'MSE', mae: 'MAE', huber: 'HUBER', 'softmax-cross-entropy': 'SOFTMAX_CE', 'sigmoid-cross-entropy': 'SIGMOID_CE' };
+const LOSSES = Object.keys(LOSS_KINDS);
+const OPTIMIZERS = ['sgd', 'adam', 'adamw', 'rmsprop']; // abi.optim's names, in lower case
 
 const CREATE_OPTIONS = ['inputSize', 'hiddenSize', 'layers', 'cell', 'gates', 'bidirectional', 'outputSize',
   'returnSequences', 'loss', 'dropout', 'seed', 'forgetBias', 'normalize', 'simd', 'locateWasm', 'engine'];
 const TRAIN_OPTIONS = ['epochs', 'batchSize', 'optimizer', 'learningRate', 'momentum', 'nesterov', 'beta1', 'beta2',
   'epsilon', 'rho', 'weightDecay', 'clipNorm', 'clipValue', 'validationSplit', 'validationData', 'shuffle', 'seed',
   'onEpochEnd', 'onBatchEnd', 'signal', 'yieldEvery', 'truncate', 'schedule'];
-const SCHEDULES = { step: 1, exponential: 2, cosine: 3 };
-
-// c/lw.h enum lw_config_index, lw_hyper_index, lw_tensor_kind
-const HYPER_COUNT = 9;
-const FLAG_TIME_MAJOR = 1, FLAG_RAW = 2;
-const TENSOR_NAMES = ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh', null, null, 'weight_peephole', 'weight_gate_recurrence'];
+const SCHEDULES = ['step', 'exponential', 'cosine']; // abi.schedule's names, in lower case
 
 /** The resolved configuration from Model.create options. */
 function resolveConfig(options) {
   const o = checkOptions(options, CREATE_OPTIONS, 'Model.create');
   const cell = checkOneOf(o.cell ?? 'lstm', 'cell', CELLS);
   const gates = resolveGates(cell, o.gates);
+  const { MAX_LAYERS, MAX_SIZE } = abi.limits;
   const layers = checkInt(o.layers ?? (Array.isArray(o.hiddenSize) ? o.hiddenSize.length : 1), 'layers', 1, MAX_LAYERS);
   affirm(o.hiddenSize !== undefined, 'ERR_OPTION', 'Model.create: hiddenSize is required (for example hiddenSize: 32)');
   let hidden;
@@ -90,8 +86,8 @@ function resolveGates(cell, given) {
   if (given === undefined || given === null) given = {};
   affirm(typeof given === 'object' && !Array.isArray(given), 'ERR_TYPE', 'gates must be an object of switches, e.g. { forget: false }');
   const g = checkOptions(given, GATE_SWITCHES, 'gates');
-  affirm(!Object.keys(g).length || CELL_CODES[cell] === 0, 'ERR_OPTION', `gates: the switches apply to the LSTM cells, not '${cell}'`);
-  if (CELL_CODES[cell] !== 0) return null;
+  affirm(!Object.keys(g).length || CELL_KINDS[cell] === 'LSTM', 'ERR_OPTION', `gates: the switches apply to the LSTM cells, not '${cell}'`);
+  if (CELL_KINDS[cell] !== 'LSTM') return null;
   const out = { input: true, forget: true, output: true, inputActivation: true, outputActivation: true, peepholes: false,
     coupled: false, fullRecurrence: false, originalSquashing: false, ...CELL_GATES[cell] };
   for (const [k, v] of Object.entries(g)) out[k] = checkBool(v, `gates.${k}`);
@@ -111,11 +107,11 @@ function resolveSchedule(s, epochs) {
   if (s === undefined) return null;
   affirm(s && typeof s === 'object', 'ERR_TYPE', "schedule must be an object such as { type: 'cosine' }");
   const o = checkOptions(s, ['type', 'every', 'gamma', 'epochs', 'minLearningRate'], 'schedule');
-  const type = checkOneOf(o.type, 'schedule.type', Object.keys(SCHEDULES));
+  const type = checkOneOf(o.type, 'schedule.type', SCHEDULES);
   const allowed = { step: ['every', 'gamma'], exponential: ['gamma'], cosine: ['epochs', 'minLearningRate'] }[type];
   for (const k of Object.keys(o)) affirm(k === 'type' || allowed.includes(k), 'ERR_OPTION', `schedule: '${k}' does not apply to a ${type} schedule`);
   return {
-    kind: SCHEDULES[type],
+    kind: abi.schedule[type.toUpperCase()],
     gamma: type === 'cosine' ? 1 : checkNumber(o.gamma ?? (type === 'step' ? 0.1 : 0.95), 'schedule.gamma', 0, 1),
     every: type === 'step' ? checkInt(o.every ?? 10, 'schedule.every', 1, 1e7) : type === 'cosine' ? checkInt(o.epochs ?? Math.max(1, epochs), 'schedule.epochs', 1, 1e7) : 0,
     floor: type === 'cosine' ? checkNumber(o.minLearningRate ?? 0, 'schedule.minLearningRate', 0, 1e6) : 0,
@@ -125,10 +121,11 @@ function resolveSchedule(s, epochs) {
 /** enum lw_gate bitmask of resolved gates. */
 function gateFlags(g) {
   if (!g) return 0;
-  return (g.input ? 0 : GATE.noInput) | (g.forget ? 0 : GATE.noForget) | (g.output ? 0 : GATE.noOutput)
-    | (g.inputActivation ? 0 : GATE.noInputAct) | (g.outputActivation ? 0 : GATE.noOutputAct)
-    | (g.peepholes ? GATE.peepholes : 0) | (g.coupled ? GATE.coupled : 0) | (g.originalSquashing ? GATE.squash1997 : 0)
-    | (g.fullRecurrence ? GATE.fullRecurrence : 0);
+  const G = abi.gate;
+  return (g.input ? 0 : G.NO_INPUT) | (g.forget ? 0 : G.NO_FORGET) | (g.output ? 0 : G.NO_OUTPUT)
+    | (g.inputActivation ? 0 : G.NO_INPUT_ACT) | (g.outputActivation ? 0 : G.NO_OUTPUT_ACT)
+    | (g.peepholes ? G.PEEPHOLES : 0) | (g.coupled ? G.COUPLED : 0) | (g.originalSquashing ? G.SQUASH_1997 : 0)
+    | (g.fullRecurrence ? G.FULL_RECURRENCE : 0);
 }
 
 /** Checks a flat array of n finite numbers; `label` is the name as the length message shows it. */
@@ -176,8 +173,12 @@ export class Model {
     this.#engine = engine;
     this.#config = config;
     const c = config;
-    const ints = [c.inputSize, c.outputSize, c.layers, c.bidirectional ? 1 : 0, CELL_CODES[c.cell], c.returnSequences ? 1 : 0,
-      LOSSES.indexOf(c.loss), c.seed | 0, gateFlags(c.gates), ...c.hiddenSize];
+    const k = abi.config, ints = new Array(k.HIDDEN + c.layers);
+    ints[k.INPUT_SIZE] = c.inputSize, ints[k.OUTPUT_SIZE] = c.outputSize, ints[k.LAYERS] = c.layers;
+    ints[k.BIDIRECTIONAL] = c.bidirectional ? 1 : 0, ints[k.CELL] = abi.cell[CELL_KINDS[c.cell]];
+    ints[k.RETURN_SEQUENCES] = c.returnSequences ? 1 : 0, ints[k.LOSS] = abi.loss[LOSS_KINDS[c.loss]];
+    ints[k.SEED] = c.seed | 0, ints[k.GATES] = gateFlags(c.gates);
+    c.hiddenSize.forEach((h, l) => { ints[k.HIDDEN + l] = h; });
     this.#ptr = engine.scoped((s) => engine.created((out) => engine.exports.lw_model_create(s.int32(ints), ints.length, c.forgetBias, c.dropout, out), 'Model.create'));
   }
 
@@ -187,8 +188,8 @@ export class Model {
    * @returns {Promise<Model>}
    */
   static async create(options) {
-    const config = resolveConfig(options);
-    return new Model(await engineOptions(options), config, CONSTRUCT);
+    const engine = await engineOptions(options || {}); // first: the limits come from the engine (abi.js)
+    return new Model(engine, resolveConfig(options), CONSTRUCT);
   }
 
   /** The configuration (a copy). */
@@ -242,7 +243,7 @@ export class Model {
     const o = checkOptions(options, TRAIN_OPTIONS, 'train');
     const c = this.#config;
     const epochs = checkInt(o.epochs ?? 10, 'epochs', 0, 1e7);
-    const batchSize = checkInt(o.batchSize ?? 32, 'batchSize', 1, 1 << 20);
+    const batchSize = checkInt(o.batchSize ?? 32, 'batchSize', 1, abi.limits.MAX_BATCH);
     const optimizer = checkOneOf(o.optimizer ?? 'adam', 'optimizer', OPTIMIZERS);
     const lr = checkNumber(o.learningRate ?? (optimizer === 'sgd' ? 0.01 : 1e-3), 'learningRate', 0, 1e6);
     const validationSplit = checkNumber(o.validationSplit ?? 0, 'validationSplit', 0, 0.99);
@@ -256,17 +257,17 @@ export class Model {
     affirm(!truncate || c.returnSequences, 'ERR_OPTION', 'truncate: truncated BPTT needs a target at every step (returnSequences: true)');
     const signal = o.signal;
     affirm(signal === undefined || (signal && typeof signal.aborted === 'boolean'), 'ERR_TYPE', 'signal must be an AbortSignal');
-    const hyper = new Array(HYPER_COUNT).fill(0);
-    hyper[0] = lr;
-    hyper[1] = checkNumber(o.beta1 ?? o.rho ?? (optimizer === 'rmsprop' ? 0.99 : 0.9), 'beta1', 0, 0.999999);
-    hyper[2] = checkNumber(o.beta2 ?? 0.999, 'beta2', 0, 0.999999);
-    hyper[3] = checkNumber(o.epsilon ?? 1e-8, 'epsilon', 0, 1);
-    hyper[4] = checkNumber(o.momentum ?? 0, 'momentum', 0, 0.999999);
-    hyper[5] = checkBool(o.nesterov ?? false, 'nesterov') ? 1 : 0;
-    hyper[6] = checkNumber(o.weightDecay ?? (optimizer === 'adamw' ? 0.01 : 0), 'weightDecay', 0, 1e3);
-    hyper[7] = checkNumber(o.clipNorm ?? 0, 'clipNorm', 0, 1e9);
-    hyper[8] = checkNumber(o.clipValue ?? 0, 'clipValue', 0, 1e9);
-    affirm(!(hyper[5] && !hyper[4]), 'ERR_OPTION', 'nesterov: needs a momentum above 0');
+    const H = abi.hyper, hyper = new Array(H.COUNT).fill(0);
+    hyper[H.LR] = lr;
+    hyper[H.BETA1] = checkNumber(o.beta1 ?? o.rho ?? (optimizer === 'rmsprop' ? 0.99 : 0.9), 'beta1', 0, 0.999999);
+    hyper[H.BETA2] = checkNumber(o.beta2 ?? 0.999, 'beta2', 0, 0.999999);
+    hyper[H.EPS] = checkNumber(o.epsilon ?? 1e-8, 'epsilon', 0, 1);
+    hyper[H.MOMENTUM] = checkNumber(o.momentum ?? 0, 'momentum', 0, 0.999999);
+    hyper[H.NESTEROV] = checkBool(o.nesterov ?? false, 'nesterov') ? 1 : 0;
+    hyper[H.WEIGHT_DECAY] = checkNumber(o.weightDecay ?? (optimizer === 'adamw' ? 0.01 : 0), 'weightDecay', 0, 1e3);
+    hyper[H.CLIP_NORM] = checkNumber(o.clipNorm ?? 0, 'clipNorm', 0, 1e9);
+    hyper[H.CLIP_VALUE] = checkNumber(o.clipValue ?? 0, 'clipValue', 0, 1e9);
+    affirm(!(hyper[H.NESTEROV] && !hyper[H.MOMENTUM]), 'ERR_OPTION', 'nesterov: needs a momentum above 0');
 
     // Convert and check all the data before anything changes.
     const seqRaw = toSequences(inputs, { name: 'inputs', inputSize: c.inputSize });
@@ -290,7 +291,7 @@ export class Model {
     if (!val && split.validation.length) val = { seq, tgt: { data: tdata }, rows: split.validation };
 
     const e = this.#engine, ex = e.exports;
-    const set = e.scoped((s) => ex.lw_model_set_optimizer(this.#ptr, OPTIMIZERS.indexOf(optimizer), s.reals(hyper), HYPER_COUNT));
+    const set = e.scoped((s) => ex.lw_model_set_optimizer(this.#ptr, abi.optim[optimizer.toUpperCase()], s.reals(hyper), hyper.length));
     e.check(set, 'train');
     const history = { loss: [], valLoss: [], epochs: 0, stopped: false };
     const nTrain = split.train.length;
@@ -354,7 +355,7 @@ export class Model {
             if (carried) { e.writeReals(h0Ptr, gatherStates(carry.h, active, nb)); e.writeReals(c0Ptr, gatherStates(carry.c, active, nb)); }
             const status = ex.lw_model_train_rows(this.#ptr, rowsPtr, lPtr, na, Tc, s0, lrNow, lossPtr,
               carried ? h0Ptr : 0, carried ? c0Ptr : 0, more ? hnPtr : 0, more ? cnPtr : 0);
-            if (status === 3) throw new LstmError('ERR_DIVERGED', `train: epoch ${epoch + 1}: ${e.cstring(ex.lw_last_error())}; try a lower learningRate or clipNorm`);
+            if (status === abi.status.NOT_FINITE) throw new LstmError('ERR_DIVERGED', `train: epoch ${epoch + 1}: ${e.cstring(ex.lw_last_error())}; try a lower learningRate or clipNorm`);
             e.check(status, 'train');
             applied++;
             if (more) { scatterStates(carry.h, active, nb, e.readReals(hnPtr, na * stateRow)); scatterStates(carry.c, active, nb, e.readReals(cnPtr, na * stateRow)); }
@@ -456,7 +457,7 @@ export class Model {
     const logits = checkBool(o.logits ?? false, 'logits');
     affirm(this.#config.outputSize > 0, 'ERR_OPTION', 'this model has no output layer (outputSize 0); use forward()');
     const seq = this.#inputs(inputs);
-    const { out } = this.#run(seq, null, logits ? FLAG_RAW : 0);
+    const { out } = this.#run(seq, null, logits ? abi.flag.RAW : 0);
     return this.#outputs(out, seq, inputs);
   }
 
@@ -694,14 +695,15 @@ export class Model {
     const e = this.#engine, ex = this.#exports();
     const n = ex.lw_model_tensor_count(this.#ptr);
     return e.scoped((s) => {
-      const info = s.int32(7);
+      const at = abi.tensorInfo, info = s.int32(at.SIZE);
       const list = [];
       for (let k = 0; k < n; k++) {
         e.check(ex.lw_model_tensor_info(this.#ptr, k, info), 'parameters');
-        const [kind, layer, dir, offset, rows, cols, rank] = e.readInt32(info, 7);
-        const name = kind === 4 || kind === 5 ? `head.${kind === 4 ? 'weight' : 'bias'}`
-          : `${TENSOR_NAMES[kind]}_l${layer}${dir ? '_reverse' : ''}`;
-        list.push({ name, kind, layer, dir, offset, shape: rank === 1 ? [rows] : [rows, cols] }); // [4H, 1] stays a matrix
+        const v = e.readInt32(info, at.SIZE), kind = v[at.KIND], layer = v[at.LAYER], dir = v[at.DIR], offset = v[at.OFFSET];
+        const base = abi.tensorNames[kind], head = kind === abi.tensor.HEAD_W || kind === abi.tensor.HEAD_B;
+        const name = head ? `head.${base}` : `${base}_l${layer}${dir ? '_reverse' : ''}`;
+        // by rank, so a one-column matrix such as weight_ih_l0 of inputSize 1 stays [4H, 1]
+        list.push({ name, kind, layer, dir, offset, shape: v[at.RANK] === 1 ? [v[at.ROWS]] : [v[at.ROWS], v[at.COLS]] });
       }
       return list;
     });
@@ -780,7 +782,7 @@ export class Model {
     return e.scoped((s) => {
       const out = s.reals(B * T * F), hn = s.reals(nState), cn = s.reals(nState);
       const status = ex.lw_model_forward(this.#ptr, s.reals(seq.data), s.int32(seq.lengths), B, T,
-        timeMajor ? FLAG_TIME_MAJOR : 0, h0 ? s.reals(h0) : 0, c0 ? s.reals(c0) : 0, out, hn, cn);
+        timeMajor ? abi.flag.TIME_MAJOR : 0, h0 ? s.reals(h0) : 0, c0 ? s.reals(c0) : 0, out, hn, cn);
       e.check(status, 'forward');
       this.#lastForward = { B, T, F, nState };
       return { output: e.readReals(out, B * T * F), h: e.readReals(hn, nState), c: e.readReals(cn, nState) };
@@ -852,6 +854,7 @@ export class Model {
   static async load(bytes, options = {}) {
     const o = checkOptions(options, ['simd', 'locateWasm', 'engine'], 'Model.load');
     const { config, tensors, extra } = decodeModel(bytes);
+    const engine = await engineOptions(o); // before resolveConfig: the limits come from the engine (abi.js)
     let resolved;
     try {
       const { normalize, hiddenSize, ...rest } = config;
@@ -859,7 +862,7 @@ export class Model {
     } catch (err) {
       throw new LstmError('ERR_FORMAT', `model bytes: bad configuration: ${err.message}`);
     }
-    const model = new Model(await engineOptions(o), resolved, CONSTRUCT);
+    const model = new Model(engine, resolved, CONSTRUCT);
     try {
       model.#restore(tensors, extra);
     } catch (err) {
@@ -886,16 +889,16 @@ export class Model {
       return { mode: s.mode, shift: s.shift.map(Number), scale: s.scale.map(Number) };
     };
     const scalers = { input: scaler(x.scalers?.input), target: scaler(x.scalers?.target) };
-    const kind = x.optimizer?.kind ?? 1, steps = x.optimizer?.steps ?? 0;
-    affirm(Number.isInteger(kind) && kind >= 0 && kind <= 3 && Number.isInteger(steps) && steps >= 0, 'ERR_FORMAT', 'model bytes: bad optimizer state');
+    const kind = x.optimizer?.kind ?? abi.optim.ADAM, steps = x.optimizer?.steps ?? 0;
+    affirm(Object.values(abi.optim).includes(kind) && Number.isInteger(steps) && steps >= 0, 'ERR_FORMAT', 'model bytes: bad optimizer state');
     const statePtr = ex.lw_model_optim_state(this.#ptr);
     affirm(statePtr, 'ERR_NO_MEMORY', 'load: out of memory');
     e.writeReals(ex.lw_model_params(this.#ptr), params);
     e.writeReals(statePtr, opt);
     ex.lw_model_params_changed(this.#ptr);
     // the optimizer kind is restored through set_optimizer with neutral hyper-parameters; train() sets its own
-    const hyper = new Array(HYPER_COUNT).fill(0);
-    e.check(e.scoped((s) => ex.lw_model_set_optimizer(this.#ptr, kind, s.reals(hyper), HYPER_COUNT)), 'load');
+    const hyper = new Array(abi.hyper.COUNT).fill(0);
+    e.check(e.scoped((s) => ex.lw_model_set_optimizer(this.#ptr, kind, s.reals(hyper), hyper.length)), 'load');
     e.writeReals(statePtr, opt);
     ex.lw_model_set_optim_steps(this.#ptr, steps);
     if (Array.isArray(x.rng) && x.rng.length === 2) ex.lw_model_set_rng_state(this.#ptr, x.rng[0] >>> 0, x.rng[1] >>> 0);
@@ -920,8 +923,9 @@ export class Model {
       affirm(o[k] === undefined || o[k] === config[k], 'ERR_OPTION', `fromPyTorch: ${k} ${o[k]} disagrees with the weights (${config[k]})`);
     }
     const { simd, locateWasm, engine, ...rest } = o;
+    const e = await engineOptions({ simd, locateWasm, engine }); // before resolveConfig: the limits come from the engine (abi.js)
     const resolved = resolveConfig({ normalize: false, ...rest, ...config, hiddenSize: config.hiddenSize });
-    const model = new Model(await engineOptions({ simd, locateWasm, engine }), resolved, CONSTRUCT);
+    const model = new Model(e, resolved, CONSTRUCT);
     try {
       model.setParameters(params);
     } catch (err) {
