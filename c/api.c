@@ -61,12 +61,12 @@ LW_EXPORT int lw_model_create(const int32_t *cfg, int n, float forget_bias, floa
 
   lw_model *m = calloc(1, sizeof *m);
   if (!m) return fail(LW_STATUS_NO_MEMORY, "out of memory creating the model");
-  m->I = cfg[LW_CONFIG_INPUT_SIZE], m->O = cfg[LW_CONFIG_OUTPUT_SIZE], m->L = L;
-  m->D = cfg[LW_CONFIG_BIDIRECTIONAL] ? 2 : 1, m->cell = cfg[LW_CONFIG_CELL], m->gate_flags = cfg[LW_CONFIG_GATES];
-  m->return_sequences = cfg[LW_CONFIG_RETURN_SEQUENCES], m->loss = cfg[LW_CONFIG_LOSS];
+  m->stack.I = cfg[LW_CONFIG_INPUT_SIZE], m->head.O = cfg[LW_CONFIG_OUTPUT_SIZE], m->stack.L = L;
+  m->stack.D = cfg[LW_CONFIG_BIDIRECTIONAL] ? 2 : 1, m->stack.cell = cfg[LW_CONFIG_CELL], m->stack.flags = cfg[LW_CONFIG_GATES];
+  m->head.per_step = cfg[LW_CONFIG_RETURN_SEQUENCES], m->head.loss = cfg[LW_CONFIG_LOSS];
   m->seed = (uint32_t)cfg[LW_CONFIG_SEED];
-  for (int l = 0; l < L; l++) m->H[l] = cfg[LW_CONFIG_HIDDEN + l];
-  m->forget_bias = forget_bias, m->dropout = dropout;
+  for (int l = 0; l < L; l++) m->stack.H[l] = cfg[LW_CONFIG_HIDDEN + l];
+  m->forget_bias = forget_bias, m->stack.dropout = dropout;
   /* params, grads, two packed copies (padded) and two optimizer moments must
    * fit in wasm32 with room for a batch: 1.5e9 of the 2 GiB (P * 6.5 reals
    * was the estimate before the exact count; both are kept) */
@@ -168,7 +168,7 @@ static int check_shape(lw_model *m, const int32_t *lengths, int B, int T) {
   if (lengths)
     for (int b = 0; b < B; b++)
       if (lengths[b] < 1 || lengths[b] > T) return fail(LW_STATUS_BAD_ARGUMENT, "lengths[%d] = %d is outside 1..%d", b, lengths[b], T);
-  const uint64_t need = lw_model_workspace_count(m, B, T, m->dropout > 0);
+  const uint64_t need = lw_model_workspace_count(m, B, T, m->stack.dropout > 0);
   if (need > LW_MEMORY_LIMIT / sizeof(real))
     return fail(LW_STATUS_NO_MEMORY, "a batch of %d x %d steps needs %.0f MiB of workspace, more than wasm32's 2 GiB; "
                 "use smaller batches or shorter sequences", B, T, (double)need * sizeof(real) / 1048576);
@@ -181,7 +181,7 @@ static int check_batch(lw_model *m, const real *x, const int32_t *lengths, int B
   if (!m) return fail(LW_STATUS_BAD_ARGUMENT, "no model");
   if (!x) return fail(LW_STATUS_BAD_ARGUMENT, "inputs: missing");
   if (B < 1 || T < 1 || B > LW_MAX_BATCH || T > LW_MAX_STEPS) return check_shape(m, lengths, B, T);
-  const uint64_t n = (uint64_t)B * T * m->I;
+  const uint64_t n = (uint64_t)B * T * m->stack.I;
   int status = check_count(n, "inputs");
   if (!status) status = check_finite(x, (size_t)n, "inputs");
   return status ? status : check_shape(m, lengths, B, T);
@@ -189,29 +189,29 @@ static int check_batch(lw_model *m, const real *x, const int32_t *lengths, int B
 
 /* Copies (rows, W) sorted time-major rows to the caller's layout. */
 static void unstage(const lw_model *m, const real *src, real *dst, int W, int per_step, int time_major) {
-  const int B = m->B, T = m->T;
+  const int B = m->batch.B, T = m->batch.T;
   if (!per_step) {
-    for (int r = 0; r < B; r++) memcpy(dst + (size_t)m->perm[r] * W, src + (size_t)r * W, W * sizeof(real));
+    for (int r = 0; r < B; r++) memcpy(dst + (size_t)m->batch.perm[r] * W, src + (size_t)r * W, W * sizeof(real));
     return;
   }
   for (int t = 0; t < T; t++)
     for (int r = 0; r < B; r++) {
-      int b = m->perm[r];
+      int b = m->batch.perm[r];
       real *d = dst + (time_major ? (size_t)t * B + b : (size_t)b * T + t) * W;
-      if (t < m->lens[r]) memcpy(d, src + ((size_t)t * B + r) * W, W * sizeof(real));
+      if (t < m->batch.lens[r]) memcpy(d, src + ((size_t)t * B + r) * W, W * sizeof(real));
       else memset(d, 0, W * sizeof(real));
     }
 }
 
 /* Copies a source of (B,W) or (B,T,W) rows into sorted time-major rows, zero past lengths. */
 static void stage_rows(const lw_model *m, const lw_source *src, real *dst, int W, int per_step) {
-  const int B = m->B, T = m->T;
+  const int B = m->batch.B, T = m->batch.T;
   for (int t = 0; t < (per_step ? T : 1); t++)
     for (int r = 0; r < B; r++) {
-      int b = m->perm[r];
+      int b = m->batch.perm[r];
       real *d = dst + ((size_t)t * B + r) * W;
       if (!per_step) memcpy(d, lw_source_at(src, b, 0, W), W * sizeof(real));
-      else if (t < m->lens[r]) memcpy(d, lw_source_at(src, b, t, W), W * sizeof(real));
+      else if (t < m->batch.lens[r]) memcpy(d, lw_source_at(src, b, t, W), W * sizeof(real));
       else memset(d, 0, W * sizeof(real));
     }
 }
@@ -224,19 +224,19 @@ static lw_source whole(const real *p, int B, int T, int time_major) {
 
 /* (L*D, B, H_l) state arrays between sorted and caller order. */
 static void states_copy(const lw_model *m, const real *src, real *dst, int to_caller) {
-  for (int l = 0; l < m->L; l++)
-    for (int d = 0; d < m->D; d++) {
+  for (int l = 0; l < m->stack.L; l++)
+    for (int d = 0; d < m->stack.D; d++) {
       size_t off = lw_model_state_offset(m, l, d);
-      int H = m->H[l];
-      for (int r = 0; r < m->B; r++) {
-        size_t a = off + (size_t)r * H, b = off + (size_t)m->perm[r] * H;
+      int H = m->stack.H[l];
+      for (int r = 0; r < m->batch.B; r++) {
+        size_t a = off + (size_t)r * H, b = off + (size_t)m->batch.perm[r] * H;
         memcpy(dst + (to_caller ? b : a), src + (to_caller ? a : b), H * sizeof(real));
       }
     }
 }
 
 static size_t state_count(const lw_model *m) {
-  return lw_model_state_offset(m, m->L - 1, m->D - 1) + (size_t)m->B * m->H[m->L - 1];
+  return lw_model_state_offset(m, m->stack.L - 1, m->stack.D - 1) + (size_t)m->batch.B * m->stack.H[m->stack.L - 1];
 }
 
 /* h0/c0 (L*D, B, H_l) are finite; checked before any staging, so a refusal changes nothing. */
@@ -244,7 +244,7 @@ static int check_states(const lw_model *m, int B, const real *h0, const real *c0
   uint64_t ns = 0;
   int status = LW_STATUS_OK;
   if (B < 1 || B > LW_MAX_BATCH || (!h0 && !c0)) return status; /* the batch check names the problem */
-  for (int l = 0; l < m->L; l++) ns += (uint64_t)m->D * B * m->H[l];
+  for (int l = 0; l < m->stack.L; l++) ns += (uint64_t)m->stack.D * B * m->stack.H[l];
   if ((status = check_count(ns, "states"))) return status;
   if (h0 && (status = check_finite(h0, (size_t)ns, "h0"))) return status;
   if (c0) status = check_finite(c0, (size_t)ns, "c0");
@@ -253,13 +253,13 @@ static int check_states(const lw_model *m, int B, const real *h0, const real *c0
 
 /* Adds caller-order (L*D, B, H_l) state gradients into the sorted ones. */
 static void states_add(const lw_model *m, const real *src, real *dst) {
-  for (int l = 0; l < m->L; l++)
-    for (int d = 0; d < m->D; d++) {
+  for (int l = 0; l < m->stack.L; l++)
+    for (int d = 0; d < m->stack.D; d++) {
       size_t off = lw_model_state_offset(m, l, d);
-      int H = m->H[l];
-      for (int r = 0; r < m->B; r++) {
+      int H = m->stack.H[l];
+      for (int r = 0; r < m->batch.B; r++) {
         real *to = dst + off + (size_t)r * H;
-        const real *from = src + off + (size_t)m->perm[r] * H;
+        const real *from = src + off + (size_t)m->batch.perm[r] * H;
         for (int j = 0; j < H; j++) to[j] += from[j];
       }
     }
@@ -283,27 +283,26 @@ typedef struct grad_io {
 static int loss_and_grads(lw_model *m, const lw_source *xs, const lw_source *ys, const int32_t *lengths, int B, int T,
                           const grad_io *io, double loss[2]) {
   lw_model_stage(m, xs, lengths, B, T);
-  stage_rows(m, ys, m->target, m->O, m->return_sequences);
+  stage_rows(m, ys, m->head.target, m->head.O, m->head.per_step);
   memset(m->grads, 0, m->P * sizeof(real));
-  m->training = io->training;
+  m->stack.training = io->training;
   lw_model_stack_forward(m, io->h0, io->c0);
-  if (io->hn) states_copy(m, m->hn, io->hn, 1);
-  if (io->cn) states_copy(m, m->cn, io->cn, 1);
+  if (io->hn) states_copy(m, m->stack.hn, io->hn, 1);
+  if (io->cn) states_copy(m, m->stack.cn, io->cn, 1);
   lw_model_head_forward(m);
   loss[0] = lw_loss_forward_backward(m, 1, io->norm, &loss[1]);
-  m->have_forward = 0; /* the workspace now serves this step, not backward() */
   const double mean = loss[1] > 0 ? loss[0] / loss[1] : 0;
   if (!isfinite(mean) || !isfinite((real)mean)) {
-    m->training = 0;
+    m->stack.training = 0;
     return fail(LW_STATUS_NOT_FINITE, "the loss is not finite (%g); the update was skipped", mean);
   }
   lw_model_head_backward(m);
-  if (io->dhn) states_add(m, io->dhn, m->dhn);
-  if (io->dcn && m->cell == LW_CELL_LSTM) states_add(m, io->dcn, m->dcn); /* only the LSTM has a cell state */
+  if (io->dhn) states_add(m, io->dhn, m->stack.dhn);
+  if (io->dcn && m->stack.cell == LW_CELL_LSTM) states_add(m, io->dcn, m->stack.dcn); /* only the LSTM has a cell state */
   lw_model_stack_backward(m, NULL);
-  if (io->dh0) states_copy(m, m->dhn, io->dh0, 1);
-  if (io->dc0) states_copy(m, m->dcn, io->dc0, 1);
-  m->training = 0;
+  if (io->dh0) states_copy(m, m->stack.dhn, io->dh0, 1);
+  if (io->dc0) states_copy(m, m->stack.dcn, io->dc0, 1);
+  m->stack.training = 0;
   return LW_STATUS_OK;
 }
 
@@ -336,9 +335,9 @@ static int train_step(lw_model *m, const lw_source *xs, const lw_source *ys, con
 
 /* Checks targets for a batch of B rows (T steps each when per step). */
 static int check_targets(const lw_model *m, const real *y, int B, int T) {
-  if (!m->O) return fail(LW_STATUS_BAD_ARGUMENT, "the model has no output layer to train (outputSize 0)");
+  if (!m->head.O) return fail(LW_STATUS_BAD_ARGUMENT, "the model has no output layer to train (outputSize 0)");
   if (!y) return fail(LW_STATUS_BAD_ARGUMENT, "targets: missing");
-  const uint64_t n = (uint64_t)B * (m->return_sequences ? T : 1) * m->O;
+  const uint64_t n = (uint64_t)B * (m->head.per_step ? T : 1) * m->head.O;
   int status = check_count(n, "targets");
   return status ? status : check_finite(y, (size_t)n, "targets");
 }
@@ -354,7 +353,7 @@ LW_EXPORT int lw_model_train_batch(lw_model *m, const lw_real *x, const lw_real 
   if ((status = check_batch(m, x, lengths, B, T)) || (status = check_targets(m, y, B, T)) ||
       (status = check_states(m, B, h0, c0)))
     return status;
-  lw_source xs = whole(x, B, T, 0), ys = whole(y, B, m->return_sequences ? T : 1, 0);
+  lw_source xs = whole(x, B, T, 0), ys = whole(y, B, m->head.per_step ? T : 1, 0);
   return train_step(m, &xs, &ys, lengths, B, T, lr, loss, h0, c0, hn, cn);
 }
 
@@ -369,7 +368,7 @@ LW_EXPORT int lw_model_set_data(lw_model *m, const lw_real *x, const lw_real *y,
   if (!x) return LW_STATUS_OK; /* forget the staged data */
   /* rows: any count whose buffer fits in memory (check_count); steps as a batch's */
   if (B < 1 || T < 1 || T > LW_MAX_STEPS) return fail(LW_STATUS_BAD_ARGUMENT, "data of %d x %d steps is out of range", B, T);
-  const uint64_t n = (uint64_t)B * T * m->I;
+  const uint64_t n = (uint64_t)B * T * m->stack.I;
   if ((status = check_count(n, "inputs")) || (status = check_finite(x, (size_t)n, "inputs")) ||
       (status = check_targets(m, y, B, T)))
     return status;
@@ -393,7 +392,7 @@ static int check_rows(lw_model *m, const int32_t *rows, const int32_t *lengths, 
 /* The sources of rows of the staged data from step t0. */
 static void staged_sources(const lw_model *m, const int32_t *rows, int t0, lw_source *xs, lw_source *ys) {
   const lw_source x = {m->data_x, rows, m->data_B, m->data_T, t0, 0};
-  const lw_source y = {m->data_y, rows, m->data_B, m->return_sequences ? m->data_T : 1, m->return_sequences ? t0 : 0, 0};
+  const lw_source y = {m->data_y, rows, m->data_B, m->head.per_step ? m->data_T : 1, m->head.per_step ? t0 : 0, 0};
   *xs = x, *ys = y;
 }
 
@@ -447,7 +446,7 @@ LW_EXPORT int lw_model_gradients(lw_model *m, const lw_real *x, const lw_real *y
   double l[2];
   int status;
   if ((status = check_batch(m, x, lengths, B, T)) || (status = check_targets(m, y, B, T))) return status;
-  lw_source xs = whole(x, B, T, 0), ys = whole(y, B, m->return_sequences ? T : 1, 0);
+  lw_source xs = whole(x, B, T, 0), ys = whole(y, B, m->head.per_step ? T : 1, 0);
   const grad_io io = {0, -1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
   status = loss_and_grads(m, &xs, &ys, lengths, B, T, &io, l);
   if (!status && loss) *loss = (real)(l[1] > 0 ? l[0] / l[1] : 0);
@@ -461,23 +460,22 @@ LW_EXPORT int lw_model_predict(lw_model *m, const lw_real *x, const int32_t *len
                                lw_real *out, const lw_real *y, lw_real *loss) {
   int status = check_batch(m, x, lengths, B, T);
   if (status) return status;
-  if (!m->O) return fail(LW_STATUS_BAD_ARGUMENT, "the model has no output layer (outputSize 0); use forward()");
+  if (!m->head.O) return fail(LW_STATUS_BAD_ARGUMENT, "the model has no output layer (outputSize 0); use forward()");
   if (!out) return fail(LW_STATUS_BAD_ARGUMENT, "outputs: missing");
-  if (y && (status = check_finite(y, (size_t)B * (m->return_sequences ? T : 1) * m->O, "targets"))) return status;
-  lw_source xs = whole(x, B, T, 0), ys = whole(y, B, m->return_sequences ? T : 1, 0);
+  if (y && (status = check_finite(y, (size_t)B * (m->head.per_step ? T : 1) * m->head.O, "targets"))) return status;
+  lw_source xs = whole(x, B, T, 0), ys = whole(y, B, m->head.per_step ? T : 1, 0);
   lw_model_stage(m, &xs, lengths, B, T);
-  m->training = 0;
+  m->stack.training = 0;
   lw_model_stack_forward(m, NULL, NULL);
   lw_model_head_forward(m);
-  m->have_forward = 0; /* predict's pass is not one backward() can use */
   if (y) {
-    stage_rows(m, &ys, m->target, m->O, m->return_sequences);
+    stage_rows(m, &ys, m->head.target, m->head.O, m->head.per_step);
     double count, sum = lw_loss_forward_backward(m, 0, -1, &count);
     if (loss) *loss = (real)(count > 0 ? sum / count : 0);
   }
   const int rows = lw_model_head_rows(m);
-  if (!(flags & LW_FLAG_RAW)) lw_loss_activate(m->loss, rows, m->O, m->logits, m->logits);
-  unstage(m, m->logits, out, m->O, m->return_sequences, flags & LW_FLAG_TIME_MAJOR);
+  if (!(flags & LW_FLAG_RAW)) lw_loss_activate(m->head.loss, rows, m->head.O, m->head.logits, m->head.logits);
+  unstage(m, m->head.logits, out, m->head.O, m->head.per_step, flags & LW_FLAG_TIME_MAJOR);
   return LW_STATUS_OK;
 }
 
@@ -492,13 +490,13 @@ LW_EXPORT int lw_model_forward(lw_model *m, const lw_real *x, const int32_t *len
   if (!out || !hn || !cn) return fail(LW_STATUS_BAD_ARGUMENT, "outputs: missing");
   lw_source xs = whole(x, B, T, flags & LW_FLAG_TIME_MAJOR);
   lw_model_stage(m, &xs, lengths, B, T);
-  m->training = 0;
+  m->stack.training = 0;
   lw_model_stack_forward(m, h0, c0);
-  const int F = m->D * m->H[m->L - 1];
-  unstage(m, m->y[m->L - 1], out, F, 1, flags & LW_FLAG_TIME_MAJOR);
-  states_copy(m, m->hn, hn, 1);
-  states_copy(m, m->cn, cn, 1);
-  m->have_forward = (flags & LW_FLAG_TIME_MAJOR) ? 2 : 1;
+  const int F = m->stack.D * m->stack.H[m->stack.L - 1];
+  unstage(m, m->stack.y[m->stack.L - 1], out, F, 1, flags & LW_FLAG_TIME_MAJOR);
+  states_copy(m, m->stack.hn, hn, 1);
+  states_copy(m, m->stack.cn, cn, 1);
+  m->have_forward = 1, m->forward_time_major = (flags & LW_FLAG_TIME_MAJOR) != 0;
   return LW_STATUS_OK;
 }
 
@@ -511,23 +509,23 @@ LW_EXPORT int lw_model_backward(lw_model *m, const lw_real *dout, const lw_real 
   if (!m) return fail(LW_STATUS_BAD_ARGUMENT, "no model");
   if (!m->have_forward) return fail(LW_STATUS_BAD_STATE, "backward() needs a forward() first");
   if (!dout) return fail(LW_STATUS_BAD_ARGUMENT, "dOutput: missing");
-  const int time_major = m->have_forward == 2, F = m->D * m->H[m->L - 1];
+  const int time_major = m->forward_time_major, F = m->stack.D * m->stack.H[m->stack.L - 1];
   const size_t n = state_count(m);
   int status;
-  if ((status = check_finite(dout, (size_t)m->B * m->T * F, "dOutput"))) return status;
+  if ((status = check_finite(dout, (size_t)m->batch.B * m->batch.T * F, "dOutput"))) return status;
   if (dhn && (status = check_finite(dhn, n, "dh"))) return status;
   if (dcn && (status = check_finite(dcn, n, "dc"))) return status;
-  lw_source dys = whole(dout, m->B, m->T, time_major);
-  stage_rows(m, &dys, m->dy_a, F, 1);
-  if (dhn) states_copy(m, dhn, m->dhn, 0);
-  else memset(m->dhn, 0, n * sizeof(real));
-  if (dcn && m->cell == LW_CELL_LSTM) states_copy(m, dcn, m->dcn, 0); /* only the LSTM has a cell state */
-  else memset(m->dcn, 0, n * sizeof(real));
+  lw_source dys = whole(dout, m->batch.B, m->batch.T, time_major);
+  stage_rows(m, &dys, m->stack.dy_a, F, 1);
+  if (dhn) states_copy(m, dhn, m->stack.dhn, 0);
+  else memset(m->stack.dhn, 0, n * sizeof(real));
+  if (dcn && m->stack.cell == LW_CELL_LSTM) states_copy(m, dcn, m->stack.dcn, 0); /* only the LSTM has a cell state */
+  else memset(m->stack.dcn, 0, n * sizeof(real));
   memset(m->grads, 0, m->P * sizeof(real));
-  lw_model_stack_backward(m, m->dx);
-  if (dx) unstage(m, m->dx, dx, m->I, 1, time_major);
-  if (dh0) states_copy(m, m->dhn, dh0, 1);
-  if (dc0) states_copy(m, m->dcn, dc0, 1);
+  lw_model_stack_backward(m, m->stack.dx);
+  if (dx) unstage(m, m->stack.dx, dx, m->stack.I, 1, time_major);
+  if (dh0) states_copy(m, m->stack.dhn, dh0, 1);
+  if (dc0) states_copy(m, m->stack.dcn, dc0, 1);
   m->have_forward = 0;
   return LW_STATUS_OK;
 }
@@ -538,7 +536,7 @@ LW_EXPORT int lw_stream_create(lw_model *m, lw_stream **out) {
   if (!out) return fail(LW_STATUS_BAD_ARGUMENT, "stream: no place for the stream pointer");
   *out = NULL;
   if (!m) return fail(LW_STATUS_BAD_ARGUMENT, "no model");
-  if (m->D != 1)
+  if (m->stack.D != 1)
     return fail(LW_STATUS_BAD_ARGUMENT, "a bidirectional model cannot stream: its reverse direction needs the whole sequence");
   if (!(*out = lw_stream_init(m))) return fail(LW_STATUS_NO_MEMORY, "out of memory creating a stream");
   return LW_STATUS_OK;
@@ -554,9 +552,8 @@ LW_EXPORT int lw_model_trace(lw_model *m, const lw_real *x, int T, lw_real *out)
   if (!out) return fail(LW_STATUS_BAD_ARGUMENT, "outputs: missing");
   lw_source xs = whole(x, 1, T, 0);
   lw_model_stage(m, &xs, NULL, 1, T);
-  m->training = 0;
+  m->stack.training = 0;
   lw_model_stack_forward(m, NULL, NULL);
-  m->have_forward = 0;
   lw_trace_copy(m, out);
   return LW_STATUS_OK;
 }

@@ -36,7 +36,9 @@ typedef struct lw_dir {
   real *hs, *cs;                   /* (T+1,B,H) states; see layer.c for the slot order */
   real *aux;                       /* GRU: (T,B,H) W_hn h + b_hn of each step */
   int sparse_in;                   /* the layer's input is sparse (lw_sparse): set once per batch by
-                                    * lw_model_stack_forward, for both directions and the backward */
+                                    * lw_stack_forward, for both directions and the backward */
+  const struct lw_dir *below;      /* the same direction of the layer below (NULL in layer 0): the
+                                    * link a depth-gated LSTM reads the cell states below through */
 } lw_dir;
 
 /* One parameter tensor (model.c's table, in parameter-buffer order). */
@@ -60,27 +62,77 @@ typedef struct lw_optim_state {
   double steps;    /* updates taken (exact in a double up to 2^53) */
 } lw_optim_state;
 
-struct lw_model {
-  /* configuration */
-  int I, O, L, D, cell, gate_flags, return_sequences, loss;
+/* A batch: its sizes and its length order. Sequences are sorted by length,
+ * longest first, so the rows still running at step t are the prefix
+ * [0, running[t]) (layer.c). Seq2seq holds two: the source's and the target's. */
+typedef struct lw_batch {
+  int B, T;
+  int t0;                          /* absolute step of step 0: a truncated-BPTT chunk starts at t0 */
+  int *perm;                       /* (B) sorted position -> caller's index */
+  int *lens;                       /* (B) lengths in sorted order (descending) */
+  int *running;                    /* (T) number of sequences still running at step t */
+} lw_batch;
+
+/* Workspace a layer's backward pass uses and leaves nothing in (one per
+ * stack, sized for its widest layer). */
+typedef struct lw_scratch {
+  real *dgates;                    /* (T,B,maxG) */
+  real *dgates_h;                  /* GRU: (T,B,maxG) gradients of the recurrent term */
+  real *rec;                       /* GRU: (row block, maxG) recurrent term of a step (forward) */
+  real *dact, *dact_next;          /* FGR: (B,3*maxH) gradients reaching the gates of the step before */
+} lw_scratch;
+
+/* A stack of L layers x D directions over one batch, with dropout between
+ * layers; its states come in as h0/c0 and go out in hn/cn, (L*D,B,H_l). */
+typedef struct lw_stack {
+  int I, L, D;                     /* input width, layers, directions */
   int H[LW_MAX_LAYERS];
+  int cell, flags;                 /* enum lw_cell, enum lw_gate (LSTM only) */
+  real dropout;                    /* between layers, in training */
+  int training;                    /* this pass draws dropout masks */
+  lw_dir dirs[LW_MAX_LAYERS][2];   /* dirs[l][d].below links to dirs[l-1][d] */
+  real *x;                         /* (T,B,I) staged input, time-major, sorted */
+  real *dx;                        /* (T,B,I) its gradient (low-level backward) */
+  real *y[LW_MAX_LAYERS];          /* (T,B,D*H_l) layer outputs, zero past each length */
+  real *drop[LW_MAX_LAYERS];       /* (T,B,in_l) dropout-scaled inputs of layer l>0 */
+  real *dmask[LW_MAX_LAYERS];      /* (T,B,in_l) dropout masks (0 or 1/(1-p)) */
+  real *dy_a, *dy_b;               /* (T,B,max width) ping-pong gradient buffers */
+  real *hn, *cn;                   /* (L*D,B,H_l) final states, sorted order */
+  real *dhn, *dcn;                 /* (L*D,B,H_l) their gradients, then those of the initial states */
+  lw_scratch scratch;
+} lw_stack;
+
+/* The dense head: logits = features . W^T + b, on the final states
+ * (many-to-one) or on every step's top-layer output (many-to-many). */
+typedef struct lw_head {
+  int O, in;                       /* outputs; input width D * H[L-1] */
+  int loss;                        /* enum lw_loss */
+  int per_step;                    /* returnSequences */
+  real *w, *b, *dw, *db;           /* (O,in) (O) and their gradients */
+  real *wT;                        /* (in,O) packed, rows ld apart */
+  int ld;
+  real *feat, *dfeat;              /* (B,in) many-to-one input */
+  real *logits, *dlogits, *target; /* (rows,O) */
+} lw_head;
+
+struct lw_model {
   uint32_t seed;
-  real forget_bias, dropout;
+  real forget_bias;
 
   /* the tensor table (model.c), and what it adds up to */
   lw_tensor tensor[LW_MAX_TENSORS];
   int n_tensors;
-  uint64_t n_params, n_packed;    /* reals in params (and grads), in packed */
+  uint64_t n_params, n_packed;     /* reals in params (and grads), in packed */
 
   /* one parameter buffer and its parallel gradient buffer */
   size_t P;
   real *params, *grads;
   real *packed;                    /* transposed copies, refreshed when dirty */
   int packed_dirty;
-  lw_dir dirs[LW_MAX_LAYERS][2];
-  real *head_w, *head_b, *dhead_w, *dhead_b, *head_wT; /* head_wT (head_in,O), rows ld_O apart */
-  int ld_O;
-  int head_in;                     /* D * H[L-1] */
+
+  lw_stack stack;
+  lw_head head;
+  lw_batch batch;                  /* the current batch (staged by lw_model_stage) */
 
   lw_optim_state opt;
   lw_rng rng;                      /* dropout masks */
@@ -88,31 +140,12 @@ struct lw_model {
   /* workspace, sized for the largest (B, T) seen; grown, never per step */
   real *ws;
   size_t ws_cap;                   /* in reals */
-  int B, T;                        /* shapes of the current batch */
-  int *perm;                       /* (B) sorted position -> caller's index */
-  int *lens;                       /* (B) lengths in sorted order (descending) */
-  int *bt;                         /* (T) number of sequences still running at t */
-  int *ibuf;                       /* backing store of perm, lens, bt */
+  int *ibuf;                       /* backing store of the batch's perm, lens, running */
   size_t ibuf_cap;
-  real *x;                         /* (T,B,I) staged input, time-major, sorted */
-  real *dx;                        /* (T,B,I) its gradient (low-level backward) */
-  real *y[LW_MAX_LAYERS];          /* (T,B,D*H_l) layer outputs, zero past each length */
-  real *drop[LW_MAX_LAYERS];       /* (T,B,in_l) dropout-scaled inputs of layer l>0 */
-  real *dmask[LW_MAX_LAYERS];      /* (T,B,in_l) dropout masks (0 or 1/(1-p)) */
-  real *dy_a, *dy_b;               /* (T,B,max width) ping-pong gradient buffers */
-  real *dgates;                    /* (T,B,maxG) */
-  real *dgates_h;                  /* GRU: (T,B,maxG) gradients of the recurrent term */
-  real *rec;                       /* GRU: (row block, maxG) recurrent term of a step */
-  real *dact, *dact_next;          /* FGR: (B,3*maxH) gradients reaching the gates of the step before */
-  real *dh, *dc;                   /* (B,maxH) */
-  real *feat, *dfeat;              /* (B,D*H_last) many-to-one head input */
-  real *logits, *dlogits, *target; /* (rows,O) */
-  real *hn, *cn;                   /* (L*D,B,maxH) final states, sorted order */
-  real *dhn, *dcn;                 /* (L*D,B,maxH) */
-  int have_forward;                /* a forward pass is in the workspace */
+  int have_forward;                /* lw_model_forward's pass is in the workspace, for lw_model_backward */
+  int forward_time_major;          /* ... and its caller's layout was time-major */
   const real *data_x, *data_y;     /* lw_model_set_data: a training set staged once */
   int data_B, data_T;
-  int training;                    /* the forward pass used dropout */
 };
 
 /* Where a batch's rows come from: the caller's buffer of (B_src, T_src, W)

@@ -19,7 +19,7 @@
  * direction starts each sequence at its own end, with nothing before. */
 static int prev_rows(const lw_model *m, const lw_dir *d, int reverse, int k, int t, int r, int rows) {
   if (!d->w_gate || k == 0) return 0;
-  const int valid = reverse ? m->bt[t + 1] : rows + r;
+  const int valid = reverse ? m->batch.running[t + 1] : rows + r;
   return valid - r < rows ? valid - r : rows;
 }
 
@@ -59,7 +59,7 @@ static void gemm_sparse_tn(int M, int N, int K, const real *A, int lda, const re
 }
 
 void lw_layer_forward(lw_model *m, lw_dir *d, int reverse, const real *x, real *y, int ystride, int yoff) {
-  const int B = m->B, T = m->T, H = d->H, G = d->G, in = d->in, gru = d->cell == LW_CELL_GRU;
+  const int B = m->batch.B, T = m->batch.T, H = d->H, G = d->G, in = d->in, gru = d->cell == LW_CELL_GRU;
   const size_t BH = (size_t)B * H;
   /* Input projection of every step at once: gates = x . W_ih^T + b_ih + b_hh
    * (the GRU keeps b_hh inside its recurrent term, where r multiplies it) */
@@ -73,7 +73,7 @@ void lw_layer_forward(lw_model *m, lw_dir *d, int reverse, const real *x, real *
   for (int k = 0; k < T; k++) {
     const int t = reverse ? T - 1 - k : k;
     const int prev = reverse ? t + 1 : t, cur = reverse ? t : t + 1;
-    const int n = m->bt[t];
+    const int n = m->batch.running[t];
     real *g = d->gates + (size_t)t * B * G, *aux = gru ? d->aux + (size_t)t * BH : NULL;
     real *h_prev = d->hs + prev * BH, *c_prev = d->cs + prev * BH;
     real *h = d->hs + cur * BH, *c = d->cs + cur * BH;
@@ -84,7 +84,7 @@ void lw_layer_forward(lw_model *m, lw_dir *d, int reverse, const real *x, real *
       const size_t gr = (size_t)r * G, hr = (size_t)r * H;
       real *rec = g + gr;
       if (gru) { /* the recurrent term apart: rec = h(t-1) . W_hh^T + b_hh */
-        rec = m->rec;
+        rec = m->stack.scratch.rec;
         for (int q = 0; q < rows; q++) memcpy(rec + (size_t)q * G, d->b_hh, G * sizeof(real));
       }
       lw_gemm_nn(rows, G, H, h_prev + hr, H, d->w_hhT, d->ld_T, rec, G);
@@ -108,16 +108,16 @@ void lw_layer_forward(lw_model *m, lw_dir *d, int reverse, const real *x, real *
  * initial states. dx (T,B,in) is accumulated into (+=). */
 void lw_layer_backward(lw_model *m, lw_dir *d, int reverse, const real *x, const real *dy, int dystride, int dyoff,
                        real *dh, real *dc, real *dx) {
-  const int B = m->B, T = m->T, H = d->H, G = d->G, in = d->in, gru = d->cell == LW_CELL_GRU;
+  const int B = m->batch.B, T = m->batch.T, H = d->H, G = d->G, in = d->in, gru = d->cell == LW_CELL_GRU;
   const size_t BH = (size_t)B * H;
-  real *dG = m->dgates;                /* (T,B,G) gradients of the input projection */
-  real *dGH = gru ? m->dgates_h : dG;  /* (T,B,G) and of the recurrent term (the same but for the GRU) */
-  real *dact = m->dact, *dact_next = m->dact_next; /* FGR: (B,3H) into this step's gates, into the one before */
+  real *dG = m->stack.scratch.dgates;                /* (T,B,G) gradients of the input projection */
+  real *dGH = gru ? m->stack.scratch.dgates_h : dG;  /* (T,B,G) and of the recurrent term (the same but for the GRU) */
+  real *dact = m->stack.scratch.dact, *dact_next = m->stack.scratch.dact_next; /* FGR: (B,3H) into this step's gates, into the one before */
   if (d->w_gate) memset(dact, 0, (size_t)B * 3 * H * sizeof(real));
   for (int k = T - 1; k >= 0; k--) {
     const int t = reverse ? T - 1 - k : k;
     const int prev = reverse ? t + 1 : t, cur = reverse ? t : t + 1;
-    const int n = m->bt[t];
+    const int n = m->batch.running[t];
     const real *dyt = dy + (size_t)t * B * dystride + dyoff;
     for (int b = 0; b < n; b++)
       for (int j = 0; j < H; j++) dh[(size_t)b * H + j] += dyt[(size_t)b * dystride + j];

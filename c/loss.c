@@ -9,26 +9,26 @@
 
 /* The loss SUM over valid rows (accumulated in double, so it does not depend
  * on B), and in *count the number its mean divides by (valid rows, times O
- * for the element-wise losses). When want_grad, fills m->dlogits (zero on
+ * for the element-wise losses). When want_grad, fills m->head.dlogits (zero on
  * other rows) with d(sum)/d(logits) / norm; norm <= 0 means *count, which
  * makes it the gradient of the mean. Shards of one batch given the whole
  * batch's count as norm thus give gradients that add up to the batch's. */
 double lw_loss_forward_backward(lw_model *m, int want_grad, double norm, double *count) {
-  const int rows = lw_model_head_rows(m), O = m->O;
+  const int rows = lw_model_head_rows(m), O = m->head.O;
   int valid = 0;
   for (int r = 0; r < rows; r++) valid += lw_model_row_valid(m, r);
-  const int per_row = m->loss == LW_LOSS_SOFTMAX_CE;
+  const int per_row = m->head.loss == LW_LOSS_SOFTMAX_CE;
   *count = per_row ? valid : (double)valid * O;
   if (!(norm > 0)) norm = *count;
   double total = 0;
   for (int r = 0; r < rows; r++) {
-    const real *z = m->logits + (size_t)r * O, *t = m->target + (size_t)r * O;
-    real *dz = m->dlogits + (size_t)r * O;
+    const real *z = m->head.logits + (size_t)r * O, *t = m->head.target + (size_t)r * O;
+    real *dz = m->head.dlogits + (size_t)r * O;
     if (!lw_model_row_valid(m, r)) {
       if (want_grad) memset(dz, 0, O * sizeof(real));
       continue;
     }
-    if (m->loss == LW_LOSS_SOFTMAX_CE) {
+    if (m->head.loss == LW_LOSS_SOFTMAX_CE) {
       /* -sum_k t_k log softmax(z)_k, with log-sum-exp shifted by the max */
       double mx = z[0], sum = 0, tsum = 0;
       for (int k = 1; k < O; k++) mx = z[k] > mx ? z[k] : mx;
@@ -46,7 +46,7 @@ double lw_loss_forward_backward(lw_model *m, int want_grad, double norm, double 
     }
     for (int k = 0; k < O; k++) {
       double e = (double)z[k] - t[k], g;
-      switch (m->loss) {
+      switch (m->head.loss) {
       case LW_LOSS_MSE: total += e * e, g = 2 * e; break;
       case LW_LOSS_MAE: total += fabs(e), g = e > 0 ? 1 : e < 0 ? -1 : 0; break;
       case LW_LOSS_HUBER: /* delta = 1, as PyTorch HuberLoss */

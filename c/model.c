@@ -9,16 +9,16 @@
 #include "internal.h"
 #include "kernels.h"
 
-static int layer_in(const lw_model *m, int l) { return l == 0 ? m->I : m->D * m->H[l - 1]; }
+static int layer_in(const lw_model *m, int l) { return l == 0 ? m->stack.I : m->stack.D * m->stack.H[l - 1]; }
 
 static int max_hidden(const lw_model *m) {
   int h = 0;
-  for (int l = 0; l < m->L; l++) h = m->H[l] > h ? m->H[l] : h;
+  for (int l = 0; l < m->stack.L; l++) h = m->stack.H[l] > h ? m->stack.H[l] : h;
   return h;
 }
 
-static int peepholes(const lw_model *m) { return m->cell == LW_CELL_LSTM && (m->gate_flags & LW_GATE_PEEPHOLES); }
-static int full_recurrence(const lw_model *m) { return m->cell == LW_CELL_LSTM && (m->gate_flags & LW_GATE_FULL_RECURRENCE); }
+static int peepholes(const lw_model *m) { return m->stack.cell == LW_CELL_LSTM && (m->stack.flags & LW_GATE_PEEPHOLES); }
+static int full_recurrence(const lw_model *m) { return m->stack.cell == LW_CELL_LSTM && (m->stack.flags & LW_GATE_FULL_RECURRENCE); }
 
 /* ---- The tensor table: one list drives count, layout, init, packing and
  * lw_model_tensor_info (llm.c's fill_in_parameter_sizes) ---- */
@@ -47,12 +47,12 @@ static void pack_padded(lw_tensor *t, int ld, uint64_t *packed) {
  * and w_gate (full gate recurrence); then the head's weight and bias. Counts
  * are 64-bit: a wasm size_t wraps for sizes the armour must refuse. */
 void lw_model_plan_tensors(lw_model *m) {
-  const int gates = lw_cell_gates(m->cell);
+  const int gates = lw_cell_gates(m->stack.cell);
   uint64_t off = 0, packed = 0;
   m->n_tensors = 0;
-  for (int l = 0; l < m->L; l++)
-    for (int d = 0; d < m->D; d++) {
-      const int in = layer_in(m, l), H = m->H[l], G = gates * H;
+  for (int l = 0; l < m->stack.L; l++)
+    for (int d = 0; d < m->stack.D; d++) {
+      const int in = layer_in(m, l), H = m->stack.H[l], G = gates * H;
       lw_tensor *ih = add_tensor(m, LW_TENSOR_W_IH, l, d, G, in, 2, LW_INIT_CELL, &off);
       lw_tensor *hh = add_tensor(m, LW_TENSOR_W_HH, l, d, G, H, 2, LW_INIT_CELL, &off);
       add_tensor(m, LW_TENSOR_B_IH, l, d, G, 1, 1, LW_INIT_CELL, &off);
@@ -66,10 +66,10 @@ void lw_model_plan_tensors(lw_model *m) {
       pack_padded(hh, lw_padded_ld(H), &packed);
       if (gate) pack_transposed(gate, 3 * H, &packed); /* unpadded: cells.c reads it with ld 3H */
     }
-  const int head_in = m->D * m->H[m->L - 1];
-  if (m->O) {
-    pack_transposed(add_tensor(m, LW_TENSOR_HEAD_W, 0, 0, m->O, head_in, 2, LW_INIT_HEAD, &off), lw_padded_ld(m->O), &packed);
-    add_tensor(m, LW_TENSOR_HEAD_B, 0, 0, m->O, 1, 1, LW_INIT_HEAD, &off);
+  const int head_in = m->stack.D * m->stack.H[m->stack.L - 1];
+  if (m->head.O) {
+    pack_transposed(add_tensor(m, LW_TENSOR_HEAD_W, 0, 0, m->head.O, head_in, 2, LW_INIT_HEAD, &off), lw_padded_ld(m->head.O), &packed);
+    add_tensor(m, LW_TENSOR_HEAD_B, 0, 0, m->head.O, 1, 1, LW_INIT_HEAD, &off);
   }
   m->n_params = off, m->n_packed = packed;
 }
@@ -88,25 +88,25 @@ uint64_t lw_model_bytes_for(const lw_model *m) {
 int lw_model_init(lw_model *m) {
   /* api.c has checked lw_model_bytes_for against the memory limit: these fit a size_t */
   m->P = (size_t)m->n_params;
-  m->head_in = m->D * m->H[m->L - 1];
+  m->head.in = m->stack.D * m->stack.H[m->stack.L - 1];
   m->params = calloc(m->P ? m->P : 1, sizeof(real));
   m->grads = calloc(m->P ? m->P : 1, sizeof(real));
   m->packed = calloc((size_t)m->n_packed ? (size_t)m->n_packed : 1, sizeof(real));
   if (!m->params || !m->grads || !m->packed) return LW_STATUS_NO_MEMORY;
-  m->ld_O = lw_padded_ld(m->O);
-  m->head_w = m->head_b = m->params + m->P, m->dhead_w = m->dhead_b = m->grads + m->P; /* no head: empty */
-  m->head_wT = m->packed + m->n_packed;
-  for (int l = 0; l < m->L; l++)
-    for (int d = 0; d < m->D; d++) {
-      lw_dir *dir = &m->dirs[l][d];
-      dir->in = layer_in(m, l), dir->H = m->H[l], dir->G = lw_cell_gates(m->cell) * dir->H;
-      dir->cell = m->cell, dir->flags = m->cell == LW_CELL_LSTM ? m->gate_flags : 0;
+  m->head.ld = lw_padded_ld(m->head.O);
+  m->head.w = m->head.b = m->params + m->P, m->head.dw = m->head.db = m->grads + m->P; /* no head: empty */
+  m->head.wT = m->packed + m->n_packed;
+  for (int l = 0; l < m->stack.L; l++)
+    for (int d = 0; d < m->stack.D; d++) {
+      lw_dir *dir = &m->stack.dirs[l][d];
+      dir->in = layer_in(m, l), dir->H = m->stack.H[l], dir->G = lw_cell_gates(m->stack.cell) * dir->H;
+      dir->cell = m->stack.cell, dir->flags = m->stack.cell == LW_CELL_LSTM ? m->stack.flags : 0;
       dir->ld_T = lw_padded_ld(dir->G), dir->ld_in = lw_padded_ld(dir->in), dir->ld_H = lw_padded_ld(dir->H);
       dir->w_peep = dir->dw_peep = dir->w_gate = dir->dw_gate = dir->w_gateT = NULL;
     }
   for (int k = 0; k < m->n_tensors; k++) {
     const lw_tensor *t = &m->tensor[k];
-    lw_dir *dir = &m->dirs[t->layer][t->dir];
+    lw_dir *dir = &m->stack.dirs[t->layer][t->dir];
     real *p = m->params + t->offset, *g = m->grads + t->offset;
     real *kT = t->packT == LW_NO_PACK ? NULL : m->packed + t->packT, *kP = t->packP == LW_NO_PACK ? NULL : m->packed + t->packP;
     switch (t->kind) {
@@ -116,8 +116,8 @@ int lw_model_init(lw_model *m) {
     case LW_TENSOR_B_HH: dir->b_hh = p, dir->db_hh = g; break;
     case LW_TENSOR_W_PEEP: dir->w_peep = p, dir->dw_peep = g; break;
     case LW_TENSOR_W_GATE: dir->w_gate = p, dir->dw_gate = g, dir->w_gateT = kT; break;
-    case LW_TENSOR_HEAD_W: m->head_w = p, m->dhead_w = g, m->head_wT = kT; break;
-    default: m->head_b = p, m->dhead_b = g;
+    case LW_TENSOR_HEAD_W: m->head.w = p, m->head.dw = g, m->head.wT = kT; break;
+    default: m->head.b = p, m->head.db = g;
     }
   }
 
@@ -125,14 +125,14 @@ int lw_model_init(lw_model *m) {
   lw_rng_seed(&rng, m->seed);
   for (int k = 0; k < m->n_tensors; k++) {
     const lw_tensor *t = &m->tensor[k];
-    const int fan = t->init == LW_INIT_HEAD ? m->head_in : m->H[t->layer];
+    const int fan = t->init == LW_INIT_HEAD ? m->head.in : m->stack.H[t->layer];
     const real bound = (real)(1.0 / sqrt((double)fan));
     real *p = m->params + t->offset;
     for (size_t i = 0; i < (size_t)t->rows * t->cols; i++) p[i] = lw_rng_uniform(&rng, -bound, bound);
     /* forget-gate bias (Gers et al. 2000; 1.0 after Jozefowicz et al. 2015):
      * PyTorch adds b_ih and b_hh, so b_ih carries it and b_hh is zero */
-    const int H = m->H[t->layer];
-    if (m->cell == LW_CELL_LSTM && (t->kind == LW_TENSOR_B_IH || t->kind == LW_TENSOR_B_HH))
+    const int H = m->stack.H[t->layer];
+    if (m->stack.cell == LW_CELL_LSTM && (t->kind == LW_TENSOR_B_IH || t->kind == LW_TENSOR_B_HH))
       for (int j = H; j < 2 * H; j++) p[j] = t->kind == LW_TENSOR_B_IH ? m->forget_bias : 0;
   }
   /* the dropout masks' own stream: the seed salted with an arbitrary constant,
@@ -183,10 +183,10 @@ void lw_model_pack(lw_model *m) {
   m->packed_dirty = 0;
 }
 
-int lw_model_head_rows(const lw_model *m) { return m->return_sequences ? m->T * m->B : m->B; }
+int lw_model_head_rows(const lw_model *m) { return m->head.per_step ? m->batch.T * m->batch.B : m->batch.B; }
 
 int lw_model_row_valid(const lw_model *m, int row) {
-  return m->return_sequences ? row % m->B < m->bt[row / m->B] : 1;
+  return m->head.per_step ? row % m->batch.B < m->batch.running[row / m->batch.B] : 1;
 }
 
 /* The workspace plan: one list of buffers (llm.c's fill_in_activation_sizes),
@@ -194,19 +194,19 @@ int lw_model_row_valid(const lw_model *m, int row) {
  * the workspace to point the views into it. Sizes are 64-bit, so a count
  * cannot wrap (wasm's size_t is 32 bits) and lw_model_reserve can refuse it. */
 static uint64_t workspace_plan(lw_model *m, uint64_t B, uint64_t T, int with_dropout, real *base) {
-  const uint64_t TB = T * B, maxH = max_hidden(m), maxG = (uint64_t)lw_cell_gates(m->cell) * maxH;
-  const int gru = m->cell == LW_CELL_GRU;
-  uint64_t off = 0, maxW = m->I;
+  const uint64_t TB = T * B, maxH = max_hidden(m), maxG = (uint64_t)lw_cell_gates(m->stack.cell) * maxH;
+  const int gru = m->stack.cell == LW_CELL_GRU;
+  uint64_t off = 0, maxW = m->stack.I;
 #define TAKE(ptr, n) (base ? (void)((ptr) = base + off) : (void)0, off += (n))
 #define NONE(ptr) (base ? (void)((ptr) = NULL) : (void)0)
-  for (int l = 0; l < m->L; l++) {
-    const uint64_t H = m->H[l], w = m->D * H, in = layer_in(m, l);
+  for (int l = 0; l < m->stack.L; l++) {
+    const uint64_t H = m->stack.H[l], w = m->stack.D * H, in = layer_in(m, l);
     if (w > maxW) maxW = w;
-    TAKE(m->y[l], TB * w);
-    NONE(m->drop[l]), NONE(m->dmask[l]);
-    if (with_dropout && l > 0) TAKE(m->drop[l], TB * in), TAKE(m->dmask[l], TB * in);
-    for (int d = 0; d < m->D; d++) {
-      lw_dir *dir = &m->dirs[l][d];
+    TAKE(m->stack.y[l], TB * w);
+    NONE(m->stack.drop[l]), NONE(m->stack.dmask[l]);
+    if (with_dropout && l > 0) TAKE(m->stack.drop[l], TB * in), TAKE(m->stack.dmask[l], TB * in);
+    for (int d = 0; d < m->stack.D; d++) {
+      lw_dir *dir = &m->stack.dirs[l][d];
       TAKE(dir->gates, TB * dir->G);
       TAKE(dir->hs, (T + 1) * B * H);
       TAKE(dir->cs, (T + 1) * B * H);
@@ -214,18 +214,17 @@ static uint64_t workspace_plan(lw_model *m, uint64_t B, uint64_t T, int with_dro
       if (gru) TAKE(dir->aux, TB * H);
     }
   }
-  const uint64_t rows = m->return_sequences ? TB : B, LDBH = (uint64_t)m->L * m->D * B * maxH;
-  TAKE(m->x, TB * m->I), TAKE(m->dx, TB * m->I);
-  TAKE(m->dy_a, TB * maxW), TAKE(m->dy_b, TB * maxW);
-  TAKE(m->dgates, TB * maxG);
-  NONE(m->dgates_h), NONE(m->rec);
-  if (gru) TAKE(m->dgates_h, TB * maxG), TAKE(m->rec, LW_ROWS_REC * maxG);
-  NONE(m->dact), NONE(m->dact_next);
-  if (full_recurrence(m)) TAKE(m->dact, 3 * B * maxH), TAKE(m->dact_next, 3 * B * maxH);
-  TAKE(m->dh, B * maxH), TAKE(m->dc, B * maxH);
-  TAKE(m->feat, B * m->head_in), TAKE(m->dfeat, B * m->head_in);
-  TAKE(m->logits, rows * m->O), TAKE(m->dlogits, rows * m->O), TAKE(m->target, rows * m->O);
-  TAKE(m->hn, LDBH), TAKE(m->cn, LDBH), TAKE(m->dhn, LDBH), TAKE(m->dcn, LDBH);
+  const uint64_t rows = m->head.per_step ? TB : B, LDBH = (uint64_t)m->stack.L * m->stack.D * B * maxH;
+  TAKE(m->stack.x, TB * m->stack.I), TAKE(m->stack.dx, TB * m->stack.I);
+  TAKE(m->stack.dy_a, TB * maxW), TAKE(m->stack.dy_b, TB * maxW);
+  TAKE(m->stack.scratch.dgates, TB * maxG);
+  NONE(m->stack.scratch.dgates_h), NONE(m->stack.scratch.rec);
+  if (gru) TAKE(m->stack.scratch.dgates_h, TB * maxG), TAKE(m->stack.scratch.rec, LW_ROWS_REC * maxG);
+  NONE(m->stack.scratch.dact), NONE(m->stack.scratch.dact_next);
+  if (full_recurrence(m)) TAKE(m->stack.scratch.dact, 3 * B * maxH), TAKE(m->stack.scratch.dact_next, 3 * B * maxH);
+  TAKE(m->head.feat, B * m->head.in), TAKE(m->head.dfeat, B * m->head.in);
+  TAKE(m->head.logits, rows * m->head.O), TAKE(m->head.dlogits, rows * m->head.O), TAKE(m->head.target, rows * m->head.O);
+  TAKE(m->stack.hn, LDBH), TAKE(m->stack.cn, LDBH), TAKE(m->stack.dhn, LDBH), TAKE(m->stack.dcn, LDBH);
 #undef TAKE
 #undef NONE
   return off;
@@ -239,7 +238,7 @@ uint64_t lw_model_workspace_count(lw_model *m, int B, int T, int with_dropout) {
 /* Makes room for a batch of (B, T) and points the views into it. Grows the
  * workspace when needed (never per step); on failure the model stays usable. */
 int lw_model_reserve(lw_model *m, int B, int T) {
-  const int with_dropout = m->dropout > 0;
+  const int with_dropout = m->stack.dropout > 0;
   const uint64_t need64 = lw_model_workspace_count(m, B, T, with_dropout);
   if (need64 > LW_MEMORY_LIMIT / sizeof(real)) return LW_STATUS_NO_MEMORY;
   const size_t need = (size_t)need64;
@@ -256,8 +255,8 @@ int lw_model_reserve(lw_model *m, int B, int T) {
     if (!(m->ibuf = malloc(ineed * sizeof(int)))) return LW_STATUS_NO_MEMORY;
     m->ibuf_cap = ineed;
   }
-  m->B = B, m->T = T;
-  m->perm = m->ibuf, m->lens = m->ibuf + B, m->bt = m->ibuf + 2 * B;
+  m->batch.B = B, m->batch.T = T;
+  m->batch.perm = m->ibuf, m->batch.lens = m->ibuf + B, m->batch.running = m->ibuf + 2 * B;
   workspace_plan(m, (uint64_t)B, (uint64_t)T, with_dropout, m->ws);
 #ifdef LW_POISON
   /* test builds: NaN everywhere, so a read of anything not written for this batch shows */
@@ -269,8 +268,8 @@ int lw_model_reserve(lw_model *m, int B, int T) {
 /* Offset of the (B,H_l) block of layer l, direction d in (L*D, B, H) state arrays. */
 size_t lw_model_state_offset(const lw_model *m, int l, int d) {
   size_t off = 0;
-  for (int k = 0; k < l; k++) off += (size_t)m->D * m->B * m->H[k];
-  return off + (size_t)d * m->B * m->H[l];
+  for (int k = 0; k < l; k++) off += (size_t)m->stack.D * m->batch.B * m->stack.H[k];
+  return off + (size_t)d * m->batch.B * m->stack.H[l];
 }
 
 /* Sorts the batch by length, longest first (stable counting sort), and copies
@@ -279,18 +278,18 @@ void lw_model_stage(lw_model *m, const lw_source *x, const int32_t *lengths, int
   int s = 0;
   for (int len = T; len >= 1; len--)
     for (int b = 0; b < B; b++)
-      if ((lengths ? lengths[b] : T) == len) m->perm[s] = b, m->lens[s] = len, s++;
+      if ((lengths ? lengths[b] : T) == len) m->batch.perm[s] = b, m->batch.lens[s] = len, s++;
   for (int t = 0; t < T; t++) {
     int n = 0;
-    while (n < B && m->lens[n] > t) n++;
-    m->bt[t] = n;
+    while (n < B && m->batch.lens[n] > t) n++;
+    m->batch.running[t] = n;
   }
-  const int I = m->I;
+  const int I = m->stack.I;
   for (int t = 0; t < T; t++)
     for (int r = 0; r < B; r++) {
-      real *dst = m->x + ((size_t)t * B + r) * I;
-      int b = m->perm[r];
-      if (t >= m->lens[r]) { memset(dst, 0, I * sizeof(real)); continue; }
+      real *dst = m->stack.x + ((size_t)t * B + r) * I;
+      int b = m->batch.perm[r];
+      if (t >= m->batch.lens[r]) { memset(dst, 0, I * sizeof(real)); continue; }
       memcpy(dst, lw_source_at(x, b, t, I), I * sizeof(real));
     }
   m->have_forward = 0;
@@ -299,42 +298,41 @@ void lw_model_stage(lw_model *m, const lw_source *x, const int32_t *lengths, int
 /* Runs every layer and direction. h0/c0: (L*D, B, H_l) in the caller's batch
  * order, or NULL for zeros. Leaves final states in hn/cn (sorted order). */
 void lw_model_stack_forward(lw_model *m, const real *h0, const real *c0) {
-  const int B = m->B, T = m->T;
+  const int B = m->batch.B, T = m->batch.T;
   lw_model_pack(m);
-  const real *input = m->x;
-  for (int l = 0; l < m->L; l++) {
-    const int H = m->H[l], in = layer_in(m, l);
-    if (l > 0 && m->training && m->dropout > 0) {
+  const real *input = m->stack.x;
+  for (int l = 0; l < m->stack.L; l++) {
+    const int H = m->stack.H[l], in = layer_in(m, l);
+    if (l > 0 && m->stack.training && m->stack.dropout > 0) {
       /* inverted dropout between layers, as PyTorch: kept units scaled by 1/(1-p) */
-      real keep = 1 - m->dropout, scale = 1 / keep;
+      real keep = 1 - m->stack.dropout, scale = 1 / keep;
       size_t n = (size_t)T * B * in;
       for (size_t i = 0; i < n; i++) {
         real u = lw_rng_uniform(&m->rng, 0, 1);
-        m->dmask[l][i] = u < keep ? scale : 0;
-        m->drop[l][i] = input[i] * m->dmask[l][i];
+        m->stack.dmask[l][i] = u < keep ? scale : 0;
+        m->stack.drop[l][i] = input[i] * m->stack.dmask[l][i];
       }
-      input = m->drop[l];
+      input = m->stack.drop[l];
     }
     const int sparse_in = lw_sparse(input, (size_t)T * B * in);
-    for (int d = 0; d < m->D; d++) {
-      lw_dir *dir = &m->dirs[l][d];
+    for (int d = 0; d < m->stack.D; d++) {
+      lw_dir *dir = &m->stack.dirs[l][d];
       dir->sparse_in = sparse_in;
       size_t off = lw_model_state_offset(m, l, d), BH = (size_t)B * H;
       real *h_init = dir->hs + (d ? T * BH : 0), *c_init = dir->cs + (d ? T * BH : 0);
       for (int r = 0; r < B; r++) {
-        const size_t src = off + (size_t)m->perm[r] * H;
+        const size_t src = off + (size_t)m->batch.perm[r] * H;
         for (int j = 0; j < H; j++) {
           h_init[(size_t)r * H + j] = h0 ? h0[src + j] : 0;
           c_init[(size_t)r * H + j] = c0 ? c0[src + j] : 0;
         }
       }
-      lw_layer_forward(m, dir, d, input, m->y[l], m->D * H, d * H);
-      memcpy(m->hn + off, dir->hs + (d ? 0 : T * BH), BH * sizeof(real));
-      memcpy(m->cn + off, dir->cs + (d ? 0 : T * BH), BH * sizeof(real));
+      lw_layer_forward(m, dir, d, input, m->stack.y[l], m->stack.D * H, d * H);
+      memcpy(m->stack.hn + off, dir->hs + (d ? 0 : T * BH), BH * sizeof(real));
+      memcpy(m->stack.cn + off, dir->cs + (d ? 0 : T * BH), BH * sizeof(real));
     }
-    input = m->y[l];
+    input = m->stack.y[l];
   }
-  m->have_forward = 1;
 }
 
 /* BPTT through every layer. In: dy_a holds dL/d(output of the top layer)
@@ -342,20 +340,20 @@ void lw_model_stack_forward(lw_model *m, const real *h0, const real *c0) {
  * Out: gradients accumulated into m->grads, dhn/dcn replaced by the
  * gradients of the initial states, and dx (T,B,I, sorted) if dx != NULL. */
 void lw_model_stack_backward(lw_model *m, real *dx) {
-  const int B = m->B, T = m->T;
-  real *dy = m->dy_a, *dnext = m->dy_b;
-  for (int l = m->L - 1; l >= 0; l--) {
-    const int H = m->H[l], in = layer_in(m, l);
-    const real *input = l == 0 ? m->x : (m->drop[l] && m->training ? m->drop[l] : m->y[l - 1]);
+  const int B = m->batch.B, T = m->batch.T;
+  real *dy = m->stack.dy_a, *dnext = m->stack.dy_b;
+  for (int l = m->stack.L - 1; l >= 0; l--) {
+    const int H = m->stack.H[l], in = layer_in(m, l);
+    const real *input = l == 0 ? m->stack.x : (m->stack.drop[l] && m->stack.training ? m->stack.drop[l] : m->stack.y[l - 1]);
     real *dxl = l == 0 ? dx : dnext;
     if (dxl) memset(dxl, 0, (size_t)T * B * in * sizeof(real));
-    for (int d = 0; d < m->D; d++) {
+    for (int d = 0; d < m->stack.D; d++) {
       size_t off = lw_model_state_offset(m, l, d);
-      lw_layer_backward(m, &m->dirs[l][d], d, input, dy, m->D * H, d * H, m->dhn + off, m->dcn + off, dxl);
+      lw_layer_backward(m, &m->stack.dirs[l][d], d, input, dy, m->stack.D * H, d * H, m->stack.dhn + off, m->stack.dcn + off, dxl);
     }
-    if (l > 0 && m->drop[l] && m->training) {
+    if (l > 0 && m->stack.drop[l] && m->stack.training) {
       size_t n = (size_t)T * B * in;
-      for (size_t i = 0; i < n; i++) dxl[i] *= m->dmask[l][i];
+      for (size_t i = 0; i < n; i++) dxl[i] *= m->stack.dmask[l][i];
     }
     real *tmp = dy;
     dy = dnext, dnext = tmp;
@@ -365,42 +363,42 @@ void lw_model_stack_backward(lw_model *m, real *dx) {
 /* logits = features . W^T + b: the final states (many-to-one) or every step's
  * top-layer output (many-to-many). */
 void lw_model_head_forward(lw_model *m) {
-  const int rows = lw_model_head_rows(m), O = m->O, F = m->head_in;
-  const real *feat = m->y[m->L - 1];
-  if (!m->return_sequences) {
-    const int L = m->L, H = m->H[L - 1];
-    for (int d = 0; d < m->D; d++) {
-      const real *hn = m->hn + lw_model_state_offset(m, L - 1, d);
-      for (int b = 0; b < m->B; b++) memcpy(m->feat + (size_t)b * F + d * H, hn + (size_t)b * H, H * sizeof(real));
+  const int rows = lw_model_head_rows(m), O = m->head.O, F = m->head.in;
+  const real *feat = m->stack.y[m->stack.L - 1];
+  if (!m->head.per_step) {
+    const int L = m->stack.L, H = m->stack.H[L - 1];
+    for (int d = 0; d < m->stack.D; d++) {
+      const real *hn = m->stack.hn + lw_model_state_offset(m, L - 1, d);
+      for (int b = 0; b < m->batch.B; b++) memcpy(m->head.feat + (size_t)b * F + d * H, hn + (size_t)b * H, H * sizeof(real));
     }
-    feat = m->feat;
+    feat = m->head.feat;
   }
-  for (int r = 0; r < rows; r++) memcpy(m->logits + (size_t)r * O, m->head_b, O * sizeof(real));
-  lw_gemm_nn(rows, O, F, feat, F, m->head_wT, m->ld_O, m->logits, O);
+  for (int r = 0; r < rows; r++) memcpy(m->head.logits + (size_t)r * O, m->head.b, O * sizeof(real));
+  lw_gemm_nn(rows, O, F, feat, F, m->head.wT, m->head.ld, m->head.logits, O);
 }
 
 /* From dlogits (zero on rows past a length): head gradients, and the
  * gradient reaching the stack in dy_a (many-to-many) or dhn (many-to-one). */
 void lw_model_head_backward(lw_model *m) {
-  const int rows = lw_model_head_rows(m), O = m->O, F = m->head_in, L = m->L;
-  const real *feat = m->return_sequences ? m->y[L - 1] : m->feat;
-  lw_gemm_tn(O, F, rows, m->dlogits, O, feat, F, m->dhead_w, F);
+  const int rows = lw_model_head_rows(m), O = m->head.O, F = m->head.in, L = m->stack.L;
+  const real *feat = m->head.per_step ? m->stack.y[L - 1] : m->head.feat;
+  lw_gemm_tn(O, F, rows, m->head.dlogits, O, feat, F, m->head.dw, F);
   for (int r = 0; r < rows; r++)
-    for (int o = 0; o < O; o++) m->dhead_b[o] += m->dlogits[(size_t)r * O + o];
-  size_t LDBH = lw_model_state_offset(m, L - 1, 0) + (size_t)m->D * m->B * m->H[L - 1];
-  memset(m->dhn, 0, LDBH * sizeof(real));
-  memset(m->dcn, 0, LDBH * sizeof(real));
-  if (m->return_sequences) {
-    memset(m->dy_a, 0, (size_t)rows * F * sizeof(real));
-    lw_gemm_nn(rows, F, O, m->dlogits, O, m->head_w, F, m->dy_a, F);
+    for (int o = 0; o < O; o++) m->head.db[o] += m->head.dlogits[(size_t)r * O + o];
+  size_t LDBH = lw_model_state_offset(m, L - 1, 0) + (size_t)m->stack.D * m->batch.B * m->stack.H[L - 1];
+  memset(m->stack.dhn, 0, LDBH * sizeof(real));
+  memset(m->stack.dcn, 0, LDBH * sizeof(real));
+  if (m->head.per_step) {
+    memset(m->stack.dy_a, 0, (size_t)rows * F * sizeof(real));
+    lw_gemm_nn(rows, F, O, m->head.dlogits, O, m->head.w, F, m->stack.dy_a, F);
     return;
   }
-  memset(m->dfeat, 0, (size_t)rows * F * sizeof(real));
-  lw_gemm_nn(rows, F, O, m->dlogits, O, m->head_w, F, m->dfeat, F);
-  memset(m->dy_a, 0, (size_t)m->T * m->B * F * sizeof(real));
-  const int H = m->H[L - 1];
-  for (int d = 0; d < m->D; d++) {
-    real *dhn = m->dhn + lw_model_state_offset(m, L - 1, d);
-    for (int b = 0; b < m->B; b++) memcpy(dhn + (size_t)b * H, m->dfeat + (size_t)b * F + d * H, H * sizeof(real));
+  memset(m->head.dfeat, 0, (size_t)rows * F * sizeof(real));
+  lw_gemm_nn(rows, F, O, m->head.dlogits, O, m->head.w, F, m->head.dfeat, F);
+  memset(m->stack.dy_a, 0, (size_t)m->batch.T * m->batch.B * F * sizeof(real));
+  const int H = m->stack.H[L - 1];
+  for (int d = 0; d < m->stack.D; d++) {
+    real *dhn = m->stack.dhn + lw_model_state_offset(m, L - 1, d);
+    for (int b = 0; b < m->batch.B; b++) memcpy(dhn + (size_t)b * H, m->head.dfeat + (size_t)b * F + d * H, H * sizeof(real));
   }
 }

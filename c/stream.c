@@ -24,20 +24,20 @@ struct lw_stream {
 
 static size_t state_size(const lw_model *m) {
   size_t n = 0;
-  for (int l = 0; l < m->L; l++) n += m->H[l];
+  for (int l = 0; l < m->stack.L; l++) n += m->stack.H[l];
   return n;
 }
 
 /* NULL when the model is bidirectional or memory runs out (lw_last_error says which). */
 lw_stream *lw_stream_init(lw_model *m) {
   int maxH = 0;
-  for (int l = 0; l < m->L; l++) maxH = m->H[l] > maxH ? m->H[l] : maxH;
-  size_t S = state_size(m), O = m->O ? m->O : m->H[m->L - 1];
+  for (int l = 0; l < m->stack.L; l++) maxH = m->stack.H[l] > maxH ? m->stack.H[l] : maxH;
+  size_t S = state_size(m), O = m->head.O ? m->head.O : m->stack.H[m->stack.L - 1];
   lw_stream *s = calloc(1, sizeof *s);
-  size_t maxG = (size_t)lw_cell_gates(m->cell) * maxH;
-  real *buf = calloc(m->I + O + 6 * S + 2 * maxG + 2 * (size_t)maxH, sizeof(real));
+  size_t maxG = (size_t)lw_cell_gates(m->stack.cell) * maxH;
+  real *buf = calloc(m->stack.I + O + 6 * S + 2 * maxG + 2 * (size_t)maxH, sizeof(real));
   if (!s || !buf) return free(s), free(buf), NULL;
-  s->m = m, s->x = buf, s->h = buf + m->I, s->c = s->h + S, s->out = s->c + S;
+  s->m = m, s->x = buf, s->h = buf + m->stack.I, s->c = s->h + S, s->out = s->c + S;
   s->gates = s->out + O, s->rec = s->gates + maxG, s->aux = s->rec + maxG, s->c_next = s->aux + maxH;
   s->prev = s->c_next + maxH;
   return s;
@@ -65,8 +65,8 @@ LW_EXPORT void lw_stream_step(lw_stream *s, int raw) {
   lw_model_pack(m);
   const real *in = s->x;
   real *h = s->h, *c = s->c, *prev = s->prev;
-  for (int l = 0; l < m->L; l++) {
-    lw_dir *d = &m->dirs[l][0];
+  for (int l = 0; l < m->stack.L; l++) {
+    lw_dir *d = &m->stack.dirs[l][0];
     const int H = d->H, G = d->G;
     if (d->cell == LW_CELL_GRU) { /* input and recurrent terms apart (cells.c) */
       memcpy(s->gates, d->b_ih, G * sizeof(real));
@@ -90,19 +90,19 @@ LW_EXPORT void lw_stream_step(lw_stream *s, int raw) {
     in = h;
     h += H, c += H;
   }
-  if (!m->O) {
-    memcpy(s->out, in, m->H[m->L - 1] * sizeof(real));
+  if (!m->head.O) {
+    memcpy(s->out, in, m->stack.H[m->stack.L - 1] * sizeof(real));
     return;
   }
-  memcpy(s->out, m->head_b, m->O * sizeof(real));
-  lw_gemm_nn(1, m->O, m->head_in, in, m->head_in, m->head_wT, m->ld_O, s->out, m->O);
-  if (!raw) lw_loss_activate(m->loss, 1, m->O, s->out, s->out);
+  memcpy(s->out, m->head.b, m->head.O * sizeof(real));
+  lw_gemm_nn(1, m->head.O, m->head.in, in, m->head.in, m->head.wT, m->head.ld, s->out, m->head.O);
+  if (!raw) lw_loss_activate(m->head.loss, 1, m->head.O, s->out, s->out);
 }
 
 /* Size of the trace of a sequence of T steps, in reals. */
 size_t lw_trace_size(const lw_model *m, int T) {
   size_t n = 0;
-  for (int l = 0; l < m->L; l++) n += (size_t)m->D * T * (lw_cell_gates(m->cell) + 2) * m->H[l];
+  for (int l = 0; l < m->stack.L; l++) n += (size_t)m->stack.D * T * (lw_cell_gates(m->stack.cell) + 2) * m->stack.H[l];
   return n;
 }
 
@@ -110,10 +110,10 @@ size_t lw_trace_size(const lw_model *m, int T) {
  * per step, the gate activations (i f g o / r z n / h), then c and h, of H
  * values each -> (L, D, T, G/H + 2, H_l). */
 void lw_trace_copy(const lw_model *m, real *out) {
-  const int T = m->T;
-  for (int l = 0; l < m->L; l++)
-    for (int d = 0; d < m->D; d++) {
-      const lw_dir *dir = &m->dirs[l][d];
+  const int T = m->batch.T;
+  for (int l = 0; l < m->stack.L; l++)
+    for (int d = 0; d < m->stack.D; d++) {
+      const lw_dir *dir = &m->stack.dirs[l][d];
       const int H = dir->H, G = dir->G;
       for (int t = 0; t < T; t++) {
         const int slot = d ? t : t + 1;
