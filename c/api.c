@@ -187,58 +187,6 @@ static int check_batch(lw_model *m, const real *x, const int32_t *lengths, int B
   return status ? status : check_shape(m, lengths, B, T);
 }
 
-/* Copies (rows, W) sorted time-major rows to the caller's layout. */
-static void unstage(const lw_model *m, const real *src, real *dst, int W, int per_step, int time_major) {
-  const int B = m->batch.B, T = m->batch.T;
-  if (!per_step) {
-    for (int r = 0; r < B; r++) memcpy(dst + (size_t)m->batch.perm[r] * W, src + (size_t)r * W, W * sizeof(real));
-    return;
-  }
-  for (int t = 0; t < T; t++)
-    for (int r = 0; r < B; r++) {
-      int b = m->batch.perm[r];
-      real *d = dst + (time_major ? (size_t)t * B + b : (size_t)b * T + t) * W;
-      if (t < m->batch.lens[r]) memcpy(d, src + ((size_t)t * B + r) * W, W * sizeof(real));
-      else memset(d, 0, W * sizeof(real));
-    }
-}
-
-/* Copies a source of (B,W) or (B,T,W) rows into sorted time-major rows, zero past lengths. */
-static void stage_rows(const lw_model *m, const lw_source *src, real *dst, int W, int per_step) {
-  const int B = m->batch.B, T = m->batch.T;
-  for (int t = 0; t < (per_step ? T : 1); t++)
-    for (int r = 0; r < B; r++) {
-      int b = m->batch.perm[r];
-      real *d = dst + ((size_t)t * B + r) * W;
-      if (!per_step) memcpy(d, lw_source_at(src, b, 0, W), W * sizeof(real));
-      else if (t < m->batch.lens[r]) memcpy(d, lw_source_at(src, b, t, W), W * sizeof(real));
-      else memset(d, 0, W * sizeof(real));
-    }
-}
-
-/* A whole caller buffer of B rows of T steps, batch-first or time-major. */
-static lw_source whole(const real *p, int B, int T, int time_major) {
-  lw_source s = {p, NULL, B, T, 0, time_major};
-  return s;
-}
-
-/* (L*D, B, H_l) state arrays between sorted and caller order. */
-static void states_copy(const lw_model *m, const real *src, real *dst, int to_caller) {
-  for (int l = 0; l < m->stack.L; l++)
-    for (int d = 0; d < m->stack.D; d++) {
-      size_t off = lw_model_state_offset(m, l, d);
-      int H = m->stack.H[l];
-      for (int r = 0; r < m->batch.B; r++) {
-        size_t a = off + (size_t)r * H, b = off + (size_t)m->batch.perm[r] * H;
-        memcpy(dst + (to_caller ? b : a), src + (to_caller ? a : b), H * sizeof(real));
-      }
-    }
-}
-
-static size_t state_count(const lw_model *m) {
-  return lw_model_state_offset(m, m->stack.L - 1, m->stack.D - 1) + (size_t)m->batch.B * m->stack.H[m->stack.L - 1];
-}
-
 /* h0/c0 (L*D, B, H_l) are finite; checked before any staging, so a refusal changes nothing. */
 static int check_states(const lw_model *m, int B, const real *h0, const real *c0) {
   uint64_t ns = 0;
@@ -249,20 +197,6 @@ static int check_states(const lw_model *m, int B, const real *h0, const real *c0
   if (h0 && (status = check_finite(h0, (size_t)ns, "h0"))) return status;
   if (c0) status = check_finite(c0, (size_t)ns, "c0");
   return status;
-}
-
-/* Adds caller-order (L*D, B, H_l) state gradients into the sorted ones. */
-static void states_add(const lw_model *m, const real *src, real *dst) {
-  for (int l = 0; l < m->stack.L; l++)
-    for (int d = 0; d < m->stack.D; d++) {
-      size_t off = lw_model_state_offset(m, l, d);
-      int H = m->stack.H[l];
-      for (int r = 0; r < m->batch.B; r++) {
-        real *to = dst + off + (size_t)r * H;
-        const real *from = src + off + (size_t)m->batch.perm[r] * H;
-        for (int j = 0; j < H; j++) to[j] += from[j];
-      }
-    }
 }
 
 /* What one gradient computation takes besides the batch: the states in and
@@ -282,26 +216,26 @@ typedef struct grad_io {
  * count (what the mean divides by). Changes no parameter. */
 static int loss_and_grads(lw_model *m, const lw_source *xs, const lw_source *ys, const int32_t *lengths, int B, int T,
                           const grad_io *io, double loss[2]) {
-  lw_model_stage(m, xs, lengths, B, T);
-  stage_rows(m, ys, m->head.target, m->head.O, m->head.per_step);
+  lw_model_stage(m, xs, lengths);
+  lw_batch_stage(&m->batch, ys, m->head.target, m->head.O, m->head.per_step);
   memset(m->grads, 0, m->P * sizeof(real));
   m->stack.training = io->training;
   lw_model_stack_forward(m, io->h0, io->c0);
-  if (io->hn) states_copy(m, m->stack.hn, io->hn, 1);
-  if (io->cn) states_copy(m, m->stack.cn, io->cn, 1);
-  lw_model_head_forward(m);
-  loss[0] = lw_loss_forward_backward(m, 1, io->norm, &loss[1]);
+  if (io->hn) lw_states_copy(&m->stack, &m->batch, m->stack.hn, io->hn, 1);
+  if (io->cn) lw_states_copy(&m->stack, &m->batch, m->stack.cn, io->cn, 1);
+  lw_head_forward(&m->head, &m->stack, &m->batch);
+  loss[0] = lw_loss_forward_backward(&m->head, &m->batch, 1, io->norm, &loss[1]);
   const double mean = loss[1] > 0 ? loss[0] / loss[1] : 0;
   if (!isfinite(mean) || !isfinite((real)mean)) {
     m->stack.training = 0;
     return fail(LW_STATUS_NOT_FINITE, "the loss is not finite (%g); the update was skipped", mean);
   }
-  lw_model_head_backward(m);
-  if (io->dhn) states_add(m, io->dhn, m->stack.dhn);
-  if (io->dcn && m->stack.cell == LW_CELL_LSTM) states_add(m, io->dcn, m->stack.dcn); /* only the LSTM has a cell state */
-  lw_model_stack_backward(m, NULL);
-  if (io->dh0) states_copy(m, m->stack.dhn, io->dh0, 1);
-  if (io->dc0) states_copy(m, m->stack.dcn, io->dc0, 1);
+  lw_head_backward(&m->head, &m->stack, &m->batch);
+  if (io->dhn) lw_states_add(&m->stack, &m->batch, io->dhn, m->stack.dhn);
+  if (io->dcn && m->stack.cell == LW_CELL_LSTM) lw_states_add(&m->stack, &m->batch, io->dcn, m->stack.dcn); /* only the LSTM has a cell state */
+  lw_stack_backward(&m->stack, &m->batch, NULL);
+  if (io->dh0) lw_states_copy(&m->stack, &m->batch, m->stack.dhn, io->dh0, 1);
+  if (io->dc0) lw_states_copy(&m->stack, &m->batch, m->stack.dcn, io->dc0, 1);
   m->stack.training = 0;
   return LW_STATUS_OK;
 }
@@ -353,7 +287,7 @@ LW_EXPORT int lw_model_train_batch(lw_model *m, const lw_real *x, const lw_real 
   if ((status = check_batch(m, x, lengths, B, T)) || (status = check_targets(m, y, B, T)) ||
       (status = check_states(m, B, h0, c0)))
     return status;
-  lw_source xs = whole(x, B, T, 0), ys = whole(y, B, m->head.per_step ? T : 1, 0);
+  lw_source xs = lw_source_whole(x, B, T, 0), ys = lw_source_whole(y, B, m->head.per_step ? T : 1, 0);
   return train_step(m, &xs, &ys, lengths, B, T, lr, loss, h0, c0, hn, cn);
 }
 
@@ -446,7 +380,7 @@ LW_EXPORT int lw_model_gradients(lw_model *m, const lw_real *x, const lw_real *y
   double l[2];
   int status;
   if ((status = check_batch(m, x, lengths, B, T)) || (status = check_targets(m, y, B, T))) return status;
-  lw_source xs = whole(x, B, T, 0), ys = whole(y, B, m->head.per_step ? T : 1, 0);
+  lw_source xs = lw_source_whole(x, B, T, 0), ys = lw_source_whole(y, B, m->head.per_step ? T : 1, 0);
   const grad_io io = {0, -1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
   status = loss_and_grads(m, &xs, &ys, lengths, B, T, &io, l);
   if (!status && loss) *loss = (real)(l[1] > 0 ? l[0] / l[1] : 0);
@@ -463,19 +397,19 @@ LW_EXPORT int lw_model_predict(lw_model *m, const lw_real *x, const int32_t *len
   if (!m->head.O) return fail(LW_STATUS_BAD_ARGUMENT, "the model has no output layer (outputSize 0); use forward()");
   if (!out) return fail(LW_STATUS_BAD_ARGUMENT, "outputs: missing");
   if (y && (status = check_finite(y, (size_t)B * (m->head.per_step ? T : 1) * m->head.O, "targets"))) return status;
-  lw_source xs = whole(x, B, T, 0), ys = whole(y, B, m->head.per_step ? T : 1, 0);
-  lw_model_stage(m, &xs, lengths, B, T);
+  lw_source xs = lw_source_whole(x, B, T, 0), ys = lw_source_whole(y, B, m->head.per_step ? T : 1, 0);
+  lw_model_stage(m, &xs, lengths);
   m->stack.training = 0;
   lw_model_stack_forward(m, NULL, NULL);
-  lw_model_head_forward(m);
+  lw_head_forward(&m->head, &m->stack, &m->batch);
   if (y) {
-    stage_rows(m, &ys, m->head.target, m->head.O, m->head.per_step);
-    double count, sum = lw_loss_forward_backward(m, 0, -1, &count);
+    lw_batch_stage(&m->batch, &ys, m->head.target, m->head.O, m->head.per_step);
+    double count, sum = lw_loss_forward_backward(&m->head, &m->batch, 0, -1, &count);
     if (loss) *loss = (real)(count > 0 ? sum / count : 0);
   }
-  const int rows = lw_model_head_rows(m);
+  const int rows = lw_head_rows(&m->head, &m->batch);
   if (!(flags & LW_FLAG_RAW)) lw_loss_activate(m->head.loss, rows, m->head.O, m->head.logits, m->head.logits);
-  unstage(m, m->head.logits, out, m->head.O, m->head.per_step, flags & LW_FLAG_TIME_MAJOR);
+  lw_batch_unstage(&m->batch, m->head.logits, out, m->head.O, m->head.per_step, flags & LW_FLAG_TIME_MAJOR);
   return LW_STATUS_OK;
 }
 
@@ -488,14 +422,14 @@ LW_EXPORT int lw_model_forward(lw_model *m, const lw_real *x, const int32_t *len
   if (!m) return fail(LW_STATUS_BAD_ARGUMENT, "no model");
   if ((status = check_states(m, B, h0, c0)) || (status = check_batch(m, x, lengths, B, T))) return status;
   if (!out || !hn || !cn) return fail(LW_STATUS_BAD_ARGUMENT, "outputs: missing");
-  lw_source xs = whole(x, B, T, flags & LW_FLAG_TIME_MAJOR);
-  lw_model_stage(m, &xs, lengths, B, T);
+  lw_source xs = lw_source_whole(x, B, T, flags & LW_FLAG_TIME_MAJOR);
+  lw_model_stage(m, &xs, lengths);
   m->stack.training = 0;
   lw_model_stack_forward(m, h0, c0);
   const int F = m->stack.D * m->stack.H[m->stack.L - 1];
-  unstage(m, m->stack.y[m->stack.L - 1], out, F, 1, flags & LW_FLAG_TIME_MAJOR);
-  states_copy(m, m->stack.hn, hn, 1);
-  states_copy(m, m->stack.cn, cn, 1);
+  lw_batch_unstage(&m->batch, m->stack.y[m->stack.L - 1], out, F, 1, flags & LW_FLAG_TIME_MAJOR);
+  lw_states_copy(&m->stack, &m->batch, m->stack.hn, hn, 1);
+  lw_states_copy(&m->stack, &m->batch, m->stack.cn, cn, 1);
   m->have_forward = 1, m->forward_time_major = (flags & LW_FLAG_TIME_MAJOR) != 0;
   return LW_STATUS_OK;
 }
@@ -510,22 +444,22 @@ LW_EXPORT int lw_model_backward(lw_model *m, const lw_real *dout, const lw_real 
   if (!m->have_forward) return fail(LW_STATUS_BAD_STATE, "backward() needs a forward() first");
   if (!dout) return fail(LW_STATUS_BAD_ARGUMENT, "dOutput: missing");
   const int time_major = m->forward_time_major, F = m->stack.D * m->stack.H[m->stack.L - 1];
-  const size_t n = state_count(m);
+  const size_t n = lw_state_count(&m->stack, m->batch.B);
   int status;
   if ((status = check_finite(dout, (size_t)m->batch.B * m->batch.T * F, "dOutput"))) return status;
   if (dhn && (status = check_finite(dhn, n, "dh"))) return status;
   if (dcn && (status = check_finite(dcn, n, "dc"))) return status;
-  lw_source dys = whole(dout, m->batch.B, m->batch.T, time_major);
-  stage_rows(m, &dys, m->stack.dy_a, F, 1);
-  if (dhn) states_copy(m, dhn, m->stack.dhn, 0);
+  lw_source dys = lw_source_whole(dout, m->batch.B, m->batch.T, time_major);
+  lw_batch_stage(&m->batch, &dys, m->stack.dy_a, F, 1);
+  if (dhn) lw_states_copy(&m->stack, &m->batch, dhn, m->stack.dhn, 0);
   else memset(m->stack.dhn, 0, n * sizeof(real));
-  if (dcn && m->stack.cell == LW_CELL_LSTM) states_copy(m, dcn, m->stack.dcn, 0); /* only the LSTM has a cell state */
+  if (dcn && m->stack.cell == LW_CELL_LSTM) lw_states_copy(&m->stack, &m->batch, dcn, m->stack.dcn, 0); /* only the LSTM has a cell state */
   else memset(m->stack.dcn, 0, n * sizeof(real));
   memset(m->grads, 0, m->P * sizeof(real));
-  lw_model_stack_backward(m, m->stack.dx);
-  if (dx) unstage(m, m->stack.dx, dx, m->stack.I, 1, time_major);
-  if (dh0) states_copy(m, m->stack.dhn, dh0, 1);
-  if (dc0) states_copy(m, m->stack.dcn, dc0, 1);
+  lw_stack_backward(&m->stack, &m->batch, m->stack.dx);
+  if (dx) lw_batch_unstage(&m->batch, m->stack.dx, dx, m->stack.I, 1, time_major);
+  if (dh0) lw_states_copy(&m->stack, &m->batch, m->stack.dhn, dh0, 1);
+  if (dc0) lw_states_copy(&m->stack, &m->batch, m->stack.dcn, dc0, 1);
   m->have_forward = 0;
   return LW_STATUS_OK;
 }
@@ -542,7 +476,35 @@ LW_EXPORT int lw_stream_create(lw_model *m, lw_stream **out) {
   return LW_STATUS_OK;
 }
 
-LW_EXPORT void lw_stream_free(lw_stream *s) { lw_stream_release(s); }
+LW_EXPORT void lw_stream_free(lw_stream *s) {
+  if (lw_stream_valid(s)) lw_stream_release(s);
+}
+
+/* The stream's buffers: its next input (I), its output (O, or H_last without
+ * a head), its states h or c (which = 1) of every layer, (sum of H_l). NULL
+ * for anything that is not a live stream. */
+LW_EXPORT lw_real *lw_stream_input(lw_stream *s) { return lw_stream_valid(s) ? lw_stream_input_buf(s) : NULL; }
+LW_EXPORT lw_real *lw_stream_output(lw_stream *s) { return lw_stream_valid(s) ? lw_stream_output_buf(s) : NULL; }
+LW_EXPORT lw_real *lw_stream_state(lw_stream *s, int which) {
+  return lw_stream_valid(s) ? lw_stream_state_buf(s, which != 0) : NULL;
+}
+
+/* Zeroes the stream's states and its step count. */
+LW_EXPORT int lw_stream_reset(lw_stream *s) {
+  if (!lw_stream_valid(s)) return fail(LW_STATUS_BAD_ARGUMENT, "no stream");
+  lw_stream_zero(s);
+  return LW_STATUS_OK;
+}
+
+/* One step from lw_stream_input into lw_stream_output; raw: logits, not
+ * probabilities. A non-finite input is refused and changes nothing. */
+LW_EXPORT int lw_stream_step(lw_stream *s, int raw) {
+  if (!lw_stream_valid(s)) return fail(LW_STATUS_BAD_ARGUMENT, "no stream");
+  int status = check_finite(lw_stream_input_buf(s), (size_t)lw_stream_model(s)->stack.I, "stream input");
+  if (status) return status;
+  lw_stream_advance(s, raw);
+  return LW_STATUS_OK;
+}
 
 /* Gate activations and states of every layer and step for one sequence x
  * (T, I): out (L, D, T, 6, H_l) with rows i, f, g, o, c, h. */
@@ -550,8 +512,8 @@ LW_EXPORT int lw_model_trace(lw_model *m, const lw_real *x, int T, lw_real *out)
   int status = check_batch(m, x, NULL, 1, T);
   if (status) return status;
   if (!out) return fail(LW_STATUS_BAD_ARGUMENT, "outputs: missing");
-  lw_source xs = whole(x, 1, T, 0);
-  lw_model_stage(m, &xs, NULL, 1, T);
+  lw_source xs = lw_source_whole(x, 1, T, 0);
+  lw_model_stage(m, &xs, NULL);
   m->stack.training = 0;
   lw_model_stack_forward(m, NULL, NULL);
   lw_trace_copy(m, out);

@@ -112,7 +112,7 @@ static void gru_backward(int n, int H, const real *gates, const real *aux, const
   }
 }
 
-void lw_cell_forward(const lw_dir *d, int n, real *gates, const real *rec, const real *h_prev, const real *c_prev,
+void lw_cell_forward(const lw_dir *d, int step, int n, real *gates, const real *rec, const real *h_prev, const real *c_prev,
                      real *c, real *h, real *aux) {
   const int H = d->H;
   if (d->cell != LW_CELL_LSTM) memset(c, 0, (size_t)n * H * sizeof(real)); /* no cell state: c stays zero */
@@ -125,7 +125,7 @@ void lw_cell_forward(const lw_dir *d, int n, real *gates, const real *rec, const
   lw_lstm_cell_fwd(n, H, gates, c_prev, c, h);
 }
 
-void lw_cell_backward(const lw_dir *d, int n, const real *gates, const real *aux, const real *h_prev,
+void lw_cell_backward(const lw_dir *d, int step, int n, const real *gates, const real *aux, const real *h_prev,
                       const real *c_prev, const real *c, const real *dact, real *dh, real *dc, real *dgx, real *dgh) {
   const int H = d->H;
   if (d->cell == LW_CELL_GRU) return gru_backward(n, H, gates, aux, h_prev, dh, dgx, dgh);

@@ -168,41 +168,73 @@ static inline const real *lw_source_at(const lw_source *s, int b, int t, int W) 
 int lw_sparse(const real *a, size_t n);
 void lw_gemm_sparse_nn(int M, int N, int K, const real *X, const real *B, int ldb, real *C);
 
-/* model.c */
+/* model.c: the tensor table, initialisation, packing, the workspace */
+void lw_model_plan_tensors(lw_model *m);
+uint64_t lw_model_bytes_for(const lw_model *m);
+uint64_t lw_model_workspace_count(lw_model *m, int B, int T, int with_dropout);
+int lw_model_init(lw_model *m);
+void lw_model_release(lw_model *m);
 void lw_model_pack(lw_model *m);
 int lw_padded_ld(int n);
 int lw_model_reserve(lw_model *m, int B, int T);
-void lw_model_stage(lw_model *m, const lw_source *x, const int32_t *lengths, int B, int T);
+void lw_model_stage(lw_model *m, const lw_source *x, const int32_t *lengths);
 void lw_model_stack_forward(lw_model *m, const real *h0, const real *c0);
-void lw_model_stack_backward(lw_model *m, real *dx);
-void lw_model_head_forward(lw_model *m);
-void lw_model_head_backward(lw_model *m);
-int lw_model_head_rows(const lw_model *m);
-int lw_model_row_valid(const lw_model *m, int row);
 
-/* layer.c: one direction of one layer over all T steps */
-void lw_layer_forward(lw_model *m, lw_dir *d, int reverse, const real *x, real *y, int ystride, int yoff);
-void lw_layer_backward(lw_model *m, lw_dir *d, int reverse, const real *x, const real *dy, int dystride,
-                       int dyoff, real *dh, real *dc, real *dx);
+/* batch.c: length order, staging in and out, state layouts */
+void lw_batch_order(lw_batch *b, const int32_t *lengths);
+void lw_batch_stage(const lw_batch *b, const lw_source *src, real *dst, int W, int per_step);
+void lw_batch_unstage(const lw_batch *b, const real *src, real *dst, int W, int per_step, int time_major);
+lw_source lw_source_whole(const real *p, int B, int T, int time_major);
+size_t lw_state_offset(const lw_stack *s, int B, int l, int d);
+size_t lw_state_count(const lw_stack *s, int B);
+void lw_states_copy(const lw_stack *s, const lw_batch *b, const real *src, real *dst, int to_caller);
+void lw_states_add(const lw_stack *s, const lw_batch *b, const real *src, real *dst);
 
-/* cells.c: one step of a cell for n rows (see there for the buffers) */
-void lw_cell_forward(const lw_dir *d, int n, real *gates, const real *rec, const real *h_prev, const real *c_prev,
-                     real *c, real *h, real *aux);
-void lw_cell_backward(const lw_dir *d, int n, const real *gates, const real *aux, const real *h_prev,
+/* stack.c: every layer and direction of a stack */
+int lw_stack_in(const lw_stack *s, int l);
+void lw_stack_forward(lw_stack *s, const lw_batch *b, lw_rng *rng, const real *h0, const real *c0);
+void lw_stack_backward(lw_stack *s, const lw_batch *b, real *dx);
+
+/* head.c: the dense head */
+int lw_head_rows(const lw_head *h, const lw_batch *b);
+int lw_head_row_valid(const lw_head *h, const lw_batch *b, int row);
+void lw_head_forward(lw_head *h, const lw_stack *s, const lw_batch *b);
+void lw_head_backward(lw_head *h, lw_stack *s, const lw_batch *b);
+
+/* layer.c: one direction of one layer over the T steps of batch b (see
+ * there for the buffers); s is the stack's scratch */
+void lw_layer_forward(const lw_batch *b, lw_dir *d, int reverse, const real *x, real *y, int ystride, int yoff,
+                      lw_scratch *s);
+void lw_layer_backward(const lw_batch *b, lw_dir *d, int reverse, const real *x, const real *dy, int dystride,
+                       int dyoff, real *dh, real *dc, real *dx, lw_scratch *s);
+
+/* cells.c: one step of a cell for n rows (see there for the buffers); step
+ * is the absolute step index (batch t0 + t; the stream's count), for cells
+ * that depend on it (the Clockwork RNN) */
+void lw_cell_forward(const lw_dir *d, int step, int n, real *gates, const real *rec, const real *h_prev,
+                     const real *c_prev, real *c, real *h, real *aux);
+void lw_cell_backward(const lw_dir *d, int step, int n, const real *gates, const real *aux, const real *h_prev,
                       const real *c_prev, const real *c, const real *dact, real *dh, real *dc, real *dgx, real *dgh);
 void lw_gate_recurrence_forward(const lw_dir *d, int n, const real *prev, real *gates);
 void lw_gate_recurrence_backward(const lw_dir *d, int n, const real *dgates, const real *prev, real *dact);
 int lw_cell_gates(int cell); /* gate rows per hidden unit: 4, 3 or 1 */
 
 /* loss.c */
-double lw_loss_forward_backward(lw_model *m, int want_grad, double norm, double *count);
+double lw_loss_forward_backward(lw_head *h, const lw_batch *b, int want_grad, double norm, double *count);
 void lw_loss_activate(int loss, int rows, int O, const real *logits, real *out);
 void lw_loss_softmax(const real *z, int n, double temperature, real *out);
 
 /* stream.c */
+#define LW_STREAM_MAGIC 0x5354524du /* "STRM": marks a live stream */
 lw_stream *lw_stream_init(lw_model *m);
 void lw_stream_release(lw_stream *s);
-size_t lw_trace_size(const lw_model *m, int T);
+int lw_stream_valid(const lw_stream *s);
+const lw_model *lw_stream_model(const lw_stream *s);
+real *lw_stream_input_buf(lw_stream *s);
+real *lw_stream_output_buf(lw_stream *s);
+real *lw_stream_state_buf(lw_stream *s, int which);
+void lw_stream_zero(lw_stream *s);
+void lw_stream_advance(lw_stream *s, int raw);
 void lw_trace_copy(const lw_model *m, real *out);
 
 /* optim.c */
@@ -210,11 +242,4 @@ int lw_optim_reserve(lw_model *m);
 double lw_optim_sumsq(const lw_model *m);
 int lw_optim_step(lw_model *m, double norm);
 
-/* model.c, init and layout */
-void lw_model_plan_tensors(lw_model *m);
-uint64_t lw_model_bytes_for(const lw_model *m);
-uint64_t lw_model_workspace_count(lw_model *m, int B, int T, int with_dropout);
-int lw_model_init(lw_model *m);
-void lw_model_release(lw_model *m);
-size_t lw_model_state_offset(const lw_model *m, int l, int d);
 #endif

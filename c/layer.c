@@ -17,9 +17,9 @@
 /* With full gate recurrence: how many of the block's rows [r, r+rows) have
  * gates at the step before (processing index k-1) to feed back. A reverse
  * direction starts each sequence at its own end, with nothing before. */
-static int prev_rows(const lw_model *m, const lw_dir *d, int reverse, int k, int t, int r, int rows) {
+static int prev_rows(const lw_batch *b, const lw_dir *d, int reverse, int k, int t, int r, int rows) {
   if (!d->w_gate || k == 0) return 0;
-  const int valid = reverse ? m->batch.running[t + 1] : rows + r;
+  const int valid = reverse ? b->running[t + 1] : rows + r;
   return valid - r < rows ? valid - r : rows;
 }
 
@@ -58,8 +58,9 @@ static void gemm_sparse_tn(int M, int N, int K, const real *A, int lda, const re
   }
 }
 
-void lw_layer_forward(lw_model *m, lw_dir *d, int reverse, const real *x, real *y, int ystride, int yoff) {
-  const int B = m->batch.B, T = m->batch.T, H = d->H, G = d->G, in = d->in, gru = d->cell == LW_CELL_GRU;
+void lw_layer_forward(const lw_batch *b, lw_dir *d, int reverse, const real *x, real *y, int ystride, int yoff,
+                      lw_scratch *s) {
+  const int B = b->B, T = b->T, H = d->H, G = d->G, in = d->in, gru = d->cell == LW_CELL_GRU;
   const size_t BH = (size_t)B * H;
   /* Input projection of every step at once: gates = x . W_ih^T + b_ih + b_hh
    * (the GRU keeps b_hh inside its recurrent term, where r multiplies it) */
@@ -73,7 +74,7 @@ void lw_layer_forward(lw_model *m, lw_dir *d, int reverse, const real *x, real *
   for (int k = 0; k < T; k++) {
     const int t = reverse ? T - 1 - k : k;
     const int prev = reverse ? t + 1 : t, cur = reverse ? t : t + 1;
-    const int n = m->batch.running[t];
+    const int n = b->running[t];
     real *g = d->gates + (size_t)t * B * G, *aux = gru ? d->aux + (size_t)t * BH : NULL;
     real *h_prev = d->hs + prev * BH, *c_prev = d->cs + prev * BH;
     real *h = d->hs + cur * BH, *c = d->cs + cur * BH;
@@ -84,21 +85,21 @@ void lw_layer_forward(lw_model *m, lw_dir *d, int reverse, const real *x, real *
       const size_t gr = (size_t)r * G, hr = (size_t)r * H;
       real *rec = g + gr;
       if (gru) { /* the recurrent term apart: rec = h(t-1) . W_hh^T + b_hh */
-        rec = m->stack.scratch.rec;
+        rec = s->rec;
         for (int q = 0; q < rows; q++) memcpy(rec + (size_t)q * G, d->b_hh, G * sizeof(real));
       }
       lw_gemm_nn(rows, G, H, h_prev + hr, H, d->w_hhT, d->ld_T, rec, G);
-      const int vr = prev_rows(m, d, reverse, k, t, r, rows);
+      const int vr = prev_rows(b, d, reverse, k, t, r, rows);
       if (vr > 0) lw_gate_recurrence_forward(d, vr, g + gr - (reverse ? -1 : 1) * (ptrdiff_t)B * G, g + gr);
-      lw_cell_forward(d, rows, g + gr, rec, h_prev + hr, c_prev + hr, c + hr, h + hr, aux ? aux + hr : NULL);
+      lw_cell_forward(d, b->t0 + t, rows, g + gr, rec, h_prev + hr, c_prev + hr, c + hr, h + hr, aux ? aux + hr : NULL);
     }
     /* ended rows carry their state */
     memcpy(h + (size_t)n * H, h_prev + (size_t)n * H, (size_t)(B - n) * H * sizeof(real));
     memcpy(c + (size_t)n * H, c_prev + (size_t)n * H, (size_t)(B - n) * H * sizeof(real));
     real *yt = y + (size_t)t * B * ystride + yoff;
-    for (int b = 0; b < B; b++) {
-      if (b < n) memcpy(yt + (size_t)b * ystride, h + (size_t)b * H, H * sizeof(real));
-      else memset(yt + (size_t)b * ystride, 0, H * sizeof(real));
+    for (int q = 0; q < B; q++) {
+      if (q < n) memcpy(yt + (size_t)q * ystride, h + (size_t)q * H, H * sizeof(real));
+      else memset(yt + (size_t)q * ystride, 0, H * sizeof(real));
     }
   }
 }
@@ -106,21 +107,21 @@ void lw_layer_forward(lw_model *m, lw_dir *d, int reverse, const real *x, real *
 /* dy: gradient of this layer's output (T,B,ystride), zero past each length.
  * dh, dc: (B,H) in as the gradients of the final states, out as those of the
  * initial states. dx (T,B,in) is accumulated into (+=). */
-void lw_layer_backward(lw_model *m, lw_dir *d, int reverse, const real *x, const real *dy, int dystride, int dyoff,
-                       real *dh, real *dc, real *dx) {
-  const int B = m->batch.B, T = m->batch.T, H = d->H, G = d->G, in = d->in, gru = d->cell == LW_CELL_GRU;
+void lw_layer_backward(const lw_batch *b, lw_dir *d, int reverse, const real *x, const real *dy, int dystride, int dyoff,
+                       real *dh, real *dc, real *dx, lw_scratch *s) {
+  const int B = b->B, T = b->T, H = d->H, G = d->G, in = d->in, gru = d->cell == LW_CELL_GRU;
   const size_t BH = (size_t)B * H;
-  real *dG = m->stack.scratch.dgates;                /* (T,B,G) gradients of the input projection */
-  real *dGH = gru ? m->stack.scratch.dgates_h : dG;  /* (T,B,G) and of the recurrent term (the same but for the GRU) */
-  real *dact = m->stack.scratch.dact, *dact_next = m->stack.scratch.dact_next; /* FGR: (B,3H) into this step's gates, into the one before */
+  real *dG = s->dgates;                /* (T,B,G) gradients of the input projection */
+  real *dGH = gru ? s->dgates_h : dG;  /* (T,B,G) and of the recurrent term (the same but for the GRU) */
+  real *dact = s->dact, *dact_next = s->dact_next; /* FGR: (B,3H) into this step's gates, into the one before */
   if (d->w_gate) memset(dact, 0, (size_t)B * 3 * H * sizeof(real));
   for (int k = T - 1; k >= 0; k--) {
     const int t = reverse ? T - 1 - k : k;
     const int prev = reverse ? t + 1 : t, cur = reverse ? t : t + 1;
-    const int n = m->batch.running[t];
+    const int n = b->running[t];
     const real *dyt = dy + (size_t)t * B * dystride + dyoff;
-    for (int b = 0; b < n; b++)
-      for (int j = 0; j < H; j++) dh[(size_t)b * H + j] += dyt[(size_t)b * dystride + j];
+    for (int q = 0; q < n; q++)
+      for (int j = 0; j < H; j++) dh[(size_t)q * H + j] += dyt[(size_t)q * dystride + j];
     const size_t gt = (size_t)t * B * G;
     const real *aux = gru ? d->aux + (size_t)t * BH : NULL;
     const real *hp = d->hs + prev * BH, *cp = d->cs + prev * BH, *ct = d->cs + cur * BH;
@@ -130,10 +131,10 @@ void lw_layer_backward(lw_model *m, lw_dir *d, int reverse, const real *x, const
     for (int r = 0; r < n; r += LW_ROWS_REC) {
       const int rows = n - r < LW_ROWS_REC ? n - r : LW_ROWS_REC;
       const size_t gr = gt + (size_t)r * G, hr = (size_t)r * H;
-      lw_cell_backward(d, rows, d->gates + gr, aux ? aux + hr : NULL, hp + hr, cp + hr, ct + hr,
+      lw_cell_backward(d, b->t0 + t, rows, d->gates + gr, aux ? aux + hr : NULL, hp + hr, cp + hr, ct + hr,
                        d->w_gate ? dact + 3 * hr : NULL, dh + hr, dc + hr, dG + gr, dGH + gr);
       lw_gemm_nn(rows, H, G, dGH + gr, G, d->w_hhP, d->ld_H, dh + hr, H);
-      const int vr = prev_rows(m, d, reverse, k, t, r, rows);
+      const int vr = prev_rows(b, d, reverse, k, t, r, rows);
       if (vr > 0)
         lw_gate_recurrence_backward(d, vr, dG + gr, d->gates + gr - (reverse ? -1 : 1) * (ptrdiff_t)B * G, dact_next + 3 * hr);
     }

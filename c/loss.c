@@ -9,26 +9,26 @@
 
 /* The loss SUM over valid rows (accumulated in double, so it does not depend
  * on B), and in *count the number its mean divides by (valid rows, times O
- * for the element-wise losses). When want_grad, fills m->head.dlogits (zero on
+ * for the element-wise losses). When want_grad, fills h->dlogits (zero on
  * other rows) with d(sum)/d(logits) / norm; norm <= 0 means *count, which
  * makes it the gradient of the mean. Shards of one batch given the whole
  * batch's count as norm thus give gradients that add up to the batch's. */
-double lw_loss_forward_backward(lw_model *m, int want_grad, double norm, double *count) {
-  const int rows = lw_model_head_rows(m), O = m->head.O;
+double lw_loss_forward_backward(lw_head *h, const lw_batch *b, int want_grad, double norm, double *count) {
+  const int rows = lw_head_rows(h, b), O = h->O;
   int valid = 0;
-  for (int r = 0; r < rows; r++) valid += lw_model_row_valid(m, r);
-  const int per_row = m->head.loss == LW_LOSS_SOFTMAX_CE;
+  for (int r = 0; r < rows; r++) valid += lw_head_row_valid(h, b, r);
+  const int per_row = h->loss == LW_LOSS_SOFTMAX_CE;
   *count = per_row ? valid : (double)valid * O;
   if (!(norm > 0)) norm = *count;
   double total = 0;
   for (int r = 0; r < rows; r++) {
-    const real *z = m->head.logits + (size_t)r * O, *t = m->head.target + (size_t)r * O;
-    real *dz = m->head.dlogits + (size_t)r * O;
-    if (!lw_model_row_valid(m, r)) {
+    const real *z = h->logits + (size_t)r * O, *t = h->target + (size_t)r * O;
+    real *dz = h->dlogits + (size_t)r * O;
+    if (!lw_head_row_valid(h, b, r)) {
       if (want_grad) memset(dz, 0, O * sizeof(real));
       continue;
     }
-    if (m->head.loss == LW_LOSS_SOFTMAX_CE) {
+    if (h->loss == LW_LOSS_SOFTMAX_CE) {
       /* -sum_k t_k log softmax(z)_k, with log-sum-exp shifted by the max */
       double mx = z[0], sum = 0, tsum = 0;
       for (int k = 1; k < O; k++) mx = z[k] > mx ? z[k] : mx;
@@ -46,7 +46,7 @@ double lw_loss_forward_backward(lw_model *m, int want_grad, double norm, double 
     }
     for (int k = 0; k < O; k++) {
       double e = (double)z[k] - t[k], g;
-      switch (m->head.loss) {
+      switch (h->loss) {
       case LW_LOSS_MSE: total += e * e, g = 2 * e; break;
       case LW_LOSS_MAE: total += fabs(e), g = e > 0 ? 1 : e < 0 ? -1 : 0; break;
       case LW_LOSS_HUBER: /* delta = 1, as PyTorch HuberLoss */

@@ -1,4 +1,5 @@
-/* lw.h — the public C API of the lstm-wasm engine.
+/* lw.h — the public C API of the lstm-wasm engine: every export, its
+ * parameters and what it returns, and the constants they use.
  *
  * Every export returns an enum lw_status (or NULL/0 on failure) and never
  * aborts, prints or traps on its input; lw_last_error() keeps the detail.
@@ -142,6 +143,97 @@ enum lw_tensor_info_index {
 typedef struct lw_model lw_model;
 typedef struct lw_stream lw_stream;
 
+/* Conventions of every export below (kann.h style):
+ *  - Sizes: B sequences (batch), T steps, I inputs, H_l hidden units of
+ *    layer l, L layers, D directions (2 when bidirectional), O outputs.
+ *  - x (B,T,I) is batch-first unless LW_FLAG_TIME_MAJOR says (T,B,I);
+ *    lengths (B), each in 1..T, or NULL for all T; steps past a length are
+ *    ignored on input and zero on output.
+ *  - States h0, c0, hn, cn and their gradients are (L*D, B, H_l): layer by
+ *    layer, direction by direction, a (B, H_l) block each, in the caller's
+ *    batch order. NULL means zeros on input and "not wanted" on output.
+ *  - A status return is enum lw_status; anything but LW_STATUS_OK leaves the
+ *    model as it was, and lw_last_error() says what was wrong. */
+
+/* ---- The engine ---- */
+
+/* The JSON of every enum, array layout and limit above (abi.c; web/abi.js). */
+const char *lw_abi_json(void);
+/* The message of the last failure, for LstmError. */
+const char *lw_last_error(void);
+const char *lw_version(void);
+/* sizeof(lw_real): 4, or 8 in the f64 test build. */
+int lw_real_size(void);
+/* 1 in the SIMD128 build, 0 in the scalar one. */
+int lw_simd(void);
+/* Bytes in use on the heap (tests: leak checks). */
+double lw_heap_used(void);
+/* Heap memory for the caller's buffers (never NULL for 0 bytes); NULL when it cannot grow. */
+void *lw_alloc(size_t bytes);
+void lw_free(void *p);
+
+/* ---- Models ---- */
+
+/* Creates a model into *out (NULL on failure) from cfg, n int32 entries laid
+ * out as enum lw_config_index (n = LW_CONFIG_HIDDEN + layers), the LSTM's
+ * forget-gate bias and the dropout between layers, in [0, 1). Weights are
+ * initialised from cfg[LW_CONFIG_SEED] as PyTorch does. Returns
+ * LW_STATUS_NO_MEMORY when the model would not fit in wasm32 ("too large")
+ * or the heap cannot grow, LW_STATUS_BAD_ARGUMENT for a bad configuration. */
+int lw_model_create(const int32_t *cfg, int n, float forget_bias, float dropout, lw_model **out);
+/* Frees the model (NULL is fine); free its streams first. */
+void lw_model_free(lw_model *m);
+/* The parameter buffer and its parallel gradient buffer, lw_model_param_count reals each. */
+lw_real *lw_model_params(lw_model *m);
+lw_real *lw_model_grads(lw_model *m);
+double lw_model_param_count(lw_model *m);
+/* Call after writing into lw_model_params(): refreshes the packed copies. */
+void lw_model_params_changed(lw_model *m);
+/* The tensor table: count, and tensor k's description into out[LW_TENSOR_INFO_SIZE]
+ * (enum lw_tensor_info_index). Returns LW_STATUS_BAD_ARGUMENT for k out of range. */
+int lw_model_tensor_count(lw_model *m);
+int lw_model_tensor_info(lw_model *m, int k, int32_t *out);
+
+/* ---- Optimizer ---- */
+
+/* Sets the optimizer (enum lw_optim) and its LW_HYPER_COUNT hyper-parameters
+ * (enum lw_hyper_index, each finite and >= 0, betas below 1). A change of
+ * kind starts from zeroed moments and step count. */
+int lw_model_set_optimizer(lw_model *m, int kind, const lw_real *hyper, int n);
+/* The optimizer's moments, 2P reals (m then v), allocated if needed (NULL:
+ * out of memory): for save and load. */
+lw_real *lw_model_optim_state(lw_model *m);
+double lw_model_optim_steps(lw_model *m);
+int lw_model_optim_kind(lw_model *m);
+/* Steps taken (exact below 2^53; anything else is ignored). */
+void lw_model_set_optim_steps(lw_model *m, double steps);
+/* The dropout generator's state, two 32-bit halves (half 0 low, 1 high), so a resumed run is exact. */
+uint32_t lw_model_rng_state(lw_model *m, int half);
+void lw_model_set_rng_state(lw_model *m, uint32_t lo, uint32_t hi);
+/* The learning rate at an epoch under a schedule (enum lw_schedule): base
+ * x gamma every `every` epochs (step), x gamma each epoch (exponential), or
+ * from base to floor_lr over `every` epochs (cosine). */
+double lw_schedule_lr(int kind, double base, int epoch, double gamma, int every, double floor_lr);
+
+/* ---- Training ---- */
+
+/* One training step on a batch (gradient with dropout, clipping, update
+ * with learning rate lr): x (B,T,I) batch-first; y (B,O) or (B,T,O) with
+ * returnSequences; *loss gets the batch's mean loss. h0/c0 start the
+ * states and hn/cn receive the final ones: truncated BPTT carries states
+ * from chunk to chunk with no gradient across. Returns LW_STATUS_NOT_FINITE
+ * when the loss or the update is not finite (nothing changes). */
+int lw_model_train_batch(lw_model *m, const lw_real *x, const lw_real *y, const int32_t *lengths, int B, int T,
+                         double lr, lw_real *loss, const lw_real *h0, const lw_real *c0, lw_real *hn, lw_real *cn);
+/* Stages a training set once: x (B,T,I), y (B,O) or (B,T,O), checked here
+ * and then read in place (the buffers stay the caller's and must outlive
+ * their use); x = NULL forgets it. */
+int lw_model_set_data(lw_model *m, const lw_real *x, const lw_real *y, int B, int T);
+/* lw_model_train_batch on rows (B) of the staged data, steps t0 .. t0+T-1,
+ * each row's own length in lengths (B, required). */
+int lw_model_train_rows(lw_model *m, const int32_t *rows, const int32_t *lengths, int B, int T, int t0, double lr,
+                        lw_real *loss, const lw_real *h0, const lw_real *c0, lw_real *hn, lw_real *cn);
+
 /* ---- Gradients apart from updates (llm.c's backward then update) ---- */
 
 /* Loss and gradients of rows of the data staged by lw_model_set_data,
@@ -182,5 +274,51 @@ double lw_model_grad_sumsq(lw_model *m);
  * Returns LW_STATUS_NOT_FINITE and changes nothing when the norm or any new
  * weight or moment is not finite. */
 int lw_model_update(lw_model *m, double lr, double norm);
+
+/* Loss (*loss, the mean) and gradients (lw_model_grads) of a batch given as
+ * buffers, without dropout and without an update (gradient checks). */
+int lw_model_gradients(lw_model *m, const lw_real *x, const lw_real *y, const int32_t *lengths, int B, int T,
+                       lw_real *loss);
+
+/* ---- Inference ---- */
+
+/* Outputs of the whole model: out (B,O), or (B,T,O) with returnSequences
+ * (time-major with LW_FLAG_TIME_MAJOR), probabilities for the classification
+ * losses unless LW_FLAG_RAW. If y is given, *loss gets the mean loss on it. */
+int lw_model_predict(lw_model *m, const lw_real *x, const int32_t *lengths, int B, int T, int flags, lw_real *out,
+                     const lw_real *y, lw_real *loss);
+/* The recurrent stack alone, as torch.nn.LSTM: out (B,T,D*H_last) (or
+ * time-major), hn/cn (required). Keeps what lw_model_backward needs. */
+int lw_model_forward(lw_model *m, const lw_real *x, const int32_t *lengths, int B, int T, int flags, const lw_real *h0,
+                     const lw_real *c0, lw_real *out, lw_real *hn, lw_real *cn);
+/* BPTT from gradients of the last lw_model_forward's outputs: dout in its
+ * layout, dhn/dcn or NULL (dcn is ignored without a cell state). Writes dx,
+ * dh0, dc0 (each may be NULL) and the stack's parameter gradients into
+ * lw_model_grads (overwritten). LW_STATUS_BAD_STATE without a forward. */
+int lw_model_backward(lw_model *m, const lw_real *dout, const lw_real *dhn, const lw_real *dcn, lw_real *dx,
+                      lw_real *dh0, lw_real *dc0);
+/* Gate activations and states of every layer, direction and step for one
+ * sequence x (T,I): out (L, D, T, G/H + 2, H_l), per step the gate rows
+ * (i f g o for the LSTM, r z n for the GRU, h for the RNN), then c and h. */
+int lw_model_trace(lw_model *m, const lw_real *x, int T, lw_real *out);
+/* out (n) = softmax(z / temperature), in double: the same bits in every runtime. */
+int lw_softmax(const lw_real *z, int n, double temperature, lw_real *out);
+
+/* ---- Streams: step-by-step inference at batch 1 ---- */
+
+/* A stream of a unidirectional model into *out; free it before the model. */
+int lw_stream_create(lw_model *m, lw_stream **out);
+void lw_stream_free(lw_stream *s);
+/* Its next input (I reals), its output (O, or H_last without a head) and
+ * its states (which 0: h, 1: c; sum of H_l, layer after layer); NULL for
+ * anything that is not a live stream. */
+lw_real *lw_stream_input(lw_stream *s);
+lw_real *lw_stream_output(lw_stream *s);
+lw_real *lw_stream_state(lw_stream *s, int which);
+/* Zeroes the states and the step count. */
+int lw_stream_reset(lw_stream *s);
+/* One step from the input into the output (raw: logits, not probabilities);
+ * a non-finite input is refused with LW_STATUS_NOT_FINITE and changes nothing. */
+int lw_stream_step(lw_stream *s, int raw);
 
 #endif

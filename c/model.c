@@ -9,7 +9,7 @@
 #include "internal.h"
 #include "kernels.h"
 
-static int layer_in(const lw_model *m, int l) { return l == 0 ? m->stack.I : m->stack.D * m->stack.H[l - 1]; }
+static int layer_in(const lw_model *m, int l) { return lw_stack_in(&m->stack, l); }
 
 static int max_hidden(const lw_model *m) {
   int h = 0;
@@ -103,6 +103,7 @@ int lw_model_init(lw_model *m) {
       dir->cell = m->stack.cell, dir->flags = m->stack.cell == LW_CELL_LSTM ? m->stack.flags : 0;
       dir->ld_T = lw_padded_ld(dir->G), dir->ld_in = lw_padded_ld(dir->in), dir->ld_H = lw_padded_ld(dir->H);
       dir->w_peep = dir->dw_peep = dir->w_gate = dir->dw_gate = dir->w_gateT = NULL;
+      dir->below = l ? &m->stack.dirs[l - 1][d] : NULL;
     }
   for (int k = 0; k < m->n_tensors; k++) {
     const lw_tensor *t = &m->tensor[k];
@@ -183,12 +184,6 @@ void lw_model_pack(lw_model *m) {
   m->packed_dirty = 0;
 }
 
-int lw_model_head_rows(const lw_model *m) { return m->head.per_step ? m->batch.T * m->batch.B : m->batch.B; }
-
-int lw_model_row_valid(const lw_model *m, int row) {
-  return m->head.per_step ? row % m->batch.B < m->batch.running[row / m->batch.B] : 1;
-}
-
 /* The workspace plan: one list of buffers (llm.c's fill_in_activation_sizes),
  * run with base NULL to count the reals a batch of (B, T) needs, then with
  * the workspace to point the views into it. Sizes are 64-bit, so a count
@@ -265,140 +260,19 @@ int lw_model_reserve(lw_model *m, int B, int T) {
   return LW_STATUS_OK;
 }
 
-/* Offset of the (B,H_l) block of layer l, direction d in (L*D, B, H) state arrays. */
-size_t lw_model_state_offset(const lw_model *m, int l, int d) {
-  size_t off = 0;
-  for (int k = 0; k < l; k++) off += (size_t)m->stack.D * m->batch.B * m->stack.H[k];
-  return off + (size_t)d * m->batch.B * m->stack.H[l];
-}
-
-/* Sorts the batch by length, longest first (stable counting sort), and copies
- * x into the time-major workspace; steps past a length become zeros. */
-void lw_model_stage(lw_model *m, const lw_source *x, const int32_t *lengths, int B, int T) {
-  int s = 0;
-  for (int len = T; len >= 1; len--)
-    for (int b = 0; b < B; b++)
-      if ((lengths ? lengths[b] : T) == len) m->batch.perm[s] = b, m->batch.lens[s] = len, s++;
-  for (int t = 0; t < T; t++) {
-    int n = 0;
-    while (n < B && m->batch.lens[n] > t) n++;
-    m->batch.running[t] = n;
-  }
-  const int I = m->stack.I;
-  for (int t = 0; t < T; t++)
-    for (int r = 0; r < B; r++) {
-      real *dst = m->stack.x + ((size_t)t * B + r) * I;
-      int b = m->batch.perm[r];
-      if (t >= m->batch.lens[r]) { memset(dst, 0, I * sizeof(real)); continue; }
-      memcpy(dst, lw_source_at(x, b, t, I), I * sizeof(real));
-    }
+/* Sorts the batch by length (batch.c) and stages x, from step x->t0 of
+ * its source, into the stack's time-major input; steps past a length become
+ * zeros. The batch must have been reserved (lw_model_reserve). */
+void lw_model_stage(lw_model *m, const lw_source *x, const int32_t *lengths) {
+  lw_batch_order(&m->batch, lengths);
+  m->batch.t0 = x->t0;
+  lw_batch_stage(&m->batch, x, m->stack.x, m->stack.I, 1);
   m->have_forward = 0;
 }
 
-/* Runs every layer and direction. h0/c0: (L*D, B, H_l) in the caller's batch
- * order, or NULL for zeros. Leaves final states in hn/cn (sorted order). */
+/* The model's stack over its current batch: packs the weights if they
+ * changed, then the forward pass (stack.c), dropout from the model's generator. */
 void lw_model_stack_forward(lw_model *m, const real *h0, const real *c0) {
-  const int B = m->batch.B, T = m->batch.T;
   lw_model_pack(m);
-  const real *input = m->stack.x;
-  for (int l = 0; l < m->stack.L; l++) {
-    const int H = m->stack.H[l], in = layer_in(m, l);
-    if (l > 0 && m->stack.training && m->stack.dropout > 0) {
-      /* inverted dropout between layers, as PyTorch: kept units scaled by 1/(1-p) */
-      real keep = 1 - m->stack.dropout, scale = 1 / keep;
-      size_t n = (size_t)T * B * in;
-      for (size_t i = 0; i < n; i++) {
-        real u = lw_rng_uniform(&m->rng, 0, 1);
-        m->stack.dmask[l][i] = u < keep ? scale : 0;
-        m->stack.drop[l][i] = input[i] * m->stack.dmask[l][i];
-      }
-      input = m->stack.drop[l];
-    }
-    const int sparse_in = lw_sparse(input, (size_t)T * B * in);
-    for (int d = 0; d < m->stack.D; d++) {
-      lw_dir *dir = &m->stack.dirs[l][d];
-      dir->sparse_in = sparse_in;
-      size_t off = lw_model_state_offset(m, l, d), BH = (size_t)B * H;
-      real *h_init = dir->hs + (d ? T * BH : 0), *c_init = dir->cs + (d ? T * BH : 0);
-      for (int r = 0; r < B; r++) {
-        const size_t src = off + (size_t)m->batch.perm[r] * H;
-        for (int j = 0; j < H; j++) {
-          h_init[(size_t)r * H + j] = h0 ? h0[src + j] : 0;
-          c_init[(size_t)r * H + j] = c0 ? c0[src + j] : 0;
-        }
-      }
-      lw_layer_forward(m, dir, d, input, m->stack.y[l], m->stack.D * H, d * H);
-      memcpy(m->stack.hn + off, dir->hs + (d ? 0 : T * BH), BH * sizeof(real));
-      memcpy(m->stack.cn + off, dir->cs + (d ? 0 : T * BH), BH * sizeof(real));
-    }
-    input = m->stack.y[l];
-  }
-}
-
-/* BPTT through every layer. In: dy_a holds dL/d(output of the top layer)
- * (zero past each length) and dhn/dcn the gradients of the final states.
- * Out: gradients accumulated into m->grads, dhn/dcn replaced by the
- * gradients of the initial states, and dx (T,B,I, sorted) if dx != NULL. */
-void lw_model_stack_backward(lw_model *m, real *dx) {
-  const int B = m->batch.B, T = m->batch.T;
-  real *dy = m->stack.dy_a, *dnext = m->stack.dy_b;
-  for (int l = m->stack.L - 1; l >= 0; l--) {
-    const int H = m->stack.H[l], in = layer_in(m, l);
-    const real *input = l == 0 ? m->stack.x : (m->stack.drop[l] && m->stack.training ? m->stack.drop[l] : m->stack.y[l - 1]);
-    real *dxl = l == 0 ? dx : dnext;
-    if (dxl) memset(dxl, 0, (size_t)T * B * in * sizeof(real));
-    for (int d = 0; d < m->stack.D; d++) {
-      size_t off = lw_model_state_offset(m, l, d);
-      lw_layer_backward(m, &m->stack.dirs[l][d], d, input, dy, m->stack.D * H, d * H, m->stack.dhn + off, m->stack.dcn + off, dxl);
-    }
-    if (l > 0 && m->stack.drop[l] && m->stack.training) {
-      size_t n = (size_t)T * B * in;
-      for (size_t i = 0; i < n; i++) dxl[i] *= m->stack.dmask[l][i];
-    }
-    real *tmp = dy;
-    dy = dnext, dnext = tmp;
-  }
-}
-
-/* logits = features . W^T + b: the final states (many-to-one) or every step's
- * top-layer output (many-to-many). */
-void lw_model_head_forward(lw_model *m) {
-  const int rows = lw_model_head_rows(m), O = m->head.O, F = m->head.in;
-  const real *feat = m->stack.y[m->stack.L - 1];
-  if (!m->head.per_step) {
-    const int L = m->stack.L, H = m->stack.H[L - 1];
-    for (int d = 0; d < m->stack.D; d++) {
-      const real *hn = m->stack.hn + lw_model_state_offset(m, L - 1, d);
-      for (int b = 0; b < m->batch.B; b++) memcpy(m->head.feat + (size_t)b * F + d * H, hn + (size_t)b * H, H * sizeof(real));
-    }
-    feat = m->head.feat;
-  }
-  for (int r = 0; r < rows; r++) memcpy(m->head.logits + (size_t)r * O, m->head.b, O * sizeof(real));
-  lw_gemm_nn(rows, O, F, feat, F, m->head.wT, m->head.ld, m->head.logits, O);
-}
-
-/* From dlogits (zero on rows past a length): head gradients, and the
- * gradient reaching the stack in dy_a (many-to-many) or dhn (many-to-one). */
-void lw_model_head_backward(lw_model *m) {
-  const int rows = lw_model_head_rows(m), O = m->head.O, F = m->head.in, L = m->stack.L;
-  const real *feat = m->head.per_step ? m->stack.y[L - 1] : m->head.feat;
-  lw_gemm_tn(O, F, rows, m->head.dlogits, O, feat, F, m->head.dw, F);
-  for (int r = 0; r < rows; r++)
-    for (int o = 0; o < O; o++) m->head.db[o] += m->head.dlogits[(size_t)r * O + o];
-  size_t LDBH = lw_model_state_offset(m, L - 1, 0) + (size_t)m->stack.D * m->batch.B * m->stack.H[L - 1];
-  memset(m->stack.dhn, 0, LDBH * sizeof(real));
-  memset(m->stack.dcn, 0, LDBH * sizeof(real));
-  if (m->head.per_step) {
-    memset(m->stack.dy_a, 0, (size_t)rows * F * sizeof(real));
-    lw_gemm_nn(rows, F, O, m->head.dlogits, O, m->head.w, F, m->stack.dy_a, F);
-    return;
-  }
-  memset(m->head.dfeat, 0, (size_t)rows * F * sizeof(real));
-  lw_gemm_nn(rows, F, O, m->head.dlogits, O, m->head.w, F, m->head.dfeat, F);
-  memset(m->stack.dy_a, 0, (size_t)m->batch.T * m->batch.B * F * sizeof(real));
-  const int H = m->stack.H[L - 1];
-  for (int d = 0; d < m->stack.D; d++) {
-    real *dhn = m->stack.dhn + lw_model_state_offset(m, L - 1, d);
-    for (int b = 0; b < m->batch.B; b++) memcpy(dhn + (size_t)b * H, m->head.dfeat + (size_t)b * F + d * H, H * sizeof(real));
-  }
+  lw_stack_forward(&m->stack, &m->batch, &m->rng, h0, c0);
 }

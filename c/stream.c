@@ -10,7 +10,9 @@
 
 
 struct lw_stream {
+  uint32_t magic;  /* LW_STREAM_MAGIC while alive: api.c refuses anything else */
   lw_model *m;
+  int steps;       /* steps since the last reset: the absolute step index of the next */
   real *x;     /* (I) the next step's input, written by the caller */
   real *h;     /* (sum of H_l) hidden states, layer after layer, right after x:
                 * each layer's input and previous state are then one vector */
@@ -37,31 +39,33 @@ lw_stream *lw_stream_init(lw_model *m) {
   size_t maxG = (size_t)lw_cell_gates(m->stack.cell) * maxH;
   real *buf = calloc(m->stack.I + O + 6 * S + 2 * maxG + 2 * (size_t)maxH, sizeof(real));
   if (!s || !buf) return free(s), free(buf), NULL;
-  s->m = m, s->x = buf, s->h = buf + m->stack.I, s->c = s->h + S, s->out = s->c + S;
+  s->magic = LW_STREAM_MAGIC, s->m = m, s->x = buf, s->h = buf + m->stack.I, s->c = s->h + S, s->out = s->c + S;
   s->gates = s->out + O, s->rec = s->gates + maxG, s->aux = s->rec + maxG, s->c_next = s->aux + maxH;
   s->prev = s->c_next + maxH;
   return s;
 }
 
 void lw_stream_release(lw_stream *s) {
-  if (s) free(s->x), free(s);
+  if (s) s->magic = 0, free(s->x), free(s);
 }
 
-LW_EXPORT lw_real *lw_stream_input(lw_stream *s) { return s ? s->x : NULL; }
-LW_EXPORT lw_real *lw_stream_output(lw_stream *s) { return s ? s->out : NULL; }
-LW_EXPORT lw_real *lw_stream_state(lw_stream *s, int which) { return s ? (which ? s->c : s->h) : NULL; }
+int lw_stream_valid(const lw_stream *s) { return s && s->magic == LW_STREAM_MAGIC; }
+const lw_model *lw_stream_model(const lw_stream *s) { return s->m; }
+real *lw_stream_input_buf(lw_stream *s) { return s->x; }
+real *lw_stream_output_buf(lw_stream *s) { return s->out; }
+real *lw_stream_state_buf(lw_stream *s, int which) { return which ? s->c : s->h; }
 
-LW_EXPORT void lw_stream_reset(lw_stream *s) {
-  if (!s) return;
+void lw_stream_zero(lw_stream *s) {
   memset(s->h, 0, 2 * state_size(s->m) * sizeof(real)); /* h and c */
   memset(s->prev, 0, 4 * state_size(s->m) * sizeof(real));
+  s->steps = 0;
 }
 
-/* One step: reads s->x, updates every layer's state, writes s->out
- * (probabilities for classification losses unless raw). The caller (JS)
- * checks that x is finite. */
-LW_EXPORT void lw_stream_step(lw_stream *s, int raw) {
+/* One step: reads s->x (api.c has checked it), updates every layer's state,
+ * writes s->out (probabilities for classification losses unless raw). */
+void lw_stream_advance(lw_stream *s, int raw) {
   lw_model *m = s->m;
+  const int step = s->steps++;
   lw_model_pack(m);
   const real *in = s->x;
   real *h = s->h, *c = s->c, *prev = s->prev;
@@ -83,7 +87,7 @@ LW_EXPORT void lw_stream_step(lw_stream *s, int raw) {
         lw_gemm_nn(1, G, d->in + H, in, d->in + H, d->w_ihT, d->ld_T, s->gates, G);
     }
     if (d->w_gate) lw_gate_recurrence_forward(d, 1, prev, s->gates); /* prev is zero at the first step */
-    lw_cell_forward(d, 1, s->gates, s->rec, h, c, s->c_next, h, s->aux);
+    lw_cell_forward(d, step, 1, s->gates, s->rec, h, c, s->c_next, h, s->aux);
     memcpy(c, s->c_next, H * sizeof(real));
     if (d->w_gate) memcpy(prev, s->gates, G * sizeof(real));
     prev += G;
@@ -97,13 +101,6 @@ LW_EXPORT void lw_stream_step(lw_stream *s, int raw) {
   memcpy(s->out, m->head.b, m->head.O * sizeof(real));
   lw_gemm_nn(1, m->head.O, m->head.in, in, m->head.in, m->head.wT, m->head.ld, s->out, m->head.O);
   if (!raw) lw_loss_activate(m->head.loss, 1, m->head.O, s->out, s->out);
-}
-
-/* Size of the trace of a sequence of T steps, in reals. */
-size_t lw_trace_size(const lw_model *m, int T) {
-  size_t n = 0;
-  for (int l = 0; l < m->stack.L; l++) n += (size_t)m->stack.D * T * (lw_cell_gates(m->stack.cell) + 2) * m->stack.H[l];
-  return n;
 }
 
 /* After a forward pass on one sequence (B = 1): per layer, per direction,

@@ -571,7 +571,8 @@ export class Model {
             heap[xAt + i] = inScale ? (x[i] - inScale.shift[i]) / inScale.scale[i] : x[i];
           }
         }
-        step(ptr, raw);
+        const status = step(ptr, raw); // the engine checks the input again
+        if (status) e.check(status, 'stream.step');
         if (O === 1) return outScale ? heap[outAt] * outScale.scale[0] + outScale.shift[0] : heap[outAt];
         const out = heap.slice(outAt, outAt + O);
         if (outScale) for (let k = 0; k < O; k++) out[k] = out[k] * outScale.scale[k] + outScale.shift[k];

@@ -8,39 +8,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../../c/internal.h"
-#include "../../c/kernels.h"
-
-/* the stream's exports (api.c, stream.c), declared for the driver only */
-int lw_stream_create(lw_model *m, lw_stream **out);
-void lw_stream_free(lw_stream *s);
-lw_real *lw_stream_input(lw_stream *s);
-lw_real *lw_stream_output(lw_stream *s);
-void lw_stream_step(lw_stream *s, int raw);
-
-int lw_model_create(const int32_t *cfg, int n, float forget_bias, float dropout, lw_model **out);
-void lw_model_free(lw_model *m);
-int lw_model_set_optimizer(lw_model *m, int kind, const float *hyper, int n);
-int lw_model_train_batch(lw_model *m, const float *x, const float *y, const int32_t *lengths, int B, int T, double lr,
-                         float *loss, const float *h0, const float *c0, float *hn, float *cn);
-int lw_model_set_data(lw_model *m, const float *x, const float *y, int B, int T);
-int lw_model_train_rows(lw_model *m, const int32_t *rows, const int32_t *lengths, int B, int T, int t0, double lr,
-                        float *loss, const float *h0, const float *c0, float *hn, float *cn);
-int lw_model_predict(lw_model *m, const float *x, const int32_t *lengths, int B, int T, int flags, float *out,
-                     const float *y, float *loss);
-int lw_model_forward(lw_model *m, const float *x, const int32_t *lengths, int B, int T, int flags, const float *h0,
-                     const float *c0, float *out, float *hn, float *cn);
-int lw_model_backward(lw_model *m, const float *dout, const float *dhn, const float *dcn, float *dx, float *dh0,
-                      float *dc0);
+#include "../../c/lw.h"      /* the exports, as JS calls them */
+#include "../../c/kernels.h" /* the kernels, to compare SIMD with the reference */
 
 static uint32_t state = 12345;
 static uint32_t next(void) { return state = state * 1664525u + 1013904223u; }
 static int rnd(int lo, int hi) { return lo + (int)(next() >> 8) % (hi - lo + 1); }
-static float unif(void) { return (float)(next() >> 8) / 16777216.0f * 2 - 1; }
+static lw_real unif(void) { return (lw_real)(next() >> 8) / 16777216.0f * 2 - 1; }
 
 /* exact-size heap blocks, so ASan sees any access past the end */
-static float *floats(size_t n) {
-  float *p = malloc((n ? n : 1) * sizeof *p);
+static lw_real *reals(size_t n) {
+  lw_real *p = malloc((n ? n : 1) * sizeof *p);
   for (size_t i = 0; i < n; i++) p[i] = unif();
   return p;
 }
@@ -51,28 +29,28 @@ static int kernels(void) {
   for (int trial = 0; trial < 300; trial++) {
     int M = rnd(0, 13), N = rnd(0, 21), K = rnd(0, 11), pad = rnd(0, 3);
     int lda = K + pad, ldb = N + pad, ldc = N + pad, ldat = M + pad;
-    float *A = floats((size_t)M * lda), *At = floats((size_t)K * ldat), *B = floats((size_t)K * ldb);
-    float *C1 = floats((size_t)M * ldc), *C2 = malloc(((size_t)M * ldc + 1) * sizeof(float));
-    memcpy(C2, C1, (size_t)M * ldc * sizeof(float));
+    lw_real *A = reals((size_t)M * lda), *At = reals((size_t)K * ldat), *B = reals((size_t)K * ldb);
+    lw_real *C1 = reals((size_t)M * ldc), *C2 = malloc(((size_t)M * ldc + 1) * sizeof(lw_real));
+    memcpy(C2, C1, (size_t)M * ldc * sizeof(lw_real));
     lw_gemm_nn_ref(M, N, K, A, lda, B, ldb, C1, ldc);
     lw_gemm_nn_simd(M, N, K, A, lda, B, ldb, C2, ldc);
-    bad += memcmp(C1, C2, (size_t)M * ldc * sizeof(float)) != 0;
+    bad += memcmp(C1, C2, (size_t)M * ldc * sizeof(lw_real)) != 0;
     lw_gemm_tn_ref(M, N, K, At, ldat, B, ldb, C1, ldc);
     lw_gemm_tn_simd(M, N, K, At, ldat, B, ldb, C2, ldc);
     for (size_t i = 0; i < (size_t)M * ldc; i++) bad += fabsf(C1[i] - C2[i]) > 1e-6f * (1 + fabsf(C1[i]));
     free(A), free(At), free(B), free(C1), free(C2);
 
     int n = rnd(0, 5), H = rnd(1, 19);
-    float *g1 = floats((size_t)n * 4 * H), *g2 = malloc(((size_t)n * 4 * H + 1) * sizeof(float));
-    memcpy(g2, g1, (size_t)n * 4 * H * sizeof(float));
-    float *cp = floats((size_t)n * H), *c1 = floats((size_t)n * H), *c2 = floats((size_t)n * H);
-    float *h1 = floats((size_t)n * H), *h2 = floats((size_t)n * H);
+    lw_real *g1 = reals((size_t)n * 4 * H), *g2 = malloc(((size_t)n * 4 * H + 1) * sizeof(lw_real));
+    memcpy(g2, g1, (size_t)n * 4 * H * sizeof(lw_real));
+    lw_real *cp = reals((size_t)n * H), *c1 = reals((size_t)n * H), *c2 = reals((size_t)n * H);
+    lw_real *h1 = reals((size_t)n * H), *h2 = reals((size_t)n * H);
     lw_lstm_cell_fwd_ref(n, H, g1, cp, c1, h1);
     lw_lstm_cell_fwd_simd(n, H, g2, cp, c2, h2);
     for (size_t i = 0; i < (size_t)n * H; i++) bad += fabsf(h1[i] - h2[i]) > 1e-6f;
-    float *dh = floats((size_t)n * H), *dc1 = floats((size_t)n * H), *dc2 = malloc(((size_t)n * H + 1) * sizeof(float));
-    memcpy(dc2, dc1, (size_t)n * H * sizeof(float));
-    float *dg1 = floats((size_t)n * 4 * H), *dg2 = floats((size_t)n * 4 * H);
+    lw_real *dh = reals((size_t)n * H), *dc1 = reals((size_t)n * H), *dc2 = malloc(((size_t)n * H + 1) * sizeof(lw_real));
+    memcpy(dc2, dc1, (size_t)n * H * sizeof(lw_real));
+    lw_real *dg1 = reals((size_t)n * 4 * H), *dg2 = reals((size_t)n * 4 * H);
     lw_lstm_cell_bwd_ref(n, H, g1, cp, c1, dh, dc1, dg1);
     lw_lstm_cell_bwd_simd(n, H, g1, cp, c1, dh, dc2, dg2);
     for (size_t i = 0; i < (size_t)n * 4 * H; i++) bad += fabsf(dg1[i] - dg2[i]) > 1e-5f;
@@ -94,25 +72,25 @@ static int models(void) {
     for (int l = 0; l < L; l++) cfg[LW_CONFIG_HIDDEN + l] = rnd(1, 9);
     lw_model *m;
     if (lw_model_create(cfg, LW_CONFIG_HIDDEN + L, 1.0f, trial % 3 ? 0.0f : 0.3f, &m)) return fprintf(stderr, "create failed\n"), 1;
-    float hyper[LW_HYPER_COUNT] = {0.01f, 0.9f, 0.999f, 1e-8f, 0.5f, (float)(trial & 1), 0.001f, 1.0f, 0.5f};
+    lw_real hyper[LW_HYPER_COUNT] = {0.01f, 0.9f, 0.999f, 1e-8f, 0.5f, (lw_real)(trial & 1), 0.001f, 1.0f, 0.5f};
     lw_model_set_optimizer(m, trial % 4, hyper, LW_HYPER_COUNT);
     for (int step = 0; step < 3; step++) {
       int B = rnd(1, 6), T = rnd(1, 7);
       int32_t *len = malloc(B * sizeof *len);
       for (int b = 0; b < B; b++) len[b] = rnd(1, T);
-      float *x = floats((size_t)B * T * I), *y = floats((size_t)B * (rs ? T : 1) * O);
+      lw_real *x = reals((size_t)B * T * I), *y = reals((size_t)B * (rs ? T : 1) * O);
       if (trial % 3 == 1) /* mostly zeros: the sparse input path (layer.c, stream.c) */
         for (size_t i = 0; i < (size_t)B * T * I; i++) x[i] = i % 11 ? 0 : x[i];
       for (size_t i = 0; i < (size_t)B * (rs ? T : 1) * O; i++) y[i] = y[i] > 0; /* valid for every loss */
-      float l, *out = floats((size_t)B * T * O);
+      lw_real l, *out = reals((size_t)B * T * O);
       size_t ns = 0;
       for (int k = 0; k < L; k++) ns += (size_t)(D + 1) * B * cfg[LW_CONFIG_HIDDEN + k];
-      float *h0 = floats(ns), *c0 = floats(ns), *hn = floats(ns), *cn = floats(ns);
+      lw_real *h0 = reals(ns), *c0 = reals(ns), *hn = reals(ns), *cn = reals(ns);
       failures += lw_model_train_batch(m, x, y, len, B, T, 0.01, &l, step == 1 ? h0 : NULL, step == 1 ? c0 : NULL, hn, step == 2 ? cn : NULL) != 0;
       failures += lw_model_predict(m, x, len, B, T, step & 1, out, y, &l) != 0;
       int F = (D + 1) * cfg[LW_CONFIG_HIDDEN + L - 1];
-      float *y2 = floats((size_t)B * T * F);
-      float *dx = floats((size_t)B * T * I), *dh0 = floats(ns), *dc0 = floats(ns);
+      lw_real *y2 = reals((size_t)B * T * F);
+      lw_real *dx = reals((size_t)B * T * I), *dh0 = reals(ns), *dc0 = reals(ns);
       failures += lw_model_forward(m, x, len, B, T, step & 1, step ? h0 : NULL, c0, y2, hn, cn) != 0;
       failures += lw_model_backward(m, y2, step ? hn : NULL, cn, dx, dh0, dc0) != 0;
       /* the workspace starts as NaN (LW_POISON): anything read before written would show here */
@@ -125,10 +103,14 @@ static int models(void) {
         lw_stream *st;
         if (lw_stream_create(m, &st)) return fprintf(stderr, "stream failed\n"), 1;
         for (int t = 0; t < len[0]; t++) {
-          memcpy(lw_stream_input(st), x + (size_t)t * I, I * sizeof(float));
-          lw_stream_step(st, step & 1);
+          memcpy(lw_stream_input(st), x + (size_t)t * I, I * sizeof(lw_real));
+          failures += lw_stream_step(st, step & 1) != 0;
           for (int k = 0; k < (O ? O : 1); k++) failures += !isfinite(lw_stream_output(st)[k]);
         }
+        lw_real *in = lw_stream_input(st);
+        in[0] = NAN; /* refused, and the stream stays usable */
+        failures += lw_stream_step(st, 0) != LW_STATUS_NOT_FINITE;
+        failures += lw_stream_reset(st) != 0 || lw_stream_step(NULL, 0) == 0 || lw_stream_input(NULL) != NULL;
         lw_stream_free(st);
       }
       /* the same batch staged once and trained on by rows, from step 1 on */
@@ -139,6 +121,16 @@ static int models(void) {
       failures += lw_model_set_data(m, x, y, B, T) != 0;
       if (T > 1) failures += lw_model_train_rows(m, rows, len1, B, T1, 1, 0.01, &l, NULL, NULL, NULL, NULL) != 0;
       failures += lw_model_train_rows(m, rows, len1, B, T1, T, 0.01, &l, NULL, NULL, NULL, NULL) == 0; /* past the end */
+      /* gradients apart from the update, with every state in and out */
+      double sum_count[2];
+      lw_real *dhn = reals(ns), *dcn = reals(ns);
+      failures += lw_model_grad_rows(m, rows, len1, B, T1, 0, trial & 1 ? LW_FLAG_TRAINING : 0, step ? 3.0 : -1, h0, c0,
+                                     dhn, dcn, hn, cn, dh0, dc0, sum_count) != 0;
+      for (size_t i = 0; i < ns; i++) failures += !isfinite(dh0[i]) + !isfinite(dc0[i]) + !isfinite(hn[i]) + !isfinite(cn[i]);
+      free(dhn), free(dcn);
+      failures += !(sum_count[1] > 0) || !isfinite(sum_count[0]);
+      failures += lw_model_update(m, 0.01, step == 2 ? -1 : sqrt(lw_model_grad_sumsq(m))) != 0;
+      failures += lw_model_update(m, 0.01, NAN) != LW_STATUS_NOT_FINITE;
       lw_model_set_data(m, NULL, NULL, 0, 0);
       free(rows), free(len1);
       /* bad arguments return a status and touch nothing */
@@ -164,7 +156,7 @@ static int sizes(void) {
   int32_t cfg[LW_CONFIG_HIDDEN + 1] = {1, 1, 1, 0, LW_CELL_LSTM, 0, 0, 1, 0, 630};
   if (lw_model_create(cfg, LW_CONFIG_HIDDEN + 1, 1.0f, 0.0f, &m)) return 1;
   const int B = 512, T = 1024;
-  float *x = calloc((size_t)B * T, sizeof *x), *y = calloc(B, sizeof *y), l;
+  lw_real *x = calloc((size_t)B * T, sizeof *x), *y = calloc(B, sizeof *y), l;
   failures += lw_model_predict(m, x, NULL, B, T, 0, y, NULL, NULL) != LW_STATUS_NO_MEMORY;
   failures += lw_model_train_batch(m, x, y, NULL, B, T, 0.01, &l, NULL, NULL, NULL, NULL) != LW_STATUS_NO_MEMORY;
   failures += lw_model_predict(m, x, NULL, 1, 4, 0, y, NULL, NULL) != LW_STATUS_OK; /* still usable */
