@@ -507,7 +507,8 @@ LW_EXPORT int lw_stream_step(lw_stream *s, int raw) {
 }
 
 /* Gate activations and states of every layer and step for one sequence x
- * (T, I): out (L, D, T, 6, H_l) with rows i, f, g, o, c, h. */
+ * (T, I): out (L, D, T, G/H + 2, H_l), the gate rows of the cell (i f g o,
+ * r z n, or h), then c and h (stream.c lw_trace_copy). */
 LW_EXPORT int lw_model_trace(lw_model *m, const lw_real *x, int T, lw_real *out) {
   int status = check_batch(m, x, NULL, 1, T);
   if (status) return status;

@@ -1,5 +1,6 @@
-/* internal.h — the model structure shared by the engine's files (model.c,
- * layer.c, cells.c, stream.c, loss.c, optim.c, api.c). Not part of the public API (lw.h). */
+/* internal.h — the engine's types (a direction, the tensor table, a batch, a
+ * stack, a head, the model) and the functions its files share. Not part of
+ * the public API (lw.h). */
 #ifndef LW_INTERNAL_H
 #define LW_INTERNAL_H
 #include <stdint.h>
@@ -163,7 +164,10 @@ static inline const real *lw_source_at(const lw_source *s, int b, int t, int W) 
 }
 
 /* layer.c: inputs with at most one nonzero in LW_SPARSE entries (one-hot
- * characters, bags of words) skip the input projection's GEMMs (lw_dir.sparse_in) */
+ * characters, bags of words) skip the input projection's GEMMs (lw_dir.sparse_in).
+ * The threshold is a judgement, not a measurement: one-hot text is far below
+ * it (one in the vocabulary size), dense series far above; the result is the
+ * same bits either way (layer.c), only the speed differs. */
 #define LW_SPARSE 8
 int lw_sparse(const real *a, size_t n);
 void lw_gemm_sparse_nn(int M, int N, int K, const real *X, const real *B, int ldb, real *C);

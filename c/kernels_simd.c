@@ -148,7 +148,9 @@ struct lw_simd_constants {
  * and are one instruction each, where V8 turns f32x4.min/max into seven or
  * eight. n is rounded by adding 1.5 * 2^23, which leaves it in the low
  * mantissa bits (round to nearest even, as f32x4.nearest): cheaper than
- * nearest and trunc_sat, which V8 expands into several instructions each. */
+ * nearest and trunc_sat, which V8 expands into several instructions each.
+ * Measured (tests/kernels.test.js, against Math.exp in double over [-90, 90]):
+ * through sigmoid4, at most 1.46e-7 relative and 8.9e-8 absolute error. */
 static inline v128_t exp4(v128_t x) {
   x = wasm_f32x4_pmin(wasm_f32x4_pmax(x, K(exp_lo)), K(exp_hi));
   v128_t t = wasm_f32x4_add(wasm_f32x4_mul(x, K(log2e)), K(magic));
@@ -172,7 +174,8 @@ static inline v128_t sigmoid4(v128_t x) {
 }
 
 /* tanh: Cephes' odd polynomial below |x| = 0.625 (no cancellation near 0),
- * 1 - 2/(e^{2|x|} + 1) with the sign restored above it. */
+ * 1 - 2/(e^{2|x|} + 1) with the sign restored above it. Measured
+ * (tests/kernels.test.js): at most 1.27e-7 relative, 7.4e-8 absolute error. */
 static inline v128_t tanh4(v128_t x) {
   v128_t ax = wasm_f32x4_abs(x), z = wasm_f32x4_mul(x, x);
   v128_t p = K(tanh_p[0]);

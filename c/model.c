@@ -1,8 +1,8 @@
-/* model.c — the network around the cells: one parameter buffer with a
- * parallel gradient buffer, the workspace, staging of batches (sorted by
- * length, time-major), the stacked and bidirectional recurrent layers with
- * dropout between them, and the dense head. The recurrence is in layer.c, the cells in cells.c,
- * losses in loss.c, updates in optim.c, argument checks in api.c. */
+/* model.c — a model's storage: the tensor table and the parameter buffer it
+ * lays out (with its parallel gradient buffer and packed copies), the
+ * initialisation, and the workspace plan for a batch. The passes are in
+ * stack.c (layers), layer.c (the recurrence), cells.c, head.c and loss.c;
+ * updates in optim.c; staging in batch.c; argument checks in api.c. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
