@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Model } from '../web/index.js';
+import { decodeModel, encodeModel } from '../web/format.js';
 import { engine } from './helpers.js';
 
 /** Asserts that fn throws ERR_NO_MEMORY with a message matching `what`, within `ms`. */
@@ -46,4 +47,18 @@ test('a batch whose workspace needs 2^32 reals is refused by predict, train and 
   assert.equal(e.heapUsed(), before, 'nothing is left allocated');
   assert.deepEqual(model.predict([small]), want, 'the model predicts as before');
   model.dispose();
+});
+
+test('a model file whose configuration needs 2^32 parameters is refused by Model.load with ERR_NO_MEMORY', async () => {
+  const e = await engine('simd');
+  const small = await Model.create({ inputSize: 1, hiddenSize: 2, seed: 1, engine: e });
+  const { config, tensors, extra } = decodeModel(small.save());
+  small.dispose();
+  const before = e.heapUsed();
+  for (const change of [{ hiddenSize: [32768] }, { hiddenSize: [46341], cell: 'gru', gates: null, bidirectional: true }]) {
+    // the checksum is right: only the sizes are hostile, and the tensors stay small (the count wrapped before)
+    const bytes = encodeModel({ config: { ...config, ...change }, tensors, extra });
+    await refused(() => Model.load(bytes, { engine: e }), /too large/);
+  }
+  assert.equal(e.heapUsed(), before, 'nothing is left allocated');
 });
