@@ -210,11 +210,11 @@ typedef struct grad_io {
   real *dh0, *dc0;              /* gradients of the initial states out */
 } grad_io;
 
-/* Loss and gradients (into lw_model_grads, overwritten) for a batch of B
- * rows of T steps from the sources xs and ys (checked by the caller);
+/* Loss and gradients (into lw_model_grads, overwritten) for the batch the
+ * caller checked and reserved (check_shape), from the sources xs and ys;
  * lengths (B) or NULL for all T. loss[0] gets the loss sum, loss[1] its
  * count (what the mean divides by). Changes no parameter. */
-static int loss_and_grads(lw_model *m, const lw_source *xs, const lw_source *ys, const int32_t *lengths, int B, int T,
+static int loss_and_grads(lw_model *m, const lw_source *xs, const lw_source *ys, const int32_t *lengths,
                           const grad_io *io, double loss[2]) {
   lw_model_stage(m, xs, lengths);
   lw_batch_stage(&m->batch, ys, m->head.target, m->head.O, m->head.per_step);
@@ -228,7 +228,7 @@ static int loss_and_grads(lw_model *m, const lw_source *xs, const lw_source *ys,
   const double mean = loss[1] > 0 ? loss[0] / loss[1] : 0;
   if (!isfinite(mean) || !isfinite((real)mean)) {
     m->stack.training = 0;
-    return fail(LW_STATUS_NOT_FINITE, "the loss is not finite (%g); the update was skipped", mean);
+    return fail(LW_STATUS_NOT_FINITE, "the loss is not finite (%g); nothing was changed", mean);
   }
   lw_head_backward(&m->head, &m->stack, &m->batch);
   if (io->dhn) lw_states_add(&m->stack, &m->batch, io->dhn, m->stack.dhn);
@@ -255,14 +255,14 @@ static int update(lw_model *m, double lr, double norm) {
 
 /* loss_and_grads with dropout, then update: the one-call training step;
  * *loss gets the batch's mean loss. */
-static int train_step(lw_model *m, const lw_source *xs, const lw_source *ys, const int32_t *lengths, int B, int T,
-                      double lr, real *loss, const real *h0, const real *c0, real *hn, real *cn) {
+static int train_step(lw_model *m, const lw_source *xs, const lw_source *ys, const int32_t *lengths, double lr,
+                      real *loss, const real *h0, const real *c0, real *hn, real *cn) {
   if (!(lr >= 0 && isfinite(lr))) return fail(LW_STATUS_BAD_ARGUMENT, "learningRate: must be finite and >= 0");
   int status = lw_optim_reserve(m);
   if (status) return fail(status, "out of memory for the optimizer state");
   const grad_io io = {1, -1, h0, c0, NULL, NULL, hn, cn, NULL, NULL};
   double l[2];
-  if ((status = loss_and_grads(m, xs, ys, lengths, B, T, &io, l)) || (status = update(m, lr, -1))) return status;
+  if ((status = loss_and_grads(m, xs, ys, lengths, &io, l)) || (status = update(m, lr, -1))) return status;
   if (loss) *loss = (real)(l[1] > 0 ? l[0] / l[1] : 0);
   return LW_STATUS_OK;
 }
@@ -288,7 +288,7 @@ LW_EXPORT int lw_model_train_batch(lw_model *m, const lw_real *x, const lw_real 
       (status = check_states(m, B, h0, c0)))
     return status;
   lw_source xs = lw_source_whole(x, B, T, 0), ys = lw_source_whole(y, B, m->head.per_step ? T : 1, 0);
-  return train_step(m, &xs, &ys, lengths, B, T, lr, loss, h0, c0, hn, cn);
+  return train_step(m, &xs, &ys, lengths, lr, loss, h0, c0, hn, cn);
 }
 
 /* A training set staged once (B,T,I) and its targets (B,O) or (B,T,O),
@@ -315,6 +315,7 @@ static int check_rows(lw_model *m, const int32_t *rows, const int32_t *lengths, 
   if (!m) return fail(LW_STATUS_BAD_ARGUMENT, "no model");
   if (!m->data_x) return fail(LW_STATUS_BAD_STATE, "no training data staged (lw_model_set_data)");
   if (!rows || !lengths) return fail(LW_STATUS_BAD_ARGUMENT, "rows and lengths are required");
+  if (B < 1 || B > LW_MAX_BATCH) return fail(LW_STATUS_BAD_ARGUMENT, "batch size %d is outside 1..%d", B, LW_MAX_BATCH);
   if (t0 < 0 || T > m->data_T - t0)
     return fail(LW_STATUS_BAD_ARGUMENT, "steps %d..%d are outside the data's %d", t0, t0 + T - 1, m->data_T);
   for (int b = 0; b < B; b++)
@@ -339,7 +340,7 @@ LW_EXPORT int lw_model_train_rows(lw_model *m, const int32_t *rows, const int32_
   if ((status = check_rows(m, rows, lengths, B, T, t0)) || (status = check_states(m, B, h0, c0))) return status;
   lw_source xs, ys;
   staged_sources(m, rows, t0, &xs, &ys);
-  return train_step(m, &xs, &ys, lengths, B, T, lr, loss, h0, c0, hn, cn);
+  return train_step(m, &xs, &ys, lengths, lr, loss, h0, c0, hn, cn);
 }
 
 /* Loss and gradients of rows of the staged data without an update (lw.h). */
@@ -357,7 +358,7 @@ LW_EXPORT int lw_model_grad_rows(lw_model *m, const int32_t *rows, const int32_t
   staged_sources(m, rows, t0, &xs, &ys);
   const grad_io io = {flags & LW_FLAG_TRAINING, norm, h0, c0, dhn, dcn, hn, cn, dh0, dc0};
   double l[2];
-  if ((status = loss_and_grads(m, &xs, &ys, lengths, B, T, &io, l))) return status;
+  if ((status = loss_and_grads(m, &xs, &ys, lengths, &io, l))) return status;
   if (loss) loss[0] = l[0], loss[1] = l[1];
   return LW_STATUS_OK;
 }
@@ -382,7 +383,7 @@ LW_EXPORT int lw_model_gradients(lw_model *m, const lw_real *x, const lw_real *y
   if ((status = check_batch(m, x, lengths, B, T)) || (status = check_targets(m, y, B, T))) return status;
   lw_source xs = lw_source_whole(x, B, T, 0), ys = lw_source_whole(y, B, m->head.per_step ? T : 1, 0);
   const grad_io io = {0, -1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
-  status = loss_and_grads(m, &xs, &ys, lengths, B, T, &io, l);
+  status = loss_and_grads(m, &xs, &ys, lengths, &io, l);
   if (!status && loss) *loss = (real)(l[1] > 0 ? l[0] / l[1] : 0);
   return status;
 }
