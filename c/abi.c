@@ -74,9 +74,14 @@ LW_EXPORT const char *lw_abi_json(void) {
   group("tensorInfo", tensor_info, N(tensor_info));
   group("flag", flag, N(flag));
   group("limits", limits, N(limits));
-  const entry cell_gates[] = {{"LSTM", lw_cell_gates(LW_CELL_LSTM)}, {"GRU", lw_cell_gates(LW_CELL_GRU)},
-                              {"RNN", lw_cell_gates(LW_CELL_RNN)}}; /* gate rows per hidden unit */
-  group("cellGates", cell_gates, N(cell_gates));
+  /* per cell (cells.c's table): gate rows per hidden unit, and the rows of a trace */
+  put(",\"cells\":{");
+  for (int c = 0; c < lw_cell_count(); c++) {
+    const lw_cell_ops *k = lw_cell_kind(c);
+    put("%s\"%s\":{\"gates\":%d,\"cellState\":%d,\"switches\":%d,\"trace\":\"%s\"}", c ? "," : "", k->name, k->gates,
+        k->cell_state, k->switches, k->trace);
+  }
+  put("}");
   put(",\"tensorNames\":[");
   for (int i = 0; i < N(tensor_names); i++) put("%s\"%s\"", i ? "," : "", tensor_names[i]);
   put("]}");

@@ -48,9 +48,10 @@ LW_EXPORT int lw_model_create(const int32_t *cfg, int n, float forget_bias, floa
   if (cfg[LW_CONFIG_OUTPUT_SIZE] < 0 || cfg[LW_CONFIG_OUTPUT_SIZE] > LW_MAX_SIZE)
     return fail(LW_STATUS_BAD_ARGUMENT, "outputSize: %d is outside 0..%d", cfg[LW_CONFIG_OUTPUT_SIZE], LW_MAX_SIZE);
   if ((unsigned)cfg[LW_CONFIG_BIDIRECTIONAL] > 1) return fail(LW_STATUS_BAD_ARGUMENT, "bidirectional: must be 0 or 1");
-  if ((unsigned)cfg[LW_CONFIG_CELL] > LW_CELL_RNN) return fail(LW_STATUS_BAD_ARGUMENT, "cell: %d is unknown", cfg[LW_CONFIG_CELL]);
+  const lw_cell_ops *cell = lw_cell_kind(cfg[LW_CONFIG_CELL]);
+  if (!cell) return fail(LW_STATUS_BAD_ARGUMENT, "cell: %d is unknown", cfg[LW_CONFIG_CELL]);
   if (cfg[LW_CONFIG_GATES] & ~LW_GATE_ALL) return fail(LW_STATUS_BAD_ARGUMENT, "gates: unknown switches 0x%x", cfg[LW_CONFIG_GATES]);
-  if (cfg[LW_CONFIG_GATES] && cfg[LW_CONFIG_CELL] != LW_CELL_LSTM) return fail(LW_STATUS_BAD_ARGUMENT, "gates: switches apply to LSTM cells only");
+  if (cfg[LW_CONFIG_GATES] && !cell->switches) return fail(LW_STATUS_BAD_ARGUMENT, "gates: switches apply to LSTM cells only");
   if ((unsigned)cfg[LW_CONFIG_RETURN_SEQUENCES] > 1) return fail(LW_STATUS_BAD_ARGUMENT, "returnSequences: must be 0 or 1");
   if ((unsigned)cfg[LW_CONFIG_LOSS] > LW_LOSS_SIGMOID_CE) return fail(LW_STATUS_BAD_ARGUMENT, "loss: %d is unknown", cfg[LW_CONFIG_LOSS]);
   for (int l = 0; l < L; l++)
@@ -232,7 +233,7 @@ static int loss_and_grads(lw_model *m, const lw_source *xs, const lw_source *ys,
   }
   lw_head_backward(&m->head, &m->stack, &m->batch);
   if (io->dhn) lw_states_add(&m->stack, &m->batch, io->dhn, m->stack.dhn);
-  if (io->dcn && m->stack.cell == LW_CELL_LSTM) lw_states_add(&m->stack, &m->batch, io->dcn, m->stack.dcn); /* only the LSTM has a cell state */
+  if (io->dcn && lw_cell_kind(m->stack.cell)->cell_state) lw_states_add(&m->stack, &m->batch, io->dcn, m->stack.dcn);
   lw_stack_backward(&m->stack, &m->batch, NULL);
   if (io->dh0) lw_states_copy(&m->stack, &m->batch, m->stack.dhn, io->dh0, 1);
   if (io->dc0) lw_states_copy(&m->stack, &m->batch, m->stack.dcn, io->dc0, 1);
@@ -454,7 +455,7 @@ LW_EXPORT int lw_model_backward(lw_model *m, const lw_real *dout, const lw_real 
   lw_batch_stage(&m->batch, &dys, m->stack.dy_a, F, 1);
   if (dhn) lw_states_copy(&m->stack, &m->batch, dhn, m->stack.dhn, 0);
   else memset(m->stack.dhn, 0, n * sizeof(real));
-  if (dcn && m->stack.cell == LW_CELL_LSTM) lw_states_copy(&m->stack, &m->batch, dcn, m->stack.dcn, 0); /* only the LSTM has a cell state */
+  if (dcn && lw_cell_kind(m->stack.cell)->cell_state) lw_states_copy(&m->stack, &m->batch, dcn, m->stack.dcn, 0);
   else memset(m->stack.dcn, 0, n * sizeof(real));
   memset(m->grads, 0, m->P * sizeof(real));
   lw_stack_backward(&m->stack, &m->batch, m->stack.dx);

@@ -1,6 +1,7 @@
 /* cells.c — what one step of each cell does to its gates, forward and
- * backward, for n rows at once; the products with the weights are done by
- * layer.c. The plain LSTM goes to the kernels of kernels.inc (SIMD in the
+ * backward, for n rows at once, and the table of cells (lw_cell_ops) that
+ * tells the rest of the engine what each cell needs; the products with the
+ * weights are done by layer.c. The plain LSTM goes to the kernels of kernels.inc (SIMD in the
  * SIMD build); its variants (enum lw_gate), the GRU and the RNN are written
  * here in plain C, one equation per line, as their specification. */
 #include <string.h>
@@ -112,33 +113,59 @@ static void gru_backward(int n, int H, const real *gates, const real *aux, const
   }
 }
 
-void lw_cell_forward(const lw_dir *d, int step, int n, real *gates, const real *rec, const real *h_prev, const real *c_prev,
-                     real *c, real *h, real *aux) {
-  const int H = d->H;
-  if (d->cell != LW_CELL_LSTM) memset(c, 0, (size_t)n * H * sizeof(real)); /* no cell state: c stays zero */
-  if (d->cell == LW_CELL_GRU) return gru_forward(n, H, gates, rec, h_prev, h, aux);
-  if (d->cell == LW_CELL_RNN) { /* h = tanh(a) */
-    for (size_t k = 0; k < (size_t)n * H; k++) h[k] = gates[k] = lw_tanh(gates[k]);
-    return;
-  }
-  if (d->flags) return lstm_variant_forward(d, n, gates, c_prev, c, h);
-  lw_lstm_cell_fwd(n, H, gates, c_prev, c, h);
+/* Each cell's step, in the signature of lw_cell_ops (the table below). */
+
+static void lstm_step(const lw_dir *d, int step, int n, real *gates, const real *rec, const real *h_prev,
+                      const real *c_prev, real *c, real *h, real *aux) {
+  if (d->flags) lstm_variant_forward(d, n, gates, c_prev, c, h);
+  else lw_lstm_cell_fwd(n, d->H, gates, c_prev, c, h);
 }
 
-void lw_cell_backward(const lw_dir *d, int step, int n, const real *gates, const real *aux, const real *h_prev,
-                      const real *c_prev, const real *c, const real *dact, real *dh, real *dc, real *dgx, real *dgh) {
-  const int H = d->H;
-  if (d->cell == LW_CELL_GRU) return gru_backward(n, H, gates, aux, h_prev, dh, dgx, dgh);
-  if (d->cell == LW_CELL_RNN) { /* da = dh (1 - h^2) */
-    for (size_t k = 0; k < (size_t)n * H; k++) dgx[k] = dh[k] * (1 - gates[k] * gates[k]), dh[k] = 0;
-    return;
-  }
+static void lstm_step_back(const lw_dir *d, int step, int n, const real *gates, const real *aux, const real *h_prev,
+                           const real *c_prev, const real *c, const real *dact, real *dh, real *dc, real *dgx, real *dgh) {
   if (d->flags) lstm_variant_backward(d, n, gates, c_prev, c, dact, dh, dc, dgx, d->dw_peep);
-  else lw_lstm_cell_bwd(n, H, gates, c_prev, c, dh, dc, dgx);
-  memset(dh, 0, (size_t)n * H * sizeof(real));
+  else lw_lstm_cell_bwd(n, d->H, gates, c_prev, c, dh, dc, dgx);
+  memset(dh, 0, (size_t)n * d->H * sizeof(real)); /* all of dh went into the gates */
 }
 
-int lw_cell_gates(int cell) { return cell == LW_CELL_GRU ? 3 : cell == LW_CELL_RNN ? 1 : 4; }
+static void gru_step(const lw_dir *d, int step, int n, real *gates, const real *rec, const real *h_prev,
+                     const real *c_prev, real *c, real *h, real *aux) {
+  memset(c, 0, (size_t)n * d->H * sizeof(real)); /* no cell state: c stays zero */
+  gru_forward(n, d->H, gates, rec, h_prev, h, aux);
+}
+
+static void gru_step_back(const lw_dir *d, int step, int n, const real *gates, const real *aux, const real *h_prev,
+                          const real *c_prev, const real *c, const real *dact, real *dh, real *dc, real *dgx, real *dgh) {
+  gru_backward(n, d->H, gates, aux, h_prev, dh, dgx, dgh);
+}
+
+/* h = tanh(a) */
+static void rnn_step(const lw_dir *d, int step, int n, real *gates, const real *rec, const real *h_prev,
+                     const real *c_prev, real *c, real *h, real *aux) {
+  memset(c, 0, (size_t)n * d->H * sizeof(real)); /* no cell state: c stays zero */
+  for (size_t k = 0; k < (size_t)n * d->H; k++) h[k] = gates[k] = lw_tanh(gates[k]);
+}
+
+/* da = dh (1 - h^2) */
+static void rnn_step_back(const lw_dir *d, int step, int n, const real *gates, const real *aux, const real *h_prev,
+                          const real *c_prev, const real *c, const real *dact, real *dh, real *dc, real *dgx, real *dgh) {
+  for (size_t k = 0; k < (size_t)n * d->H; k++) dgx[k] = dh[k] * (1 - gates[k] * gates[k]), dh[k] = 0;
+}
+
+/* The cells, by enum lw_cell: the one place that says what each is to the
+ * rest of the engine. A new cell is its two step functions and a row here. */
+static const lw_cell_ops CELLS[] = {
+    [LW_CELL_LSTM] = {"LSTM", 4, 0, 1, 1, 1, "i f g o c h", lstm_step, lstm_step_back},
+    [LW_CELL_GRU] = {"GRU", 3, 1, 0, -1, 0, "r z n - h", gru_step, gru_step_back},
+    [LW_CELL_RNN] = {"RNN", 1, 0, 0, -1, 0, "- - h", rnn_step, rnn_step_back},
+};
+
+const lw_cell_ops *lw_cell_kind(int cell) {
+  return cell >= 0 && cell < (int)(sizeof CELLS / sizeof *CELLS) ? &CELLS[cell] : NULL;
+}
+
+int lw_cell_count(void) { return (int)(sizeof CELLS / sizeof *CELLS); }
+
 
 /* Full gate recurrence (FGR, Greff et al. 2015): the pre-activations of i, f
  * and o also receive W_gate . (i, f, o) of the step before. In the gate rows

@@ -19,10 +19,31 @@ void lw_rng_seed(lw_rng *r, uint64_t seed);
 uint32_t lw_rng_u32(lw_rng *r);
 real lw_rng_uniform(lw_rng *r, real lo, real hi); /* [lo, hi) */
 
+struct lw_dir;
+
+/* One kind of cell: everything the rest of the engine asks of it (the table
+ * in cells.c, by enum lw_cell). */
+typedef struct lw_cell_ops {
+  const char *name;      /* as in enum lw_cell */
+  int gates;             /* gate rows per hidden unit: G = gates * H, in PyTorch's order */
+  int split_recurrent;   /* keeps h W_hh^T + b_hh apart from the input term (the GRU's r multiplies it):
+                          * needs scratch rec, the direction's aux and scratch dgates_h */
+  int cell_state;        /* carries a cell state c; the others leave c zero and ignore dc */
+  int forget_block;      /* the forget gate's block of gate rows, whose b_ih starts at forgetBias; -1: none */
+  int switches;          /* takes enum lw_gate switches (peepholes, full recurrence, ...) */
+  const char *trace;     /* trace rows: each gate row's name, then c and h ("-": not a quantity of this cell) */
+  /* one step for n rows, and its backward (the buffers are lw_cell_forward's and lw_cell_backward's) */
+  void (*forward)(const struct lw_dir *d, int step, int n, real *gates, const real *rec, const real *h_prev,
+                  const real *c_prev, real *c, real *h, real *aux);
+  void (*backward)(const struct lw_dir *d, int step, int n, const real *gates, const real *aux, const real *h_prev,
+                   const real *c_prev, const real *c, const real *dact, real *dh, real *dc, real *dgx, real *dgh);
+} lw_cell_ops;
+
 /* One direction of one layer: views into the parameter and gradient buffers. */
 typedef struct lw_dir {
   int in, H, G;                    /* input width, hidden size, gate rows (4H, 3H or H) */
   int cell, flags;                 /* enum lw_cell, enum lw_gate */
+  const lw_cell_ops *ops;          /* the cell's entry in cells.c's table */
   real *w_ih, *w_hh, *b_ih, *b_hh; /* (G,in) (G,H) (G) (G) */
   real *w_peep;                    /* (3H) i, f, o; NULL without peepholes */
   real *w_gate;                    /* (3H,3H) full gate recurrence; NULL without */
@@ -215,13 +236,19 @@ void lw_layer_backward(const lw_batch *b, lw_dir *d, int reverse, const real *x,
 /* cells.c: one step of a cell for n rows (see there for the buffers); step
  * is the absolute step index (batch t0 + t; the stream's count), for cells
  * that depend on it (the Clockwork RNN) */
-void lw_cell_forward(const lw_dir *d, int step, int n, real *gates, const real *rec, const real *h_prev,
-                     const real *c_prev, real *c, real *h, real *aux);
-void lw_cell_backward(const lw_dir *d, int step, int n, const real *gates, const real *aux, const real *h_prev,
-                      const real *c_prev, const real *c, const real *dact, real *dh, real *dc, real *dgx, real *dgh);
+static inline void lw_cell_forward(const lw_dir *d, int step, int n, real *gates, const real *rec, const real *h_prev,
+                                   const real *c_prev, real *c, real *h, real *aux) {
+  d->ops->forward(d, step, n, gates, rec, h_prev, c_prev, c, h, aux);
+}
+static inline void lw_cell_backward(const lw_dir *d, int step, int n, const real *gates, const real *aux,
+                                    const real *h_prev, const real *c_prev, const real *c, const real *dact, real *dh,
+                                    real *dc, real *dgx, real *dgh) {
+  d->ops->backward(d, step, n, gates, aux, h_prev, c_prev, c, dact, dh, dc, dgx, dgh);
+}
+const lw_cell_ops *lw_cell_kind(int cell); /* NULL for an unknown cell */
+int lw_cell_count(void);
 void lw_gate_recurrence_forward(const lw_dir *d, int n, const real *prev, real *gates);
 void lw_gate_recurrence_backward(const lw_dir *d, int n, const real *dgates, const real *prev, real *dact);
-int lw_cell_gates(int cell); /* gate rows per hidden unit: 4, 3 or 1 */
 
 /* loss.c */
 double lw_loss_forward_backward(lw_head *h, const lw_batch *b, int want_grad, double norm, double *count);

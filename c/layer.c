@@ -60,7 +60,7 @@ static void gemm_sparse_tn(int M, int N, int K, const real *A, int lda, const re
 
 void lw_layer_forward(const lw_batch *b, lw_dir *d, int reverse, const real *x, real *y, int ystride, int yoff,
                       lw_scratch *s) {
-  const int B = b->B, T = b->T, H = d->H, G = d->G, in = d->in, gru = d->cell == LW_CELL_GRU;
+  const int B = b->B, T = b->T, H = d->H, G = d->G, in = d->in, gru = d->ops->split_recurrent;
   const size_t BH = (size_t)B * H;
   /* Input projection of every step at once: gates = x . W_ih^T + b_ih + b_hh
    * (the GRU keeps b_hh inside its recurrent term, where r multiplies it) */
@@ -109,7 +109,7 @@ void lw_layer_forward(const lw_batch *b, lw_dir *d, int reverse, const real *x, 
  * initial states. dx (T,B,in) is accumulated into (+=). */
 void lw_layer_backward(const lw_batch *b, lw_dir *d, int reverse, const real *x, const real *dy, int dystride, int dyoff,
                        real *dh, real *dc, real *dx, lw_scratch *s) {
-  const int B = b->B, T = b->T, H = d->H, G = d->G, in = d->in, gru = d->cell == LW_CELL_GRU;
+  const int B = b->B, T = b->T, H = d->H, G = d->G, in = d->in, gru = d->ops->split_recurrent;
   const size_t BH = (size_t)B * H;
   real *dG = s->dgates;                /* (T,B,G) gradients of the input projection */
   real *dGH = gru ? s->dgates_h : dG;  /* (T,B,G) and of the recurrent term (the same but for the GRU) */

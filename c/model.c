@@ -17,8 +17,9 @@ static int max_hidden(const lw_model *m) {
   return h;
 }
 
-static int peepholes(const lw_model *m) { return m->stack.cell == LW_CELL_LSTM && (m->stack.flags & LW_GATE_PEEPHOLES); }
-static int full_recurrence(const lw_model *m) { return m->stack.cell == LW_CELL_LSTM && (m->stack.flags & LW_GATE_FULL_RECURRENCE); }
+static const lw_cell_ops *cell_of(const lw_model *m) { return lw_cell_kind(m->stack.cell); }
+static int peepholes(const lw_model *m) { return cell_of(m)->switches && (m->stack.flags & LW_GATE_PEEPHOLES); }
+static int full_recurrence(const lw_model *m) { return cell_of(m)->switches && (m->stack.flags & LW_GATE_FULL_RECURRENCE); }
 
 /* ---- The tensor table: one list drives count, layout, init, packing and
  * lw_model_tensor_info (llm.c's fill_in_parameter_sizes) ---- */
@@ -47,7 +48,7 @@ static void pack_padded(lw_tensor *t, int ld, uint64_t *packed) {
  * and w_gate (full gate recurrence); then the head's weight and bias. Counts
  * are 64-bit: a wasm size_t wraps for sizes the armour must refuse. */
 void lw_model_plan_tensors(lw_model *m) {
-  const int gates = lw_cell_gates(m->stack.cell);
+  const int gates = cell_of(m)->gates;
   uint64_t off = 0, packed = 0;
   m->n_tensors = 0;
   for (int l = 0; l < m->stack.L; l++)
@@ -99,8 +100,8 @@ int lw_model_init(lw_model *m) {
   for (int l = 0; l < m->stack.L; l++)
     for (int d = 0; d < m->stack.D; d++) {
       lw_dir *dir = &m->stack.dirs[l][d];
-      dir->in = layer_in(m, l), dir->H = m->stack.H[l], dir->G = lw_cell_gates(m->stack.cell) * dir->H;
-      dir->cell = m->stack.cell, dir->flags = m->stack.cell == LW_CELL_LSTM ? m->stack.flags : 0;
+      dir->ops = cell_of(m), dir->in = layer_in(m, l), dir->H = m->stack.H[l], dir->G = dir->ops->gates * dir->H;
+      dir->cell = m->stack.cell, dir->flags = dir->ops->switches ? m->stack.flags : 0;
       dir->ld_T = lw_padded_ld(dir->G), dir->ld_in = lw_padded_ld(dir->in), dir->ld_H = lw_padded_ld(dir->H);
       dir->w_peep = dir->dw_peep = dir->w_gate = dir->dw_gate = dir->w_gateT = NULL;
       dir->below = l ? &m->stack.dirs[l - 1][d] : NULL;
@@ -132,9 +133,9 @@ int lw_model_init(lw_model *m) {
     for (size_t i = 0; i < (size_t)t->rows * t->cols; i++) p[i] = lw_rng_uniform(&rng, -bound, bound);
     /* forget-gate bias (Gers et al. 2000; 1.0 after Jozefowicz et al. 2015):
      * PyTorch adds b_ih and b_hh, so b_ih carries it and b_hh is zero */
-    const int H = m->stack.H[t->layer];
-    if (m->stack.cell == LW_CELL_LSTM && (t->kind == LW_TENSOR_B_IH || t->kind == LW_TENSOR_B_HH))
-      for (int j = H; j < 2 * H; j++) p[j] = t->kind == LW_TENSOR_B_IH ? m->forget_bias : 0;
+    const int H = m->stack.H[t->layer], f = cell_of(m)->forget_block;
+    if (f >= 0 && (t->kind == LW_TENSOR_B_IH || t->kind == LW_TENSOR_B_HH))
+      for (int j = f * H; j < (f + 1) * H; j++) p[j] = t->kind == LW_TENSOR_B_IH ? m->forget_bias : 0;
   }
   /* the dropout masks' own stream: the seed salted with an arbitrary constant,
    * so that masks are not the same numbers as the initial weights */
@@ -189,8 +190,8 @@ void lw_model_pack(lw_model *m) {
  * the workspace to point the views into it. Sizes are 64-bit, so a count
  * cannot wrap (wasm's size_t is 32 bits) and lw_model_reserve can refuse it. */
 static uint64_t workspace_plan(lw_model *m, uint64_t B, uint64_t T, int with_dropout, real *base) {
-  const uint64_t TB = T * B, maxH = max_hidden(m), maxG = (uint64_t)lw_cell_gates(m->stack.cell) * maxH;
-  const int gru = m->stack.cell == LW_CELL_GRU;
+  const uint64_t TB = T * B, maxH = max_hidden(m), maxG = (uint64_t)cell_of(m)->gates * maxH;
+  const int split = cell_of(m)->split_recurrent;
   uint64_t off = 0, maxW = m->stack.I;
 #define TAKE(ptr, n) (base ? (void)((ptr) = base + off) : (void)0, off += (n))
 #define NONE(ptr) (base ? (void)((ptr) = NULL) : (void)0)
@@ -206,7 +207,7 @@ static uint64_t workspace_plan(lw_model *m, uint64_t B, uint64_t T, int with_dro
       TAKE(dir->hs, (T + 1) * B * H);
       TAKE(dir->cs, (T + 1) * B * H);
       NONE(dir->aux);
-      if (gru) TAKE(dir->aux, TB * H);
+      if (split) TAKE(dir->aux, TB * H);
     }
   }
   const uint64_t rows = m->head.per_step ? TB : B, LDBH = (uint64_t)m->stack.L * m->stack.D * B * maxH;
@@ -214,7 +215,7 @@ static uint64_t workspace_plan(lw_model *m, uint64_t B, uint64_t T, int with_dro
   TAKE(m->stack.dy_a, TB * maxW), TAKE(m->stack.dy_b, TB * maxW);
   TAKE(m->stack.scratch.dgates, TB * maxG);
   NONE(m->stack.scratch.dgates_h), NONE(m->stack.scratch.rec);
-  if (gru) TAKE(m->stack.scratch.dgates_h, TB * maxG), TAKE(m->stack.scratch.rec, LW_ROWS_REC * maxG);
+  if (split) TAKE(m->stack.scratch.dgates_h, TB * maxG), TAKE(m->stack.scratch.rec, LW_ROWS_REC * maxG);
   NONE(m->stack.scratch.dact), NONE(m->stack.scratch.dact_next);
   if (full_recurrence(m)) TAKE(m->stack.scratch.dact, 3 * B * maxH), TAKE(m->stack.scratch.dact_next, 3 * B * maxH);
   TAKE(m->head.feat, B * m->head.in), TAKE(m->head.dfeat, B * m->head.in);

@@ -36,7 +36,7 @@ lw_stream *lw_stream_init(lw_model *m) {
   for (int l = 0; l < m->stack.L; l++) maxH = m->stack.H[l] > maxH ? m->stack.H[l] : maxH;
   size_t S = state_size(m), O = m->head.O ? m->head.O : m->stack.H[m->stack.L - 1];
   lw_stream *s = calloc(1, sizeof *s);
-  size_t maxG = (size_t)lw_cell_gates(m->stack.cell) * maxH;
+  size_t maxG = (size_t)lw_cell_kind(m->stack.cell)->gates * maxH;
   real *buf = calloc(m->stack.I + O + 6 * S + 2 * maxG + 2 * (size_t)maxH, sizeof(real));
   if (!s || !buf) return free(s), free(buf), NULL;
   s->magic = LW_STREAM_MAGIC, s->m = m, s->x = buf, s->h = buf + m->stack.I, s->c = s->h + S, s->out = s->c + S;
@@ -72,7 +72,7 @@ void lw_stream_advance(lw_stream *s, int raw) {
   for (int l = 0; l < m->stack.L; l++) {
     lw_dir *d = &m->stack.dirs[l][0];
     const int H = d->H, G = d->G;
-    if (d->cell == LW_CELL_GRU) { /* input and recurrent terms apart (cells.c) */
+    if (d->ops->split_recurrent) { /* input and recurrent terms apart (cells.c) */
       memcpy(s->gates, d->b_ih, G * sizeof(real));
       memcpy(s->rec, d->b_hh, G * sizeof(real));
       lw_gemm_nn(1, G, d->in, in, d->in, d->w_ihT, d->ld_T, s->gates, G);

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { abi } from '../web/abi.js';
+import { Model } from '../web/index.js';
 import { engine } from './helpers.js';
 
 const HEADER = readFileSync(new URL('../c/lw.h', import.meta.url), 'utf8');
@@ -49,13 +50,25 @@ test('lw_abi_json lists every enum member of lw.h, in order, with C\'s numbers',
     assert.equal(abi.limits[k], v, k);
   }
   assert.equal(abi.tensorNames.length, Object.keys(abi.tensor).length);
-  assert.deepEqual(abi.cellGates, { LSTM: 4, GRU: 3, RNN: 1 });
+  assert.deepEqual(Object.keys(abi.cells), Object.keys(abi.cell), 'one entry per cell');
+  assert.deepEqual(Object.fromEntries(Object.entries(abi.cells).map(([k, v]) => [k, v.gates])), { LSTM: 4, GRU: 3, RNN: 1 });
+  for (const [name, c] of Object.entries(abi.cells)) assert.equal(c.trace.split(' ').length, c.gates + 2, `${name}: gate rows, c, h`);
 });
 
 test('LW_GATE_ALL is every switch bit, so a new switch below it cannot be forgotten', () => {
   const bits = Object.entries(abi.gate).filter(([k]) => k !== 'ALL').map(([, v]) => v);
   assert.equal(bits.reduce((a, b) => a | b, 0), abi.gate.ALL);
   bits.forEach((b) => assert.equal(b & (b - 1), 0, `${b} is one bit`));
+});
+
+test('trace() reports the quantities the C cell table names for each cell', async () => {
+  for (const [cell, kind] of [['lstm', 'LSTM'], ['gru', 'GRU'], ['rnn', 'RNN']]) {
+    const model = await Model.create({ inputSize: 1, hiddenSize: 2, cell, engine: await engine('simd') });
+    const [entry] = model.trace([[0.5], [0.1]]);
+    const keys = Object.keys(entry).filter((k) => k !== 'layer' && k !== 'direction');
+    assert.deepEqual(keys.sort(), abi.cells[kind].trace.split(' ').filter((r) => r !== '-').sort(), cell);
+    model.dispose();
+  }
 });
 
 test('the f64 test build reports the same ABI (apart from its real size)', async () => {

@@ -6,7 +6,8 @@ import { LstmError } from './errors.js';
 
 /**
  * { status, cell, gate, loss, optim, schedule, config, hyper, tensor,
- *   tensorInfo, flag, limits, cellGates: { NAME: number }, tensorNames: string[] },
+ *   tensorInfo, flag, limits: { NAME: number }, cells: { NAME: { gates, cellState, switches, trace } },
+ *   tensorNames: string[] },
  * filled when the first engine is instantiated (every build has the same ABI).
  */
 export const abi = {};
