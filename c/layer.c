@@ -60,13 +60,13 @@ static void gemm_sparse_tn(int M, int N, int K, const real *A, int lda, const re
 
 void lw_layer_forward(const lw_batch *b, lw_dir *d, int reverse, const real *x, real *y, int ystride, int yoff,
                       lw_scratch *s) {
-  const int B = b->B, T = b->T, H = d->H, G = d->G, in = d->in, gru = d->ops->split_recurrent;
+  const int B = b->B, T = b->T, H = d->H, G = d->G, in = d->in, split = d->ops->split_recurrent;
   const size_t BH = (size_t)B * H;
   /* Input projection of every step at once: gates = x . W_ih^T + b_ih + b_hh
    * (the GRU keeps b_hh inside its recurrent term, where r multiplies it) */
   for (size_t r = 0; r < (size_t)T * B; r++) {
     real *g = d->gates + r * G;
-    for (int j = 0; j < G; j++) g[j] = d->b_ih[j] + (gru ? 0 : d->b_hh[j]);
+    for (int j = 0; j < G; j++) g[j] = d->b_ih[j] + (split ? 0 : d->b_hh[j]);
   }
   if (d->sparse_in) lw_gemm_sparse_nn(T * B, G, in, x, d->w_ihT, d->ld_T, d->gates);
   else lw_gemm_nn(T * B, G, in, x, in, d->w_ihT, d->ld_T, d->gates, G);
@@ -75,7 +75,7 @@ void lw_layer_forward(const lw_batch *b, lw_dir *d, int reverse, const real *x, 
     const int t = reverse ? T - 1 - k : k;
     const int prev = reverse ? t + 1 : t, cur = reverse ? t : t + 1;
     const int n = b->running[t];
-    real *g = d->gates + (size_t)t * B * G, *aux = gru ? d->aux + (size_t)t * BH : NULL;
+    real *g = d->gates + (size_t)t * B * G, *aux = split ? d->aux + (size_t)t * BH : NULL;
     real *h_prev = d->hs + prev * BH, *c_prev = d->cs + prev * BH;
     real *h = d->hs + cur * BH, *c = d->cs + cur * BH;
     /* gates += h(t-1) . W_hh^T, then the cell, a block of rows at a time so
@@ -84,7 +84,7 @@ void lw_layer_forward(const lw_batch *b, lw_dir *d, int reverse, const real *x, 
       const int rows = n - r < LW_ROWS_REC ? n - r : LW_ROWS_REC;
       const size_t gr = (size_t)r * G, hr = (size_t)r * H;
       real *rec = g + gr;
-      if (gru) { /* the recurrent term apart: rec = h(t-1) . W_hh^T + b_hh */
+      if (split) { /* the recurrent term apart: rec = h(t-1) . W_hh^T + b_hh */
         rec = s->rec;
         for (int q = 0; q < rows; q++) memcpy(rec + (size_t)q * G, d->b_hh, G * sizeof(real));
       }
@@ -109,10 +109,10 @@ void lw_layer_forward(const lw_batch *b, lw_dir *d, int reverse, const real *x, 
  * initial states. dx (T,B,in) is accumulated into (+=). */
 void lw_layer_backward(const lw_batch *b, lw_dir *d, int reverse, const real *x, const real *dy, int dystride, int dyoff,
                        real *dh, real *dc, real *dx, lw_scratch *s) {
-  const int B = b->B, T = b->T, H = d->H, G = d->G, in = d->in, gru = d->ops->split_recurrent;
+  const int B = b->B, T = b->T, H = d->H, G = d->G, in = d->in, split = d->ops->split_recurrent;
   const size_t BH = (size_t)B * H;
   real *dG = s->dgates;                /* (T,B,G) gradients of the input projection */
-  real *dGH = gru ? s->dgates_h : dG;  /* (T,B,G) and of the recurrent term (the same but for the GRU) */
+  real *dGH = split ? s->dgates_h : dG;  /* (T,B,G) and of the recurrent term (the same unless the cell keeps it apart) */
   real *dact = s->dact, *dact_next = s->dact_next; /* FGR: (B,3H) into this step's gates, into the one before */
   if (d->w_gate) memset(dact, 0, (size_t)B * 3 * H * sizeof(real));
   for (int k = T - 1; k >= 0; k--) {
@@ -123,7 +123,7 @@ void lw_layer_backward(const lw_batch *b, lw_dir *d, int reverse, const real *x,
     for (int q = 0; q < n; q++)
       for (int j = 0; j < H; j++) dh[(size_t)q * H + j] += dyt[(size_t)q * dystride + j];
     const size_t gt = (size_t)t * B * G;
-    const real *aux = gru ? d->aux + (size_t)t * BH : NULL;
+    const real *aux = split ? d->aux + (size_t)t * BH : NULL;
     const real *hp = d->hs + prev * BH, *cp = d->cs + prev * BH, *ct = d->cs + cur * BH;
     /* the cell's backward, then dh(t-1) += dgates . W_hh, a block of rows at
      * a time; rows that have ended carry dh and dc unchanged */
@@ -143,7 +143,7 @@ void lw_layer_backward(const lw_batch *b, lw_dir *d, int reverse, const real *x,
       dact = dact_next, dact_next = tmp;
     }
     memset(dG + gt + (size_t)n * G, 0, (size_t)(B - n) * G * sizeof(real));
-    if (gru) memset(dGH + gt + (size_t)n * G, 0, (size_t)(B - n) * G * sizeof(real));
+    if (split) memset(dGH + gt + (size_t)n * G, 0, (size_t)(B - n) * G * sizeof(real));
   }
   /* Weight gradients as large products over all T*B rows */
   const real *h_prev = d->hs + (reverse ? BH : 0); /* slots feeding each step, in time order */
