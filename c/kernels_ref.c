@@ -34,13 +34,7 @@ void lw_lstm_cell_fwd_ref(int n, int H, lw_real *gates, const lw_real *c_prev, l
     lw_real *gi = gates + (size_t)r * 4 * H, *gf = gi + H, *gg = gi + 2 * H, *go = gi + 3 * H;
     const lw_real *cp = c_prev + (size_t)r * H;
     lw_real *cr = c + (size_t)r * H, *hr = h + (size_t)r * H;
-    for (int j = 0; j < H; j++) {
-      lw_real i = lw_sigmoid(gi[j]), f = lw_sigmoid(gf[j]), g = lw_tanh(gg[j]), o = lw_sigmoid(go[j]);
-      gi[j] = i, gf[j] = f, gg[j] = g, go[j] = o;
-      /* c(t) = f*c(t-1) + i*g;  h(t) = o*tanh(c(t)) */
-      cr[j] = f * cp[j] + i * g;
-      hr[j] = o * lw_tanh(cr[j]);
-    }
+    for (int j = 0; j < H; j++) lw_lstm_unit_fwd(gi, gf, gg, go, cp, cr, hr, j);
   }
 }
 
@@ -51,16 +45,6 @@ void lw_lstm_cell_bwd_ref(int n, int H, const lw_real *gates, const lw_real *c_p
     lw_real *di = dgates + (size_t)r * 4 * H, *df = di + H, *dg = di + 2 * H, *dout = di + 3 * H;
     const lw_real *cp = c_prev + (size_t)r * H, *cr = c + (size_t)r * H, *dhr = dh + (size_t)r * H;
     lw_real *dcr = dc + (size_t)r * H;
-    for (int j = 0; j < H; j++) {
-      lw_real i = gi[j], f = gf[j], g = gg[j], o = go[j];
-      lw_real tc = lw_tanh(cr[j]);
-      /* dL/dc(t) gathers the carried gradient and the one through h(t) */
-      lw_real dct = dcr[j] + dhr[j] * o * (1 - tc * tc);
-      di[j] = dct * g * i * (1 - i);
-      df[j] = dct * cp[j] * f * (1 - f);
-      dg[j] = dct * i * (1 - g * g);
-      dout[j] = dhr[j] * tc * o * (1 - o);
-      dcr[j] = dct * f;
-    }
+    for (int j = 0; j < H; j++) lw_lstm_unit_bwd(gi, gf, gg, go, cp, cr, dhr, dcr, di, df, dg, dout, j);
   }
 }

@@ -210,12 +210,7 @@ void lw_lstm_cell_fwd_simd(int n, int H, float *gates, const float *c_prev, floa
     for (int j = 0; j < H4; j += 4)
       wasm_v128_store(hr + j, wasm_f32x4_mul(wasm_v128_load(go + j), tanh4(wasm_v128_load(cr + j))));
     if (H4 < H) /* tail: the reference on the remaining lanes of this row */
-      for (int j = H4; j < H; j++) {
-        float i = lw_sigmoid(gi[j]), f = lw_sigmoid(gf[j]), g = lw_tanh(gg[j]), o = lw_sigmoid(go[j]);
-        gi[j] = i, gf[j] = f, gg[j] = g, go[j] = o;
-        cr[j] = f * cp[j] + i * g;
-        hr[j] = o * lw_tanh(cr[j]);
-      }
+      for (int j = H4; j < H; j++) lw_lstm_unit_fwd(gi, gf, gg, go, cp, cr, hr, j);
   }
 }
 
@@ -241,15 +236,8 @@ void lw_lstm_cell_bwd_simd(int n, int H, const float *gates, const float *c_prev
       wasm_v128_store(dout + j, wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_mul(d, tc), o), wasm_f32x4_sub(one, o)));
       wasm_v128_store(dcr + j, wasm_f32x4_mul(dct, f));
     }
-    for (int j = H4; j < H; j++) {
-      float i = gi[j], f = gf[j], g = gg[j], o = go[j], tc = lw_tanh(cr[j]);
-      float dct = dcr[j] + dhr[j] * o * (1 - tc * tc);
-      di[j] = dct * g * i * (1 - i);
-      df[j] = dct * cp[j] * f * (1 - f);
-      dg[j] = dct * i * (1 - g * g);
-      dout[j] = dhr[j] * tc * o * (1 - o);
-      dcr[j] = dct * f;
-    }
+    for (int j = H4; j < H; j++) /* tail: the reference on the remaining lanes of this row */
+      lw_lstm_unit_bwd(gi, gf, gg, go, cp, cr, dhr, dcr, di, df, dg, dout, j);
   }
 }
 #endif
