@@ -10,6 +10,7 @@ import { checkBool, checkFunction, checkInt, checkNumber, checkOneOf, checkOptio
 import { decodeModel, encodeModel } from './format.js';
 import { encodeSafetensors } from './interop/safetensors.js';
 import { fromStateDict, readStateDict, toStateDict } from './interop/pytorch.js';
+import { checkExtra, checkFileConfig, checkTensorNames } from './file-checks.js';
 
 /** Keys of internal methods for wrappers in this package (text-model.js). */
 export const ANNOTATIONS = Symbol('annotations');
@@ -855,6 +856,7 @@ export class Model {
     const o = checkOptions(options, ['simd', 'locateWasm', 'engine'], 'Model.load');
     const { config, tensors, extra } = decodeModel(bytes);
     let resolved;
+    checkFileConfig(config);
     try {
       const { normalize, hiddenSize, ...rest } = config;
       resolved = resolveConfig({ ...rest, hiddenSize, layers: hiddenSize?.length, normalize });
@@ -881,15 +883,9 @@ export class Model {
       return t.data;
     };
     const params = get('params', P), opt = get('optimizer', 2 * P);
-    const x = extra ?? {};
-    const scaler = (s) => {
-      if (s === null || s === undefined) return null;
-      affirm(['zscore', 'minmax'].includes(s.mode) && Array.isArray(s.shift) && Array.isArray(s.scale), 'ERR_FORMAT', 'model bytes: bad scaler');
-      return { mode: s.mode, shift: s.shift.map(Number), scale: s.scale.map(Number) };
-    };
-    const scalers = { input: scaler(x.scalers?.input), target: scaler(x.scalers?.target) };
-    const kind = x.optimizer?.kind ?? 1, steps = x.optimizer?.steps ?? 0;
-    affirm(Number.isInteger(kind) && kind >= 0 && kind <= 3 && Number.isInteger(steps) && steps >= 0, 'ERR_FORMAT', 'model bytes: bad optimizer state');
+    checkTensorNames(tensors);
+    const x = checkExtra(extra, this.#config);
+    const { kind, steps } = x.optimizer;
     const statePtr = ex.lw_model_optim_state(this.#ptr);
     affirm(statePtr, 'ERR_NO_MEMORY', 'load: out of memory');
     e.writeReals(ex.lw_model_params(this.#ptr), params);
@@ -900,12 +896,12 @@ export class Model {
     e.check(e.scoped((s) => ex.lw_model_set_optimizer(this.#ptr, kind, s.reals(hyper), HYPER_COUNT)), 'load');
     e.writeReals(statePtr, opt);
     ex.lw_model_set_optim_steps(this.#ptr, steps);
-    if (Array.isArray(x.rng) && x.rng.length === 2) ex.lw_model_set_rng_state(this.#ptr, x.rng[0] >>> 0, x.rng[1] >>> 0);
-    this.#scalers = scalers;
-    if (Number.isInteger(x.epochsTrained) && x.epochsTrained >= 0) this.#epochsTrained = x.epochsTrained;
-    if (Number.isInteger(x.window) && x.window >= 0) this.#window = x.window;
-    this.#annotations = x.annotations ?? null;
-    if (x.names && typeof x.names.prefix === 'string' && typeof x.names.head === 'string') this.#names = { prefix: x.names.prefix, head: x.names.head };
+    if (x.rng) ex.lw_model_set_rng_state(this.#ptr, x.rng[0], x.rng[1]);
+    this.#scalers = x.scalers;
+    this.#epochsTrained = x.epochsTrained;
+    this.#window = x.window;
+    this.#annotations = x.annotations;
+    this.#names = x.names;
   }
 
   /**
