@@ -9,7 +9,7 @@ import { applyScaler, fitScaler, fromOutputs, invertScaler, shuffledIndices, spl
 import { checkBool, checkFunction, checkInt, checkNumber, checkOneOf, checkOptions } from './validate.js';
 import { decodeModel, encodeModel } from './format.js';
 import { encodeSafetensors } from './interop/safetensors.js';
-import { fromStateDict, readStateDict, toStateDict } from './interop/pytorch.js';
+import { importStateDict, stateDictMetadata, toStateDict } from './interop/pytorch.js';
 import { checkExtra, checkFileConfig, checkTensorNames } from './file-checks.js';
 
 /** Keys of internal methods for wrappers in this package (text-model.js). */
@@ -913,12 +913,8 @@ export class Model {
   static async fromPyTorch(stateDict, options = {}) {
     const o = checkOptions(options, ['loss', 'returnSequences', 'normalize', 'dropout', 'seed', 'simd', 'locateWasm', 'engine',
       'inputSize', 'hiddenSize', 'layers', 'bidirectional', 'outputSize', 'cell', 'gates'], 'Model.fromPyTorch');
-    const { config, params, names } = fromStateDict(readStateDict(stateDict));
-    for (const k of ['inputSize', 'layers', 'bidirectional', 'outputSize', 'cell']) {
-      affirm(o[k] === undefined || o[k] === config[k], 'ERR_OPTION', `fromPyTorch: ${k} ${o[k]} disagrees with the weights (${config[k]})`);
-    }
     const { simd, locateWasm, engine, ...rest } = o;
-    const resolved = resolveConfig({ normalize: false, ...rest, ...config, hiddenSize: config.hiddenSize });
+    const { config: resolved, params, names, scalers } = importStateDict(stateDict, rest, resolveConfig);
     const model = new Model(await engineOptions({ simd, locateWasm, engine }), resolved, CONSTRUCT);
     try {
       model.setParameters(params);
@@ -927,6 +923,7 @@ export class Model {
       throw err;
     }
     model.#names = names;
+    model.#scalers = scalers;
     return model;
   }
 
@@ -940,7 +937,7 @@ export class Model {
     const names = this.#names.prefix === '' && this.#names.head === 'head.' ? { prefix: own, head: 'head.' } : this.#names;
     const params = this.parameters();
     if (!this.#config.outputSize) { delete params['head.weight']; delete params['head.bias']; }
-    return encodeSafetensors(toStateDict(params, this.parameterShapes(), names));
+    return encodeSafetensors(toStateDict(params, this.parameterShapes(), names), stateDictMetadata(this.#config, this.#scalers));
   }
 }
 
