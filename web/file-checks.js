@@ -8,7 +8,7 @@
 import { LstmError, affirm } from './errors.js';
 import { show } from './validate.js';
 
-/** The largest finite float32; larger values round to Infinity once stored (those up to half an ulp above it round down). */
+/** The largest finite float32. Larger values are refused, as data.js refuses them in inputs (those within half an ulp above it would round down to it, the rest to Infinity). */
 export const FLOAT32_MAX = 3.4028234663852886e38;
 const REGRESSION = ['mse', 'mae', 'huber'];
 const SCALER_MODES = ['zscore', 'minmax'];
@@ -20,8 +20,8 @@ const BOUNDARY = '\u0000'; // TextModel's start/end token, index 0; never in a v
 const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
 const fail = (where, message) => { throw new LstmError('ERR_FORMAT', `${where}: ${message}`); };
 
-/** Whether `x` is a number that stays finite once rounded to float32. */
-export const isFloat32 = (x) => typeof x === 'number' && Number.isFinite(Math.fround(x));
+/** Whether `x` is a number that stays finite once stored as float32 (data.js's isF32). */
+export const isFloat32 = (x) => typeof x === 'number' && Number.isFinite(x) && Math.abs(x) <= FLOAT32_MAX;
 
 /**
  * Checks n values bound for a float32 buffer: ERR_NOT_FINITE for NaN and
@@ -36,10 +36,27 @@ export function checkFloat32s(v, n, where, name) {
   for (let i = 0; i < n; i++) {
     const x = v[i];
     if (isFloat32(x)) continue;
-    affirm(!Number.isFinite(x), 'ERR_RANGE', () =>
-      `${where}: ${name}[${i}] is ${x}, beyond float32 range (|x| <= ${FLOAT32_MAX}); it would be stored as Infinity`);
-    throw new LstmError('ERR_NOT_FINITE', `${where}: ${name}[${i}] is ${x}`);
+    throw float32Error(x, `${where}: ${name}[${i}]`);
   }
+}
+
+function float32Error(x, path) {
+  if (typeof x !== 'number' || !Number.isFinite(x)) return new LstmError('ERR_NOT_FINITE', `${path} is ${x}`);
+  return new LstmError('ERR_RANGE', `${path} is ${x}, beyond float32 range (|x| <= ${FLOAT32_MAX}); it would be stored as Infinity`);
+}
+
+/**
+ * One input value of stream.step, and the same value after the input scaler:
+ * the checks predict() makes (data.js), returning the value to store.
+ * @param {*} x as given
+ * @param {number} scaled x after the input scaler (x itself without one)
+ * @param {string} name 'input' or 'input[i]'
+ * @returns {number} scaled
+ */
+export function checkStepInput(x, scaled, name) {
+  if (!isFloat32(x)) throw float32Error(x, `stream.step: ${name}`);
+  if (isFloat32(scaled)) return scaled;
+  throw new LstmError('ERR_RANGE', `stream.step: ${name} is ${x}, ${scaled} once scaled by the model's input scaler: beyond float32 range`);
 }
 
 /**
@@ -55,13 +72,14 @@ export function checkFloat32s(v, n, where, name) {
  * @param {ArrayLike<number>} out
  * @param {string} where
  * @param {() => string} [explain] e.g. the largest weight, from largestParameter
+ * @param {string} [name] how the message names the array
  */
-export function checkFiniteOutputs(out, where, explain) {
+export function checkFiniteOutputs(out, where, explain, name = 'output') {
   for (let k = 0; k < out.length; k++) {
     if (Number.isFinite(out[k])) continue;
     const cause = explain ? explain() : '';
     throw new LstmError('ERR_NOT_FINITE',
-      `${where}: output[${k}] is ${out[k]}: the float32 computation overflowed${cause ? ` (${cause})` : ''}; ` +
+      `${where}: ${name}[${k}] is ${out[k]}: the float32 computation overflowed${cause ? ` (${cause})` : ''}; ` +
       'check the weights (parameters()) and the scale of the inputs');
   }
 }

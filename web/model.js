@@ -10,7 +10,7 @@ import { checkBool, checkFunction, checkInt, checkNumber, checkOneOf, checkOptio
 import { decodeModel, encodeModel } from './format.js';
 import { encodeSafetensors } from './interop/safetensors.js';
 import { importStateDict, stateDictMetadata, toStateDict } from './interop/pytorch.js';
-import { checkExtra, checkFileConfig, checkTensorNames } from './file-checks.js';
+import { checkExtra, checkFileConfig, checkFiniteOutputs, checkFloat32s, checkStepInput, checkTensorNames, largestParameter } from './file-checks.js';
 
 /** Keys of internal methods for wrappers in this package (text-model.js). */
 export const ANNOTATIONS = Symbol('annotations');
@@ -135,7 +135,7 @@ function gateFlags(g) {
 /** Checks a flat array of n finite numbers; `label` is the name as the length message shows it. */
 function checkVector(v, n, where, name, hint = '', label = name) {
   affirm(v && v.length === n, 'ERR_SHAPE', `${where}: ${label} needs ${n} values${hint}, got ${v?.length}`);
-  for (let i = 0; i < n; i++) affirm(Number.isFinite(v[i]), 'ERR_NOT_FINITE', `${where}: ${name}[${i}] is ${v[i]}`);
+  checkFloat32s(v, n, where, name);
   return v;
 }
 
@@ -459,7 +459,9 @@ export class Model {
     affirm(this.#config.outputSize > 0, 'ERR_OPTION', 'this model has no output layer (outputSize 0); use forward()');
     const seq = this.#inputs(inputs);
     const { out } = this.#run(seq, null, logits ? FLAG_RAW : 0);
-    return this.#outputs(out, seq, inputs);
+    const result = this.#outputs(out, seq, inputs);
+    checkFiniteOutputs(out, 'predict', () => largestParameter(this.parameters())); // #outputs scales out in place
+    return result;
   }
 
   #outputs(out, seq, inputs) {
@@ -490,6 +492,7 @@ export class Model {
       if (c.returnSequences) invertScaler(out, this.#scalers.target, { steps: seq.shape[1], lengths: seq.lengths });
       else invertScaler(out, this.#scalers.target);
     }
+    checkFiniteOutputs(out, 'evaluate', () => largestParameter(this.parameters()));
     const O = c.outputSize, [B, T] = seq.shape;
     const rows = [];
     for (let b = 0; b < B; b++) {
@@ -564,19 +567,22 @@ export class Model {
         if (!alive || !model.#ptr) live();
         const heap = e.reals();
         if (I === 1 && typeof x === 'number') {
-          if (!Number.isFinite(x)) throw new LstmError('ERR_NOT_FINITE', `stream.step: input is ${x}`);
-          heap[xAt] = inScale ? (x - inScale.shift[0]) / inScale.scale[0] : x;
+          heap[xAt] = checkStepInput(x, inScale ? (x - inScale.shift[0]) / inScale.scale[0] : x, 'input');
         } else {
           affirm(x && x.length === I, 'ERR_SHAPE', () => `stream.step: expected ${I === 1 ? 'a number' : `${I} numbers`}, got ${Array.isArray(x) || ArrayBuffer.isView(x) ? `${x.length} numbers` : typeof x}`);
           for (let i = 0; i < I; i++) {
-            affirm(Number.isFinite(x[i]), 'ERR_NOT_FINITE', () => `stream.step: input[${i}] is ${x[i]}`);
-            heap[xAt + i] = inScale ? (x[i] - inScale.shift[i]) / inScale.scale[i] : x[i];
+            heap[xAt + i] = checkStepInput(x[i], inScale ? (x[i] - inScale.shift[i]) / inScale.scale[i] : x[i], `input[${i}]`);
           }
         }
         step(ptr, raw);
-        if (O === 1) return outScale ? heap[outAt] * outScale.scale[0] + outScale.shift[0] : heap[outAt];
+        if (O === 1) {
+          const y = outScale ? heap[outAt] * outScale.scale[0] + outScale.shift[0] : heap[outAt];
+          if (!Number.isFinite(y)) checkFiniteOutputs([y], 'stream.step', () => largestParameter(model.parameters()));
+          return y;
+        }
         const out = heap.slice(outAt, outAt + O);
         if (outScale) for (let k = 0; k < O; k++) out[k] = out[k] * outScale.scale[k] + outScale.shift[k];
+        checkFiniteOutputs(out, 'stream.step', () => largestParameter(model.parameters()));
         return out;
       },
       reset() {
@@ -785,8 +791,10 @@ export class Model {
       const status = ex.lw_model_forward(this.#ptr, s.reals(seq.data), s.int32(seq.lengths), B, T,
         timeMajor ? FLAG_TIME_MAJOR : 0, h0 ? s.reals(h0) : 0, c0 ? s.reals(c0) : 0, out, hn, cn);
       e.check(status, 'forward');
+      const result = { output: e.readReals(out, B * T * F), h: e.readReals(hn, nState), c: e.readReals(cn, nState) };
+      for (const k of ['output', 'h', 'c']) checkFiniteOutputs(result[k], 'forward', () => largestParameter(this.parameters()), k);
       this.#lastForward = { B, T, F, nState };
-      return { output: e.readReals(out, B * T * F), h: e.readReals(hn, nState), c: e.readReals(cn, nState) };
+      return result;
     });
   }
 
