@@ -153,3 +153,19 @@ test('a model file with a tensor besides params and optimizer is refused, naming
   await refused(Model.load(encodeModel(parts)), /unknown tensor 'extra'/);
   m.dispose();
 });
+
+test('a configuration that needs more parameters than the file holds is refused before anything is allocated', async () => {
+  const m = await Model.create({ inputSize: 2, hiddenSize: 3 });
+  const bytes = m.save();
+  const e = await engine('simd');
+  const heap = e.heapUsed(), bytesBefore = e.memory.buffer.byteLength;
+  // sizes whose products wrap at 32 bits (issue 11): the floor is computed in doubles
+  for (const config of [{ inputSize: 1, hiddenSize: [32768] }, { inputSize: 65536, hiddenSize: [65536] }, { hiddenSize: [46341], cell: 'gru', bidirectional: true, gates: null },
+    { hiddenSize: [10] }, { outputSize: 100 }]) {
+    await refused(Model.load(rewrite(bytes, (x) => x, (c) => ({ ...c, ...config, layers: config.hiddenSize?.length ?? c.layers }))),
+      /the configuration needs at least \d+ parameters; the file's 'params' holds 88/);
+  }
+  assert.equal(e.heapUsed(), heap);
+  assert.equal(e.memory.buffer.byteLength, bytesBefore, 'the wasm memory grew');
+  m.dispose();
+});

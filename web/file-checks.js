@@ -152,6 +152,29 @@ export function checkTensorNames(tensors) {
 }
 
 /**
+ * Refuses, before any memory is allocated, a configuration that needs more
+ * parameters than the file's 'params' tensor holds. The bound is a floor
+ * computed in doubles (so it cannot wrap at 32 bits as wasm's size_t does):
+ * every cell has at least one gate, i.e. weight_ih (H, in), weight_hh (H, H)
+ * and two biases (H) per layer and direction, then the head (O, D·H) and (O).
+ * The exact count is the engine's; this only stops a small file from asking
+ * for gigabytes (or a wrapped count) before the exact check can run.
+ * @param {{ inputSize: number, hiddenSize: number[], bidirectional: boolean, outputSize: number }} config resolved
+ * @param {{ name: string, data: Float32Array }[]} tensors
+ */
+export function checkParameterBudget(config, tensors) {
+  const D = config.bidirectional ? 2 : 1;
+  let floor = 0, fan = config.inputSize;
+  for (const H of config.hiddenSize) {
+    floor += D * H * (fan + H + 2);
+    fan = D * H;
+  }
+  floor += config.outputSize * (fan + 1);
+  const held = tensors.find((t) => t.name === 'params')?.data.length ?? 0;
+  if (floor > held) fail('model bytes', `the configuration needs at least ${floor} parameters; the file's 'params' holds ${held}`);
+}
+
+/**
  * The configuration fields the resolver cannot see: save() writes hiddenSize
  * as one size per layer and `layers` beside it; the two must agree.
  * @param {object} config the file's configuration

@@ -10,7 +10,7 @@ import { checkBool, checkFunction, checkInt, checkNumber, checkOneOf, checkOptio
 import { decodeModel, encodeModel } from './format.js';
 import { encodeSafetensors } from './interop/safetensors.js';
 import { importStateDict, stateDictMetadata, toStateDict } from './interop/pytorch.js';
-import { checkExtra, checkFileConfig, checkFiniteOutputs, checkFloat32s, checkStepInput, checkTensorNames, largestParameter } from './file-checks.js';
+import { checkExtra, checkFileConfig, checkFiniteOutputs, checkFloat32s, checkParameterBudget, checkStepInput, checkTensorNames, largestParameter } from './file-checks.js';
 
 /** Keys of internal methods for wrappers in this package (text-model.js). */
 export const ANNOTATIONS = Symbol('annotations');
@@ -871,6 +871,7 @@ export class Model {
     } catch (err) {
       throw new LstmError('ERR_FORMAT', `model bytes: bad configuration: ${err.message}`);
     }
+    checkParameterBudget(resolved, tensors);
     const model = new Model(await engineOptions(o), resolved, CONSTRUCT);
     try {
       model.#restore(tensors, extra);
