@@ -917,7 +917,9 @@ export class Model {
    * A model from a PyTorch state dict: safetensors bytes, or
    * { name: { shape, data } }. Sizes come from the shapes; options the
    * weights do not determine (loss, returnSequences, normalize, dropout) may
-   * be given. A Linear layer after the LSTM becomes the dense head.
+   * be given. A Linear layer after the LSTM becomes the dense head. A file
+   * from toSafetensors() may carry what the tensors cannot say (cell variant,
+   * switches, loss, scalers: interop/pytorch.js); options must agree with it.
    */
   static async fromPyTorch(stateDict, options = {}) {
     const o = checkOptions(options, ['loss', 'returnSequences', 'normalize', 'dropout', 'seed', 'simd', 'locateWasm', 'engine',
