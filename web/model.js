@@ -132,7 +132,7 @@ function gateFlags(g) {
     | (g.fullRecurrence ? GATE.fullRecurrence : 0);
 }
 
-/** Checks a flat array of n finite numbers; `label` is the name as the length message shows it. */
+/** Checks a flat array of n finite numbers within float32's range; `label` is the name as the length message shows it. */
 function checkVector(v, n, where, name, hint = '', label = name) {
   affirm(v && v.length === n, 'ERR_SHAPE', `${where}: ${label} needs ${n} values${hint}, got ${v?.length}`);
   checkFloat32s(v, n, where, name);
@@ -863,8 +863,8 @@ export class Model {
   static async load(bytes, options = {}) {
     const o = checkOptions(options, ['simd', 'locateWasm', 'engine'], 'Model.load');
     const { config, tensors, extra } = decodeModel(bytes);
-    let resolved;
     checkFileConfig(config);
+    let resolved;
     try {
       const { normalize, hiddenSize, ...rest } = config;
       resolved = resolveConfig({ ...rest, hiddenSize, layers: hiddenSize?.length, normalize });
