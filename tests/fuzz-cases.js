@@ -102,11 +102,16 @@ class Fuzzer {
       return `gates.${s} ${c.gates[s]}`;
     }
     if (op === 2 && Array.isArray(c.hiddenSize)) {
-      if (this.chance(0.5)) { const l = this.int(c.hiddenSize.length); c.hiddenSize[l] = this.value(c.hiddenSize[l]); } else c.hiddenSize.push(this.pick([1, 2, 3]));
+      const l = this.int(c.hiddenSize.length);
+      if (this.chance(0.3)) c.hiddenSize[l] = this.value(c.hiddenSize[l]);
+      else if (this.chance(0.6)) c.hiddenSize[l] = this.pick([1, 2, 3, 5, 8]);
+      else if (this.chance(0.5)) c.hiddenSize.push(this.pick([1, 2, 3]));
+      else c.hiddenSize.pop();
       if (this.chance(0.7)) c.layers = c.hiddenSize.length;
       return `hiddenSize ${JSON.stringify(c.hiddenSize)}`;
     }
     const key = this.pick(['inputSize', 'outputSize', 'layers', 'bidirectional', 'returnSequences', 'loss', 'normalize', 'dropout', 'seed', 'forgetBias']);
+    if (['inputSize', 'outputSize'].includes(key) && this.chance(0.5)) { c[key] = this.pick([0, 1, 2, 3, 5, 8]); return `${key} ${c[key]}`; }
     c[key] = key === 'loss' ? this.pick(['mse', 'mae', 'huber', 'softmax-cross-entropy', 'sigmoid-cross-entropy', 'ce']) : this.value(c[key]);
     return `${key} ${JSON.stringify(c[key])}`;
   }
@@ -130,8 +135,37 @@ class Fuzzer {
     return 'nothing';
   }
 
+  /**
+   * Resizes 'params' and 'optimizer' to what a mutated configuration needs, so
+   * that new sizes, cells and switches reach the engine instead of stopping
+   * at the parameter count. Only for small models (every size <= 64).
+   */
+  async fitTensors(config, tensors) {
+    const small = (v) => v === undefined || (Number.isInteger(v) && v >= 0 && v <= 64);
+    if (!config || typeof config !== 'object' || !Array.isArray(config.hiddenSize) || !config.hiddenSize.every(small)
+      || !small(config.inputSize) || !small(config.outputSize) || !(config.hiddenSize.length <= 4)) return 'tensors: not fitted';
+    let need;
+    try {
+      const { layers, ...options } = config;
+      const m = await Model.create({ ...options, gates: options.gates ?? undefined });
+      need = decodeModel(m.save()).tensors;
+      m.dispose();
+    } catch {
+      return 'tensors: not fitted (create refuses the configuration)';
+    }
+    for (const t of tensors) {
+      const want = need.find((n) => n.name === t.name);
+      if (!want) continue;
+      const data = new Float32Array(want.data.length);
+      for (let i = 0; i < data.length; i++) data[i] = i < t.data.length ? t.data[i] : (this.r() - 0.5) * (t.name === 'params' ? 1 : 0.01);
+      if (t.name === 'optimizer') for (let i = data.length / 2; i < data.length; i++) data[i] = Math.abs(data[i]); // second moments
+      t.data = data;
+    }
+    return 'tensors: fitted to the configuration';
+  }
+
   /** A mutated model file from a seed file, with its CRC-32 fixed. */
-  modelFile(bytes) {
+  async modelFile(bytes) {
     let { config, tensors, extra } = decodeModel(bytes);
     const done = [];
     const n = 1 + this.int(3);
@@ -144,6 +178,7 @@ class Fuzzer {
       else if (where < 9) { let what; [extra, what] = this.mutateJson(extra ?? {}); done.push(`extra: ${what}`); }
       else numberText = this.pick(NUMBER_TEXT);
     }
+    if (this.chance(0.35)) done.push(await this.fitTensors(config, tensors));
     let configText = JSON.stringify(config) ?? 'null', extraText = JSON.stringify(extra) ?? 'null';
     if (numberText) {
       // a number JSON.stringify never writes, in place of one that is there
@@ -280,7 +315,7 @@ export async function fuzzFiles({ seed, count, report = () => {} }) {
   };
   for (let i = 0; i < count; i++) {
     const s = seeds[i % seeds.length];
-    const { bytes, what } = f.modelFile(s.bytes);
+    const { bytes, what } = await f.modelFile(s.bytes);
     const label = `model file ${i} (${s.name}; ${what})`;
     report(label);
     stats.modelFiles++;
