@@ -172,3 +172,17 @@ test('inputSize 1 and hiddenSize 1 round-trip through safetensors', { todo: 'one
   assert.deepEqual(back.parameters(), model.parameters());
   model.dispose(), back.dispose();
 });
+
+test('hand-written metadata with some fields only: the rest comes from the tensors and the options', async () => {
+  const fgr = await Model.create({ ...SIZES, seed: SEED, cell: 'cifg', gates: { fullRecurrence: true } });
+  const { tensors } = decodeSafetensors(fgr.toSafetensors());
+  const bytes = encodeSafetensors(tensors, { [METADATA_KEY]: '{"format":1,"loss":"mae"}' });
+  const back = await Model.fromPyTorch(bytes, { gates: { coupled: true } });
+  assert.equal(back.config.loss, 'mae');
+  assert.equal(back.config.gates.coupled && back.config.gates.fullRecurrence, true);
+  const x = inputs(SIZES.inputSize);
+  assert.deepEqual(bits(back.predict(x).data), bits(fgr.predict(x).data));
+  const cifg = await Model.fromPyTorch(encodeSafetensors(tensors, { [METADATA_KEY]: '{"format":1,"cell":"cifg"}' }));
+  assert.deepEqual(cifg.config.gates, fgr.config.gates);
+  fgr.dispose(), back.dispose(), cifg.dispose();
+});

@@ -245,7 +245,7 @@ export function importStateDict(stateDict, options, resolve) {
       affirm(same(given, fixed[k]), 'ERR_OPTION', `fromPyTorch: ${k} ${JSON.stringify(given)} disagrees with ${from} (${JSON.stringify(fixed[k])})`);
     }
   }
-  if (!meta && fixed.gates && options.gates) fixed.gates = { ...options.gates, ...fixed.gates };
+  if (meta?.gates === undefined && fixed.gates && options.gates) fixed.gates = { ...options.gates, ...fixed.gates };
   if (meta) {
     try {
       resolve({ normalize: false, ...fixed });
