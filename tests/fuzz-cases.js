@@ -282,6 +282,14 @@ async function useModel(model, steps) {
   if (!c.bidirectional) {
     await steps('stream', () => { const s = model.stream(); try { for (let t = 0; t < 3; t++) s.step(c.inputSize === 1 ? 0.5 : new Array(c.inputSize).fill(0.5)); } finally { s.dispose(); } });
   }
+  await steps('evaluate', () => model.evaluate(x, y));
+  await steps('gradients', () => model.gradients(x, y));
+  await steps('forward+backward', () => {
+    const { output, h } = model.forward(x);
+    model.backward(output.map(() => 0.1), { dh: h.map(() => 0.1) });
+  });
+  await steps('trace', () => model.trace({ data: x.data.subarray(0, T * c.inputSize), shape: [1, T, c.inputSize] }));
+  await steps('forecast', () => model.forecast(Array.from({ length: 4 }, (_, t) => (c.inputSize === 1 ? t : new Array(c.inputSize).fill(t))), 2));
   await steps('train', () => model.train(x, y, { epochs: 1, batchSize: 2 }));
   await steps('save+load', async () => (await Model.load(model.save())).dispose());
   await steps('toSafetensors+fromPyTorch', async () => { const back = await Model.fromPyTorch(model.toSafetensors()); try { back.predict(x); } finally { back.dispose(); } });
