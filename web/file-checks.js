@@ -7,6 +7,7 @@
 
 import { LstmError, affirm } from './errors.js';
 import { show } from './validate.js';
+import { isPlainObject as isObject } from './format.js';
 
 /** The largest finite float32. Larger values are refused, as data.js refuses them in inputs (those within half an ulp above it would round down to it, the rest to Infinity). */
 export const FLOAT32_MAX = 3.4028234663852886e38;
@@ -17,7 +18,6 @@ const OPTIMIZER_KINDS = 4; // c/lw.h enum lw_optim: sgd, adam, adamw, rmsprop
 const MAX_NAME = 1024; // a state-dict prefix longer than this is not a module path
 const BOUNDARY = '\u0000'; // TextModel's start/end token, index 0; never in a vocabulary
 
-const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
 const fail = (where, message) => { throw new LstmError('ERR_FORMAT', `${where}: ${message}`); };
 
 /** Whether `x` is a number that stays finite once stored as float32 (data.js's isF32). */

@@ -266,4 +266,3 @@ export function importStateDict(stateDict, options, resolve) {
   return { config, params, names, scalers };
 }
 
-export { LstmError };
