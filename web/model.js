@@ -9,7 +9,8 @@ import { applyScaler, fitScaler, fromOutputs, invertScaler, shuffledIndices, spl
 import { checkBool, checkFunction, checkInt, checkNumber, checkOneOf, checkOptions } from './validate.js';
 import { decodeModel, encodeModel } from './format.js';
 import { encodeSafetensors } from './interop/safetensors.js';
-import { fromStateDict, readStateDict, toStateDict } from './interop/pytorch.js';
+import { importStateDict, stateDictMetadata, toStateDict } from './interop/pytorch.js';
+import { checkExtra, checkFileConfig, checkFiniteOutputs, checkFloat32s, checkParameterBudget, checkStepInput, checkTensorNames, largestParameter } from './file-checks.js';
 
 /** Keys of internal methods for wrappers in this package (text-model.js). */
 export const ANNOTATIONS = Symbol('annotations');
@@ -131,10 +132,10 @@ function gateFlags(g) {
     | (g.fullRecurrence ? GATE.fullRecurrence : 0);
 }
 
-/** Checks a flat array of n finite numbers; `label` is the name as the length message shows it. */
+/** Checks a flat array of n finite numbers within float32's range; `label` is the name as the length message shows it. */
 function checkVector(v, n, where, name, hint = '', label = name) {
   affirm(v && v.length === n, 'ERR_SHAPE', `${where}: ${label} needs ${n} values${hint}, got ${v?.length}`);
-  for (let i = 0; i < n; i++) affirm(Number.isFinite(v[i]), 'ERR_NOT_FINITE', `${where}: ${name}[${i}] is ${v[i]}`);
+  checkFloat32s(v, n, where, name);
   return v;
 }
 
@@ -458,7 +459,9 @@ export class Model {
     affirm(this.#config.outputSize > 0, 'ERR_OPTION', 'this model has no output layer (outputSize 0); use forward()');
     const seq = this.#inputs(inputs);
     const { out } = this.#run(seq, null, logits ? FLAG_RAW : 0);
-    return this.#outputs(out, seq, inputs);
+    const result = this.#outputs(out, seq, inputs);
+    checkFiniteOutputs(out, 'predict', () => largestParameter(this.parameters())); // #outputs scales out in place
+    return result;
   }
 
   #outputs(out, seq, inputs) {
@@ -489,6 +492,7 @@ export class Model {
       if (c.returnSequences) invertScaler(out, this.#scalers.target, { steps: seq.shape[1], lengths: seq.lengths });
       else invertScaler(out, this.#scalers.target);
     }
+    checkFiniteOutputs(out, 'evaluate', () => largestParameter(this.parameters()));
     const O = c.outputSize, [B, T] = seq.shape;
     const rows = [];
     for (let b = 0; b < B; b++) {
@@ -563,19 +567,22 @@ export class Model {
         if (!alive || !model.#ptr) live();
         const heap = e.reals();
         if (I === 1 && typeof x === 'number') {
-          if (!Number.isFinite(x)) throw new LstmError('ERR_NOT_FINITE', `stream.step: input is ${x}`);
-          heap[xAt] = inScale ? (x - inScale.shift[0]) / inScale.scale[0] : x;
+          heap[xAt] = checkStepInput(x, inScale ? (x - inScale.shift[0]) / inScale.scale[0] : x, 'input');
         } else {
           affirm(x && x.length === I, 'ERR_SHAPE', () => `stream.step: expected ${I === 1 ? 'a number' : `${I} numbers`}, got ${Array.isArray(x) || ArrayBuffer.isView(x) ? `${x.length} numbers` : typeof x}`);
           for (let i = 0; i < I; i++) {
-            affirm(Number.isFinite(x[i]), 'ERR_NOT_FINITE', () => `stream.step: input[${i}] is ${x[i]}`);
-            heap[xAt + i] = inScale ? (x[i] - inScale.shift[i]) / inScale.scale[i] : x[i];
+            heap[xAt + i] = checkStepInput(x[i], inScale ? (x[i] - inScale.shift[i]) / inScale.scale[i] : x[i], `input[${i}]`);
           }
         }
         step(ptr, raw);
-        if (O === 1) return outScale ? heap[outAt] * outScale.scale[0] + outScale.shift[0] : heap[outAt];
+        if (O === 1) {
+          const y = outScale ? heap[outAt] * outScale.scale[0] + outScale.shift[0] : heap[outAt];
+          if (!Number.isFinite(y)) checkFiniteOutputs([y], 'stream.step', () => largestParameter(model.parameters()));
+          return y;
+        }
         const out = heap.slice(outAt, outAt + O);
         if (outScale) for (let k = 0; k < O; k++) out[k] = out[k] * outScale.scale[k] + outScale.shift[k];
+        checkFiniteOutputs(out, 'stream.step', () => largestParameter(model.parameters()));
         return out;
       },
       reset() {
@@ -784,8 +791,10 @@ export class Model {
       const status = ex.lw_model_forward(this.#ptr, s.reals(seq.data), s.int32(seq.lengths), B, T,
         timeMajor ? FLAG_TIME_MAJOR : 0, h0 ? s.reals(h0) : 0, c0 ? s.reals(c0) : 0, out, hn, cn);
       e.check(status, 'forward');
+      const result = { output: e.readReals(out, B * T * F), h: e.readReals(hn, nState), c: e.readReals(cn, nState) };
+      for (const k of ['output', 'h', 'c']) checkFiniteOutputs(result[k], 'forward', () => largestParameter(this.parameters()), k);
       this.#lastForward = { B, T, F, nState };
-      return { output: e.readReals(out, B * T * F), h: e.readReals(hn, nState), c: e.readReals(cn, nState) };
+      return result;
     });
   }
 
@@ -854,6 +863,7 @@ export class Model {
   static async load(bytes, options = {}) {
     const o = checkOptions(options, ['simd', 'locateWasm', 'engine'], 'Model.load');
     const { config, tensors, extra } = decodeModel(bytes);
+    checkFileConfig(config);
     let resolved;
     try {
       const { normalize, hiddenSize, ...rest } = config;
@@ -861,6 +871,7 @@ export class Model {
     } catch (err) {
       throw new LstmError('ERR_FORMAT', `model bytes: bad configuration: ${err.message}`);
     }
+    checkParameterBudget(resolved, tensors);
     const model = new Model(await engineOptions(o), resolved, CONSTRUCT);
     try {
       model.#restore(tensors, extra);
@@ -881,15 +892,9 @@ export class Model {
       return t.data;
     };
     const params = get('params', P), opt = get('optimizer', 2 * P);
-    const x = extra ?? {};
-    const scaler = (s) => {
-      if (s === null || s === undefined) return null;
-      affirm(['zscore', 'minmax'].includes(s.mode) && Array.isArray(s.shift) && Array.isArray(s.scale), 'ERR_FORMAT', 'model bytes: bad scaler');
-      return { mode: s.mode, shift: s.shift.map(Number), scale: s.scale.map(Number) };
-    };
-    const scalers = { input: scaler(x.scalers?.input), target: scaler(x.scalers?.target) };
-    const kind = x.optimizer?.kind ?? 1, steps = x.optimizer?.steps ?? 0;
-    affirm(Number.isInteger(kind) && kind >= 0 && kind <= 3 && Number.isInteger(steps) && steps >= 0, 'ERR_FORMAT', 'model bytes: bad optimizer state');
+    checkTensorNames(tensors);
+    const x = checkExtra(extra, this.#config);
+    const { kind, steps } = x.optimizer;
     const statePtr = ex.lw_model_optim_state(this.#ptr);
     affirm(statePtr, 'ERR_NO_MEMORY', 'load: out of memory');
     e.writeReals(ex.lw_model_params(this.#ptr), params);
@@ -900,29 +905,27 @@ export class Model {
     e.check(e.scoped((s) => ex.lw_model_set_optimizer(this.#ptr, kind, s.reals(hyper), HYPER_COUNT)), 'load');
     e.writeReals(statePtr, opt);
     ex.lw_model_set_optim_steps(this.#ptr, steps);
-    if (Array.isArray(x.rng) && x.rng.length === 2) ex.lw_model_set_rng_state(this.#ptr, x.rng[0] >>> 0, x.rng[1] >>> 0);
-    this.#scalers = scalers;
-    if (Number.isInteger(x.epochsTrained) && x.epochsTrained >= 0) this.#epochsTrained = x.epochsTrained;
-    if (Number.isInteger(x.window) && x.window >= 0) this.#window = x.window;
-    this.#annotations = x.annotations ?? null;
-    if (x.names && typeof x.names.prefix === 'string' && typeof x.names.head === 'string') this.#names = { prefix: x.names.prefix, head: x.names.head };
+    if (x.rng) ex.lw_model_set_rng_state(this.#ptr, x.rng[0], x.rng[1]);
+    this.#scalers = x.scalers;
+    this.#epochsTrained = x.epochsTrained;
+    this.#window = x.window;
+    this.#annotations = x.annotations;
+    this.#names = x.names;
   }
 
   /**
    * A model from a PyTorch state dict: safetensors bytes, or
    * { name: { shape, data } }. Sizes come from the shapes; options the
    * weights do not determine (loss, returnSequences, normalize, dropout) may
-   * be given. A Linear layer after the LSTM becomes the dense head.
+   * be given. A Linear layer after the LSTM becomes the dense head. A file
+   * from toSafetensors() may carry what the tensors cannot say (cell variant,
+   * switches, loss, scalers: interop/pytorch.js); options must agree with it.
    */
   static async fromPyTorch(stateDict, options = {}) {
     const o = checkOptions(options, ['loss', 'returnSequences', 'normalize', 'dropout', 'seed', 'simd', 'locateWasm', 'engine',
       'inputSize', 'hiddenSize', 'layers', 'bidirectional', 'outputSize', 'cell', 'gates'], 'Model.fromPyTorch');
-    const { config, params, names } = fromStateDict(readStateDict(stateDict));
-    for (const k of ['inputSize', 'layers', 'bidirectional', 'outputSize', 'cell']) {
-      affirm(o[k] === undefined || o[k] === config[k], 'ERR_OPTION', `fromPyTorch: ${k} ${o[k]} disagrees with the weights (${config[k]})`);
-    }
     const { simd, locateWasm, engine, ...rest } = o;
-    const resolved = resolveConfig({ normalize: false, ...rest, ...config, hiddenSize: config.hiddenSize });
+    const { config: resolved, params, names, scalers } = importStateDict(stateDict, rest, resolveConfig);
     const model = new Model(await engineOptions({ simd, locateWasm, engine }), resolved, CONSTRUCT);
     try {
       model.setParameters(params);
@@ -931,6 +934,7 @@ export class Model {
       throw err;
     }
     model.#names = names;
+    model.#scalers = scalers;
     return model;
   }
 
@@ -944,7 +948,7 @@ export class Model {
     const names = this.#names.prefix === '' && this.#names.head === 'head.' ? { prefix: own, head: 'head.' } : this.#names;
     const params = this.parameters();
     if (!this.#config.outputSize) { delete params['head.weight']; delete params['head.bias']; }
-    return encodeSafetensors(toStateDict(params, this.parameterShapes(), names));
+    return encodeSafetensors(toStateDict(params, this.parameterShapes(), names), stateDictMetadata(this.#config, this.#scalers));
   }
 }
 

@@ -3,9 +3,10 @@
 // prediction with one-hot inputs, and generates with seeded sampling at a
 // temperature. Vocabulary and mode are saved inside the Model's file.
 import { Model, ANNOTATIONS, ENGINE } from './model.js';
-import { LstmError, affirm } from './errors.js';
+import { affirm } from './errors.js';
 import { checkInt, checkNumber, checkOptions } from './validate.js';
 import { seededUniform } from './data.js';
+import { checkTextModel } from './file-checks.js';
 
 // Index 0 marks a boundary: the start of a text, and both ends of each string.
 const BOUNDARY = '\u0000';
@@ -171,11 +172,15 @@ export class TextModel {
 
   static async load(bytes, options = {}) {
     const model = await Model.load(bytes, options);
-    const meta = model[ANNOTATIONS]()?.textModel;
-    if (!meta || !Array.isArray(meta.vocabulary) || !['text', 'strings'].includes(meta.mode)
-      || meta.vocabulary.length + 1 !== model.config.inputSize) {
+    let meta;
+    try {
+      // Model.load has checked a textModel annotation if there is one; its absence is checked here
+      meta = model[ANNOTATIONS]()?.textModel;
+      affirm(meta, 'ERR_FORMAT', 'TextModel.load: these bytes hold a Model without a vocabulary; use Model.load');
+      meta = checkTextModel(meta, model.config);
+    } catch (err) {
       model.dispose();
-      throw new LstmError('ERR_FORMAT', 'TextModel.load: these bytes hold a Model without a vocabulary; use Model.load');
+      throw err;
     }
     const tm = new TextModel({}, CONSTRUCT);
     tm.#model = model;
