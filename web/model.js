@@ -205,6 +205,7 @@ export class Model {
 
   #live() {
     affirm(this.#ptr, 'ERR_DISPOSED', DISPOSED);
+    this.#engine.usable(this.#ptr); // ERR_ENGINE once a call on this model trapped (engine.js)
   }
 
   #exports() {
@@ -382,7 +383,7 @@ export class Model {
       throw err;
     } finally {
       this.#training = false;
-      ex.lw_model_set_data(this.#ptr || 0, 0, 0, 0, 0);
+      if (!e.faulted(this.#ptr)) ex.lw_model_set_data(this.#ptr || 0, 0, 0, 0, 0); // a trap's own error stands
       for (const p of [xPtr, yPtr, rowsPtr, lPtr, lossPtr, h0Ptr, c0Ptr, hnPtr, cnPtr]) e.free(p);
     }
     return history;
