@@ -5,6 +5,7 @@
 // engine's status codes (c/lw.h) to LstmError, and the guard every export is
 // called through, so that a trap in one model leaves the others working.
 import { LstmError } from './errors.js';
+import { checkBool, checkFunction, show } from './validate.js';
 
 /** wasm file per variant; 'test' and 'f64' are for the test suite only. */
 const WASM_FILES = { simd: 'lstm-simd.wasm', scalar: 'lstm.wasm', test: 'lstm-test.wasm', f64: 'lstm-f64.wasm' };
@@ -42,6 +43,8 @@ const NODE_FS = 'node:fs/promises';
  * @returns {Promise<Engine>}
  */
 export function loadEngine(options = {}) {
+  if (options.simd !== undefined) checkBool(options.simd, 'simd');
+  if (options.locateWasm !== undefined) checkFunction(options.locateWasm, 'locateWasm');
   const variant = options.variant ?? (options.simd !== false && simdSupported() ? 'simd' : 'scalar');
   const file = WASM_FILES[variant];
   if (!file) throw new LstmError('ERR_OPTION', `engine variant '${variant}' is unknown`);
@@ -58,6 +61,18 @@ export function loadEngine(options = {}) {
     cache.set(key, p);
   }
   return cache.get(key);
+}
+
+/**
+ * The engine a caller passed as `engine`, checked; otherwise the one
+ * loadEngine(options) gives.
+ * @param {{ engine?: Engine, simd?: boolean, locateWasm?: (file: string) => string|URL }} options
+ * @returns {Engine | Promise<Engine>}
+ */
+export function engineFrom(options) {
+  if (options.engine === undefined || options.engine === null) return loadEngine({ simd: options.simd, locateWasm: options.locateWasm });
+  if (options.engine instanceof Engine) return options.engine;
+  throw new LstmError('ERR_TYPE', `engine must be an engine from loadEngine(), got ${show(options.engine)}; leave it out to load the default one`);
 }
 
 async function readBytes(url) {

@@ -3,7 +3,7 @@
 // with buffers it allocates and frees itself; a failed call changes nothing.
 // Data conversion is in data.js, the file format in format.js, PyTorch
 // interop in interop/pytorch.js.
-import { loadEngine } from './engine.js';
+import { engineFrom } from './engine.js';
 import { LstmError, affirm } from './errors.js';
 import { applyScaler, fitScaler, fromOutputs, invertScaler, shuffledIndices, splitIndices, toSequences, toTargets } from './data.js';
 import { checkBool, checkFunction, checkInt, checkNumber, checkOneOf, checkOptions } from './validate.js';
@@ -139,8 +139,7 @@ function checkVector(v, n, where, name, hint = '', label = name) {
 }
 
 function engineOptions(o = {}) {
-  if (o.engine) return o.engine; // an Engine from loadEngine(), e.g. the f64 test build
-  return loadEngine({ simd: o.simd, locateWasm: o.locateWasm });
+  return engineFrom(o); // o.engine (an Engine from loadEngine(), e.g. the f64 test build), checked, or a loaded one
 }
 
 // Yields to the event loop so a page stays responsive between batches.
