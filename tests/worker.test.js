@@ -349,3 +349,24 @@ test('a worker that dies rejects every pending and later call with a clear error
   assert.match(err2.message, /stopped: it threw out of cheese/);
   await t.dispose();
 });
+
+test('dispose() ends a worker stuck in a call that never yields within a second; its calls reject with ERR_DISPOSED', { timeout: TIMEOUT_MS }, async () => {
+  const d = fast(4000, 40, 12);
+  const w = await worker.Model.create({ inputSize: 2, hiddenSize: 32, seed: 1 });
+  let busy;
+  const started = new Promise((resolve) => { busy = resolve; });
+  // yieldEvery: 1e6 ms: the worker hears no message until this train() ends (minutes)
+  const training = w.train(d.inputs, d.targets, { epochs: 10_000, batchSize: 8, yieldEvery: 1e6, onBatchEnd: () => busy() });
+  const predicting = started.then(() => w.predict(d.inputs)); // queued behind the train, never answered
+  const failures = [caught(() => training), caught(() => predicting)]; // handled from the start
+  await started;
+  const t0 = performance.now();
+  await w.dispose();
+  const ms = performance.now() - t0;
+  assert.ok(ms < 1000, `dispose() took ${ms.toFixed(0)} ms`);
+  for (const err of await Promise.all(failures)) {
+    assert.ok(err instanceof worker.LstmError && err.code === 'ERR_DISPOSED', String(err));
+  }
+  assert.equal((await caught(() => w.predict(d.inputs))).code, 'ERR_DISPOSED');
+  console.log(`# dispose() of a stuck worker: ${ms.toFixed(0)} ms`);
+});

@@ -11,6 +11,8 @@ import { DISPOSED, REGRESSION } from './model.js'; // the main entry's words and
 
 /** Least time between two onBatchEnd messages; the last batch of each epoch is always sent. */
 export const BATCH_INTERVAL_MS = 50;
+/** How long dispose() waits for the worker to free its model before it ends the worker anyway. */
+export const DISPOSE_GRACE_MS = 500;
 
 // variables, so bundlers neither copy the host a second time nor stub Node's module
 const HOST = './worker-host.js';
@@ -460,13 +462,23 @@ export class Connection {
     this.#end(() => new LstmError('ERR_ENGINE', `the worker running this model stopped: ${reason}; create or load the model again`));
   }
 
-  /** Frees the model in the worker, then ends the worker; later calls reject with ERR_DISPOSED. */
+  /**
+   * Frees the model in the worker, then ends the worker; later calls reject
+   * with ERR_DISPOSED. A worker that does not answer within
+   * DISPOSE_GRACE_MS (busy in a long call that never yields, or stuck) is
+   * ended all the same, and its pending calls reject with ERR_DISPOSED.
+   */
   dispose(message = DISPOSED) {
     if (!this.#disposed) {
       const freed = this.#closed ? Promise.resolve() : this.call('dispose').catch(() => {}); // a crashed worker has nothing to free
       const disposed = () => new LstmError('ERR_DISPOSED', message);
       this.#closed = disposed;
-      this.#disposed = freed.then(() => this.#end(disposed)).then(() => undefined);
+      let timer;
+      const grace = new Promise((resolve) => { timer = setTimeout(resolve, DISPOSE_GRACE_MS); });
+      this.#disposed = Promise.race([freed, grace]).then(() => {
+        clearTimeout(timer);
+        return this.#end(disposed);
+      }).then(() => undefined);
     }
     return this.#disposed;
   }

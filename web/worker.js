@@ -113,7 +113,7 @@ export class Model {
     return this.#conn.worker;
   }
 
-  /** Frees the model, then ends its worker; later calls reject with ERR_DISPOSED. */
+  /** Frees the model, then ends its worker (within DISPOSE_GRACE_MS if it is busy); later calls reject with ERR_DISPOSED. */
   dispose() {
     return this.#conn.dispose();
   }
