@@ -15,6 +15,7 @@ const streams = new Map(); // stream id -> Model#stream() object
 const running = new Map(); // call id -> AbortController of a running train()
 const answering = new Map(); // call id -> promise of its answer being posted
 let nextStream = 1;
+let extra = {}; // tests only: methods a hook module adds (see the end of this file)
 
 function describe() {
   if (subject instanceof TextModel) return { vocabulary: subject.vocabulary };
@@ -58,6 +59,7 @@ async function run(id, method, args) {
   if (method === 'dispose') return dispose(id);
   const table = subject instanceof TextModel ? SURFACE.TextModel : SURFACE.Model;
   if (subject && Object.hasOwn(table, method) && !table[method].as) return serve(table[method], subject, method, args, serving(id));
+  if (Object.hasOwn(extra, method)) return extra[method](...args);
   throw new Error(`lstm-wasm worker: unknown method '${method}'`);
 }
 
@@ -97,9 +99,19 @@ function listen(target) {
 }
 
 // A Web Worker hears on its global scope; a Node worker thread on parentPort,
-// which queues messages until this listener is attached. The module name is a
-// variable so bundlers leave the import alone: Vite's default (iife) worker
-// build fails on a dynamic import it would split into a chunk.
+// which queues messages until this listener is attached. The module names are
+// variables so bundlers leave the imports alone: Vite's default (iife) worker
+// build fails on a dynamic import it would split into a chunk. In Node, tests
+// may name a module (LSTM_WASM_WORKER_HOOKS, tests/faults.js) whose
+// methods({ subject }) adds test-only methods, such as one that makes a trap.
 const NODE_THREADS = 'node:worker_threads';
-if (typeof WorkerGlobalScope !== 'undefined') listen(globalThis);
-else import(/* @vite-ignore */ /* webpackIgnore: true */ NODE_THREADS).then(({ parentPort }) => listen(parentPort));
+const HOOKS = globalThis.process?.env?.LSTM_WASM_WORKER_HOOKS;
+if (typeof WorkerGlobalScope !== 'undefined') {
+  listen(globalThis);
+} else {
+  const hooks = HOOKS ? import(/* @vite-ignore */ /* webpackIgnore: true */ HOOKS) : Promise.resolve(null);
+  Promise.all([import(/* @vite-ignore */ /* webpackIgnore: true */ NODE_THREADS), hooks]).then(([{ parentPort }, module]) => {
+    if (module) extra = module.methods({ subject: () => subject });
+    listen(parentPort);
+  });
+}
