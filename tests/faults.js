@@ -38,19 +38,23 @@ export function corrupt(model) {
 
 // Exports that move the C stack pointer before they read their handle (each
 // leaked 48-112 bytes of the 1 MiB stack per trap before the guard), with
-// arguments that pass their NULL checks.
+// arguments that pass their NULL checks; the handle comes first.
 const TRAPS = [
-  ['lw_model_predict', [WILD, 4, 4, 4, 4, 0, 4, 4, 4]],
-  ['lw_model_train_rows', [WILD, 4, 4, 4, 4, 0, 0.1, 4, 0, 0, 0, 0]],
-  ['lw_model_forward', [WILD, 4, 4, 4, 4, 0, 0, 0, 4, 4, 4]],
-  ['lw_model_tensor_info', [WILD, 0, 4]],
+  ['lw_model_predict', [4, 4, 4, 4, 0, 4, 4, 4]],
+  ['lw_model_train_rows', [4, 4, 4, 4, 0, 0.1, 4, 0, 0, 0, 0]],
+  ['lw_model_forward', [4, 4, 4, 4, 0, 0, 0, 4, 4, 4]],
+  ['lw_model_tensor_info', [0, 4]],
 ];
 
-/** The k-th trap through the engine's guard: a call on a handle outside memory. Returns the error it threw. */
+/**
+ * The k-th trap through the engine's guard: a call on a handle outside
+ * memory, another each time (the guard refuses calls on a handle that
+ * trapped before). Returns the error it threw.
+ */
 export function wildTrap(engine, k = 0) {
   const [name, args] = TRAPS[k % TRAPS.length];
   try {
-    engine.exports[name](...args);
+    engine.exports[name](WILD - 16 * k, ...args);
   } catch (err) {
     return err;
   }

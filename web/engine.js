@@ -111,7 +111,6 @@ function handleKind(name) {
 export class Engine {
   #stackTop = 0;
   #faults = new Map(); // model or stream handle -> what its fault was, once a call on it trapped
-  #models = new Set(); // live model handles
   #owners = new Map(); // live stream handle -> its model's handle
 
   constructor(variant) {
@@ -166,9 +165,7 @@ export class Engine {
       } catch (err) {
         throw this.#fault(name, kind ? args[0] : 0, kind, err);
       }
-      if (name === 'lw_model_create' && result) this.#models.add(result);
-      else if (name === 'lw_model_free') this.#models.delete(args[0]);
-      else if (name === 'lw_stream_create' && result) this.#owners.set(result, args[0]);
+      if (name === 'lw_stream_create' && result) this.#owners.set(result, args[0]);
       else if (name === 'lw_stream_free') this.#owners.delete(args[0]);
       return result;
     };
@@ -180,8 +177,6 @@ export class Engine {
   #fault(name, handle, kind, err) {
     this.#stackRestore(this.#stackTop);
     const what = `${name}: ${err?.message ?? err}`;
-    // only live handles are marked: a pointer the engine never handed out names no model
-    if (!this.#models.has(handle) && !this.#owners.has(handle)) handle = 0;
     if (handle) {
       const model = kind === 'stream' ? this.#owners.get(handle) : handle;
       this.#faults.set(handle, what);
