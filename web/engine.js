@@ -126,12 +126,15 @@ export class Engine {
     this.refresh();
     raw._initialize?.();
     // JS enters the engine only from the outside (its one import, memory
-    // growth, calls no export back), so every call starts at the stack's top
-    this.#stackTop = raw.stackSave();
-    this.#stackRestore = raw.stackRestore;
+    // growth, calls no export back), so every call starts at the stack's top.
+    // Emscripten exports the stack helpers under one of two pairs of names.
+    const save = raw.stackSave ?? raw.emscripten_stack_get_current, restore = raw.stackRestore ?? raw._emscripten_stack_restore;
+    if (!save || !restore) throw new LstmError('ERR_ENGINE', 'this engine build exports no stack helpers (stackSave, stackRestore); rebuild it with build.sh');
+    this.#stackTop = save();
+    this.#stackRestore = restore;
     /** The exports, each function through guard(): call the engine only through these. */
     this.exports = Object.fromEntries(Object.entries(raw).map(([name, value]) =>
-      [name, typeof value === 'function' && !name.startsWith('stack') ? this.#guard(name, value) : value]));
+      [name, typeof value === 'function' && !/^_?(emscripten_)?stack/.test(name) ? this.#guard(name, value) : value]));
     this.simd = this.exports.lw_simd() === 1;
     this.version = this.cstring(this.exports.lw_version());
   }
