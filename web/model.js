@@ -3,7 +3,7 @@
 // with buffers it allocates and frees itself; a failed call changes nothing.
 // Data conversion is in data.js, the file format in format.js, PyTorch
 // interop in interop/pytorch.js.
-import { loadEngine } from './engine.js';
+import { engineFrom } from './engine.js';
 import { LstmError, affirm } from './errors.js';
 import { applyScaler, fitScaler, fromOutputs, invertScaler, shuffledIndices, splitIndices, toSequences, toTargets } from './data.js';
 import { checkBool, checkFunction, checkInt, checkNumber, checkOneOf, checkOptions } from './validate.js';
@@ -140,8 +140,7 @@ function checkVector(v, n, where, name, hint = '', label = name) {
 }
 
 function engineOptions(o = {}) {
-  if (o.engine) return o.engine; // an Engine from loadEngine(), e.g. the f64 test build
-  return loadEngine({ simd: o.simd, locateWasm: o.locateWasm });
+  return engineFrom(o); // o.engine (an Engine from loadEngine(), e.g. the f64 test build), checked, or a loaded one
 }
 
 // Yields to the event loop so a page stays responsive between batches.
@@ -206,6 +205,7 @@ export class Model {
 
   #live() {
     affirm(this.#ptr, 'ERR_DISPOSED', DISPOSED);
+    this.#engine.usable(this.#ptr); // ERR_ENGINE once a call on this model trapped (engine.js)
   }
 
   #exports() {
@@ -383,7 +383,7 @@ export class Model {
       throw err;
     } finally {
       this.#training = false;
-      ex.lw_model_set_data(this.#ptr || 0, 0, 0, 0, 0);
+      if (!e.faulted(this.#ptr)) ex.lw_model_set_data(this.#ptr || 0, 0, 0, 0, 0); // a trap's own error stands
       for (const p of [xPtr, yPtr, rowsPtr, lPtr, lossPtr, h0Ptr, c0Ptr, hnPtr, cnPtr]) e.free(p);
     }
     return history;
