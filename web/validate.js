@@ -159,3 +159,13 @@ export function checkFunction(value, name) {
   affirm(typeof value === 'function', 'ERR_TYPE', () => `${name} must be a function, got ${show(value)}`);
   return /** @type {Function} */ (value);
 }
+
+/**
+ * A flat array of n finite numbers; otherwise ERR_SHAPE or ERR_NOT_FINITE.
+ * `label` is the name as the length message shows it.
+ */
+export function checkVector(v, n, where, name, hint = '', label = name) {
+  affirm(v && v.length === n, 'ERR_SHAPE', `${where}: ${label} needs ${n} values${hint}, got ${v?.length}`);
+  for (let i = 0; i < n; i++) affirm(Number.isFinite(v[i]), 'ERR_NOT_FINITE', `${where}: ${name}[${i}] is ${v[i]}`);
+  return v;
+}

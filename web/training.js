@@ -1,0 +1,106 @@
+// Model#train over the shared loop (trainer.js): options, data conversion and
+// scaling, staging the training set in wasm once, and the engine's training
+// step.
+import { LstmError, affirm } from './errors.js';
+import { splitIndices, toSequences } from './data.js';
+import { resolveTrainOptions } from './config.js';
+import { Trainer } from './trainer.js';
+
+const STATUS_NOT_FINITE = 3; // c/lw.h LW_STATUS_NOT_FINITE: the loss or the update was not finite
+
+/**
+ * Trains core's model. `data` is { inputs, targets } in any form the API
+ * takes, or { seq, tdata } already converted and checked (a wrapper's own data
+ * path: seq as toSequences gives it, tdata as toTargets' data).
+ * @returns {Promise<{ loss: number[], valLoss: number[], epochs: number, stopped: boolean }>}
+ */
+export async function train(core, data, options = {}) {
+  core.live();
+  affirm(!core.training, 'ERR_OPTION', 'this model is already training; await the running train() first');
+  const c = core.config;
+  const o = resolveTrainOptions(options, { seed: c.seed, perStep: c.returnSequences });
+
+  // Convert and check all the data before anything changes.
+  const seqRaw = data.seq ?? toSequences(data.inputs, { name: 'inputs', inputSize: c.inputSize });
+  const tgtData = data.tdata ?? core.targets(data.targets, seqRaw).data;
+  let val = null;
+  if (o.validationData !== undefined) {
+    affirm(Array.isArray(o.validationData) && o.validationData.length === 2, 'ERR_TYPE', 'validationData must be [inputs, targets]');
+    const vs = toSequences(o.validationData[0], { name: 'validationData[0]', inputSize: c.inputSize });
+    val = { seq: vs, tdata: core.targets(o.validationData[1], vs, 'validationData[1]').data };
+  }
+  const [B, T, I] = seqRaw.shape;
+  const split = val ? { train: Int32Array.from({ length: B }, (_, i) => i), validation: new Int32Array(0) } : splitIndices(B, o.validationSplit);
+
+  core.window = Math.max(core.window, T);
+  const fitted = !core.scaling.fitted && c.normalize;
+  if (fitted) core.scaling.fit(seqRaw, tgtData, split.train, { outputSize: c.outputSize, mode: c.normalize });
+  const seq = { ...seqRaw, data: seqRaw.data.slice() };
+  const tdata = tgtData.slice();
+  if (core.scaling.fitted) {
+    core.scaling.scaleInputs(seq);
+    core.scaling.scaleTargets(tdata, seq);
+    if (val) { core.scaling.scaleInputs(val.seq); core.scaling.scaleTargets(val.tdata, val.seq); }
+  }
+  if (!val && split.validation.length) val = { seq, tdata, rows: split.validation };
+
+  const e = core.engine, ex = e.exports;
+  const perStep = c.returnSequences, tw = perStep ? T * c.outputSize : c.outputSize;
+  const bmax = Math.min(o.batchSize, split.train.length);
+  const blocks = []; // [H_l] per (layer, direction), in state order
+  for (const h of c.hiddenSize) for (let d = 0; d < (c.bidirectional ? 2 : 1); d++) blocks.push(h);
+  const stateRow = blocks.reduce((n, H) => n + H, 0);
+  const ptrs = [];
+  const alloc = (bytes) => { const p = e.alloc(bytes); ptrs.push(p); return p; };
+  core.training = true;
+  let trainer = null;
+  try {
+    // The training set is staged into wasm once; each step then names its rows.
+    const xPtr = alloc(B * T * I * e.realSize), yPtr = alloc(B * tw * e.realSize);
+    const rowsPtr = alloc(bmax * 4), lPtr = alloc(bmax * 4), lossPtr = alloc(8);
+    const [h0Ptr, c0Ptr, hnPtr, cnPtr] = o.truncate ? [0, 0, 0, 0].map(() => alloc(bmax * stateRow * e.realSize)) : [0, 0, 0, 0];
+    e.check(e.scoped((s) => ex.lw_model_set_optimizer(core.ptr, o.optimizerKind, s.reals(o.hyper), o.hyper.length)), 'train');
+    e.writeReals(xPtr, seq.data);
+    e.writeReals(yPtr, tdata);
+    e.check(ex.lw_model_set_data(core.ptr, xPtr, yPtr, B, T), 'train');
+
+    /** One update on staged rows: the engine's training step. */
+    const step = ({ epoch, rows, lengths, t0, steps, lr, h0, c0, wantStates }) => {
+      const na = rows.length;
+      e.writeInt32(rowsPtr, rows);
+      e.writeInt32(lPtr, lengths);
+      if (h0) { e.writeReals(h0Ptr, h0); e.writeReals(c0Ptr, c0); }
+      const status = ex.lw_model_train_rows(core.ptr, rowsPtr, lPtr, na, steps, t0, lr, lossPtr,
+        h0 ? h0Ptr : 0, h0 ? c0Ptr : 0, wantStates ? hnPtr : 0, wantStates ? cnPtr : 0);
+      if (status === STATUS_NOT_FINITE) throw new LstmError('ERR_DIVERGED', `train: epoch ${epoch + 1}: ${e.cstring(ex.lw_last_error())}; try a lower learningRate or clipNorm`);
+      e.check(status, 'train');
+      const loss = e.readReals(lossPtr, 1)[0];
+      let weight = 0; // loss rows: steps for many-to-many, sequences otherwise
+      for (let a = 0; a < na; a++) weight += perStep ? lengths[a] : 1;
+      return {
+        lossSum: loss * weight, count: weight,
+        hn: wantStates ? e.readReals(hnPtr, na * stateRow) : null, cn: wantStates ? e.readReals(cnPtr, na * stateRow) : null,
+      };
+    };
+    const { schedule, learningRate } = o;
+    trainer = new Trainer({
+      rows: split.train, lengths: seq.lengths, epochs: o.epochs, batchSize: o.batchSize, shuffle: o.shuffle, seed: o.seed,
+      epochOffset: core.epochsTrained, truncate: o.truncate, states: { blocks, Real: e.Real },
+      learningRate: (epoch) => (schedule
+        ? ex.lw_schedule_lr(schedule.kind, learningRate, epoch, schedule.gamma, schedule.every, schedule.floor) : learningRate),
+      step,
+      validate: val ? () => core.lossOn(val.seq, val.tdata, val.rows) : undefined,
+      live: () => core.live(),
+      epochDone: () => { core.epochsTrained++; },
+      onEpochEnd: o.onEpochEnd, onBatchEnd: o.onBatchEnd, signal: o.signal, yieldEvery: o.yieldEvery,
+    });
+    return await trainer.run();
+  } catch (err) {
+    if (fitted && !trainer?.updates) core.scaling.clear(); // nothing trained on them
+    throw err;
+  } finally {
+    core.training = false;
+    if (core.ptr) ex.lw_model_set_data(core.ptr, 0, 0, 0, 0);
+    for (const p of ptrs) e.free(p);
+  }
+}
