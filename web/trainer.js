@@ -105,7 +105,7 @@ export class Trainer {
    */
   constructor(plan) {
     this.plan = plan;
-    /** Updates applied so far. */
+    /** Updates applied so far: 0 after a failure means the model is as it was. */
     this.updates = 0;
   }
 
@@ -153,7 +153,8 @@ export class Trainer {
         count += nb;
         p.onBatchEnd?.({ epoch, batch: start / batchSize, loss: sum / Math.max(1, lossRows), samplesPerSecond: count / Math.max(1e-3, (now() - t0) / 1000) });
       }
-      if (!count) break;
+      // an epoch cut short by the signal is not an epoch: its updates stay, it is not counted
+      if (!count || history.stopped) break;
       const loss = sum / lossRows;
       const valLoss = p.validate?.();
       history.loss.push(loss);

@@ -1,10 +1,12 @@
 // Model#train over the shared loop (trainer.js): options, data conversion and
-// scaling, staging the training set in wasm once, and the engine's training
-// step.
+// scaling, staging the training set in wasm once, the engine's training step,
+// and the promise that a train() failing before its first update leaves the
+// model exactly as it was (save()'s bytes unchanged).
 import { LstmError, affirm } from './errors.js';
 import { splitIndices, toSequences } from './data.js';
 import { resolveTrainOptions } from './config.js';
 import { Trainer } from './trainer.js';
+import { captureState, restoreState } from './persist.js';
 
 const STATUS_NOT_FINITE = 3; // c/lw.h LW_STATUS_NOT_FINITE: the loss or the update was not finite
 
@@ -32,9 +34,10 @@ export async function train(core, data, options = {}) {
   const [B, T, I] = seqRaw.shape;
   const split = val ? { train: Int32Array.from({ length: B }, (_, i) => i), validation: new Int32Array(0) } : splitIndices(B, o.validationSplit);
 
+  // What a failure before the first update puts back.
+  const before = { window: core.window, epochsTrained: core.epochsTrained, scaling: core.scaling.toJSON() };
   core.window = Math.max(core.window, T);
-  const fitted = !core.scaling.fitted && c.normalize;
-  if (fitted) core.scaling.fit(seqRaw, tgtData, split.train, { outputSize: c.outputSize, mode: c.normalize });
+  if (!core.scaling.fitted && c.normalize) core.scaling.fit(seqRaw, tgtData, split.train, { outputSize: c.outputSize, mode: c.normalize });
   const seq = { ...seqRaw, data: seqRaw.data.slice() };
   const tdata = tgtData.slice();
   if (core.scaling.fitted) {
@@ -53,12 +56,21 @@ export async function train(core, data, options = {}) {
   const ptrs = [];
   const alloc = (bytes) => { const p = e.alloc(bytes); ptrs.push(p); return p; };
   core.training = true;
-  let trainer = null;
+  let trainer = null, snapshot = null;
+  /** Puts back everything a train() with no update would otherwise have changed. */
+  const undo = () => {
+    if (snapshot && core.ptr) restoreState(core, snapshot);
+    core.window = before.window;
+    core.epochsTrained = before.epochsTrained;
+    core.scaling.input = before.scaling.input;
+    core.scaling.target = before.scaling.target;
+  };
   try {
     // The training set is staged into wasm once; each step then names its rows.
     const xPtr = alloc(B * T * I * e.realSize), yPtr = alloc(B * tw * e.realSize);
     const rowsPtr = alloc(bmax * 4), lPtr = alloc(bmax * 4), lossPtr = alloc(8);
     const [h0Ptr, c0Ptr, hnPtr, cnPtr] = o.truncate ? [0, 0, 0, 0].map(() => alloc(bmax * stateRow * e.realSize)) : [0, 0, 0, 0];
+    snapshot = captureState(core);
     e.check(e.scoped((s) => ex.lw_model_set_optimizer(core.ptr, o.optimizerKind, s.reals(o.hyper), o.hyper.length)), 'train');
     e.writeReals(xPtr, seq.data);
     e.writeReals(yPtr, tdata);
@@ -94,9 +106,11 @@ export async function train(core, data, options = {}) {
       epochDone: () => { core.epochsTrained++; },
       onEpochEnd: o.onEpochEnd, onBatchEnd: o.onBatchEnd, signal: o.signal, yieldEvery: o.yieldEvery,
     });
-    return await trainer.run();
+    const history = await trainer.run();
+    if (!trainer.updates) undo(); // stopped before any update (or epochs: 0): nothing was trained
+    return history;
   } catch (err) {
-    if (fitted && !trainer?.updates) core.scaling.clear(); // nothing trained on them
+    if (!trainer?.updates) undo(); // failed before any update: the model is as it was
     throw err;
   } finally {
     core.training = false;

@@ -1,0 +1,97 @@
+// Issue 11, defects 3 and 8: a train() that fails (or stops) before its
+// first update leaves save()'s bytes exactly as they were (optimizer kind,
+// moments, step count, dropout generator, forecast window, scalers); an
+// abort before the first epoch ends reports 0 epochs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Model, LstmError } from '../web/index.js';
+import { bits, lcg } from './helpers.js';
+
+/** n ragged sequences of 2 features (lengths 2..maxT) and a target each. */
+function dataset(seed, n, maxT) {
+  const rand = lcg(seed);
+  const inputs = Array.from({ length: n }, () => Array.from({ length: 2 + Math.floor(rand() * (maxT - 1)) }, () => [rand() * 4 - 2, rand()]));
+  return { inputs, targets: inputs.map((s) => s.reduce((a, [x, y]) => a + x * y, 0)) };
+}
+
+const SHORT = dataset(1, 12, 5); // trains the model first: its window is at most 5
+const LONG = dataset(2, 8, 12); // what the failing calls bring: a longer window
+
+/** A model trained with Adam and dropout, so moments, steps, rng and scalers all hold something. */
+async function trained(options = {}) {
+  const model = await Model.create({ inputSize: 2, hiddenSize: [5, 3], dropout: 0.2, seed: 11, ...options });
+  await model.train(SHORT.inputs, SHORT.targets, { epochs: 2, batchSize: 4 });
+  return model;
+}
+
+async function rejects(run, code, pattern) {
+  let err = null;
+  try { await run(); } catch (e) { err = e; }
+  assert.ok(err instanceof LstmError, `expected an LstmError ${code}, got ${err?.name}: ${err?.message}`);
+  assert.equal(err.code, code, err.message);
+  if (pattern) assert.match(err.message, pattern);
+}
+
+const same = (a, b, label) => assert.ok(a.length === b.length && a.every((v, i) => v === b[i]), `${label}: save() bytes changed`);
+
+test('a train() that diverges on its first batch, with another optimizer, leaves save() bytes as they were', async () => {
+  for (const optimizer of ['sgd', 'rmsprop', 'adam']) {
+    const model = await trained({ normalize: false });
+    const before = model.save();
+    // targets near the float32 maximum: the gradient is finite, lr * gradient is not (ERR_DIVERGED on batch 0)
+    await rejects(() => model.train(LONG.inputs, LONG.targets.map((_, b) => (b % 2 ? 1e38 : -1e38)),
+      { epochs: 2, batchSize: 1, optimizer, learningRate: 1e6, shuffle: false }), 'ERR_DIVERGED', /not finite/);
+    same(model.save(), before, optimizer);
+    model.dispose();
+  }
+});
+
+test('NaN in validationData, and bad options, leave save() bytes as they were', async () => {
+  const model = await trained();
+  const before = model.save();
+  const badTargets = LONG.targets.map((t, i) => (i === 5 ? NaN : t));
+  await rejects(() => model.train(LONG.inputs, LONG.targets, { optimizer: 'sgd', validationData: [LONG.inputs, badTargets] }), 'ERR_NOT_FINITE');
+  const badInputs = LONG.inputs.map((s, i) => (i === 7 ? s.map(() => [0, 1e39]) : s));
+  await rejects(() => model.train(LONG.inputs, LONG.targets, { optimizer: 'sgd', validationData: [badInputs, LONG.targets] }), 'ERR_RANGE');
+  await rejects(() => model.train(LONG.inputs, LONG.targets, { optimizer: 'sgd', learningRate: 1e30 }), 'ERR_RANGE');
+  await rejects(() => model.train(LONG.inputs, LONG.targets, { optimizer: 'sgd', truncate: 3 }), 'ERR_OPTION');
+  same(model.save(), before, 'after the failed calls');
+  model.dispose();
+});
+
+test('out of memory while staging the training set leaves save() bytes as they were', async () => {
+  const model = await trained();
+  const before = model.save();
+  const e = (await import('../web/engine.js')).loadEngine;
+  const engine = await e();
+  const alloc = engine.alloc;
+  let calls = 0;
+  engine.alloc = function (bytes) {
+    if (++calls === 3) throw new LstmError('ERR_NO_MEMORY', `out of wasm memory allocating ${bytes} bytes (injected)`);
+    return alloc.call(this, bytes);
+  };
+  try {
+    await rejects(() => model.train(LONG.inputs, LONG.targets, { optimizer: 'sgd', epochs: 1 }), 'ERR_NO_MEMORY');
+  } finally {
+    delete engine.alloc;
+  }
+  assert.equal(calls >= 3, true, 'the injected failure never happened');
+  same(model.save(), before, 'out of memory');
+  model.dispose();
+});
+
+test('an abort before the first batch changes nothing; an abort at batch 0 reports 0 epochs', async () => {
+  const model = await trained();
+  const before = model.save();
+  const history = await model.train(LONG.inputs, LONG.targets, { optimizer: 'sgd', epochs: 3, signal: AbortSignal.abort() });
+  assert.deepEqual(history, { loss: [], valLoss: [], epochs: 0, stopped: true });
+  same(model.save(), before, 'an abort before the first batch');
+  const controller = new AbortController();
+  const ended = [];
+  const cut = await model.train(LONG.inputs, LONG.targets, {
+    epochs: 3, batchSize: 2, signal: controller.signal, onBatchEnd: () => controller.abort(), onEpochEnd: (e) => ended.push(e),
+  });
+  assert.deepEqual({ ...cut, loss: cut.loss.length }, { loss: 0, valLoss: [], epochs: 0, stopped: true });
+  assert.equal(ended.length, 0, 'onEpochEnd ran for an epoch cut short');
+  model.dispose();
+});
