@@ -1,7 +1,8 @@
 // Issue 11, defects 3 and 8: a train() that fails (or stops) before its
 // first update leaves save()'s bytes exactly as they were (optimizer kind,
-// moments, step count, dropout generator, forecast window, scalers); an
-// abort before the first epoch ends reports 0 epochs.
+// moments, step count, dropout generator, forecast window, scalers); training
+// that explodes without a NaN stops with ERR_DIVERGED on the last good
+// weights; an abort before the first epoch ends reports 0 epochs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Model, LstmError } from '../web/index.js';
@@ -44,6 +45,47 @@ test('a train() that diverges on its first batch, with another optimizer, leaves
     same(model.save(), before, optimizer);
     model.dispose();
   }
+});
+
+test('a train() whose loss explodes without a NaN stops with ERR_DIVERGED, back on the last good weights', async () => {
+  const data = dataset(3, 24, 6);
+  const targets = data.targets.map((t) => t * 1000);
+  // Adam at 1e6 (issue 11: loss 1e13) explodes at the second update, SGD at 3 after a few (loss about 4e7)
+  for (const run of [{ optimizer: 'adam', learningRate: 1e6 }, { optimizer: 'sgd', learningRate: 3 }]) {
+    const options = { epochs: 5, batchSize: 4, shuffle: false, ...run };
+    const label = `${run.optimizer} at ${run.learningRate}`;
+    const model = await Model.create({ inputSize: 2, hiddenSize: 6, seed: 3 });
+    const before = model.save();
+    let batches = 0;
+    await rejects(() => model.train(data.inputs, targets, { ...options, onBatchEnd: () => { batches++; } }),
+      'ERR_DIVERGED', /the loss grew to .* over 1000000 times the first batch's .*last ones whose loss was sane/);
+    const after = model.parameters();
+    for (const [name, p] of Object.entries(after)) assert.ok(p.every(Number.isFinite), `${label}: ${name} is not finite`);
+    // The step that saw the huge loss ran on the weights of the update before it:
+    // the last good weights are those before that update, after `batches - 1` updates.
+    const good = batches - 1;
+    const twin = await Model.create({ inputSize: 2, hiddenSize: 6, seed: 3 });
+    const controller = new AbortController();
+    let seen = 0;
+    if (good > 0) {
+      await twin.train(data.inputs, targets, { ...options, signal: controller.signal, onBatchEnd: () => { if (++seen === good) controller.abort(); } });
+    }
+    for (const [name, p] of Object.entries(twin.parameters())) assert.deepEqual(bits(after[name]), bits(p), `${label}: ${name} is not the last good weights`);
+    if (good === 0) same(model.save(), before, `${label}: diverged at the second update`);
+    model.dispose();
+    twin.dispose();
+  }
+});
+
+test('a train() that fails before its first update on a fresh model fits no scalers and sets no optimizer', async () => {
+  const data = dataset(3, 24, 6);
+  const model = await Model.create({ inputSize: 2, hiddenSize: 6, seed: 3 });
+  const before = model.save();
+  // Adam at 1e6 explodes at the second update (loss about 1e12): back to before the first
+  await rejects(() => model.train(data.inputs, data.targets.map((t) => t * 1000), { epochs: 3, batchSize: 24, optimizer: 'rmsprop', learningRate: 1e6 }),
+    'ERR_DIVERGED');
+  same(model.save(), before, 'rmsprop, one batch per epoch');
+  model.dispose();
 });
 
 test('NaN in validationData, and bad options, leave save() bytes as they were', async () => {

@@ -1,6 +1,7 @@
 // The training loop, once for every model: epochs, seeded shuffling, batches,
 // truncated BPTT's carried states, validation, learning-rate schedules,
-// callbacks, AbortSignal, yielding to the event loop and the history. It knows rows and lengths, never tensors: the caller's step does the
+// callbacks, AbortSignal, yielding to the event loop, divergence and the
+// history. It knows rows and lengths, never tensors: the caller's step does the
 // work, so Model, TextModel and what comes next drive the same loop.
 //
 // The contract (new Trainer(plan).run() resolves to the history):
@@ -13,12 +14,15 @@
 //     over `count` loss rows (steps for many-to-many, sequences otherwise), so
 //     shards add exactly. A step that finds its loss not finite throws ERR_DIVERGED.
 //   validate() -> number | undefined: the validation loss at the end of an epoch.
+//   checkpoint(reuse?) -> token, restore(token): everything an update changes
+//     (weights, optimizer state, dropout generator), so a diverging run goes back
+//     to its last good weights; `reuse` is an old token whose storage may be overwritten.
 //
 // Two users to come, and how they fit:
 //   - A sequence-to-sequence model: its step stages source and target rows,
 //     runs the encoder, hands the encoder's final states to the decoder (teacher
 //     forcing), takes both models' gradients, clips them jointly by one global
-//     norm and updates both. `rows` index
+//     norm and updates both; checkpoint/restore cover both models. `rows` index
 //     source/target pairs; `lengths` are what the loop batches and truncates on
 //     (the target lengths); plan.truncate stays 0 and plan.states null.
 //   - A data-parallel pool over workers: its step splits `rows` into shards in a
@@ -28,7 +32,17 @@
 //     states are gathered per shard from the h0/c0 given (row order is shard
 //     order). learningRate(epoch) is a plain function, so the coordinator needs
 //     no engine of its own.
+import { LstmError } from './errors.js';
 import { shuffledIndices } from './data.js';
+
+// A batch whose mean loss exceeds LOSS_GROWTH times (the run's first loss + 1)
+// has diverged even without a NaN. Training lowers the loss, and batches differ
+// from each other by a few orders of magnitude at most (single heavy-tailed
+// rows); a millionfold growth means outputs about a thousand times further from
+// the targets than at the start (squared losses) or logits off by about a
+// million (cross-entropy). "+ 1" keeps a run that starts near zero loss (a
+// resumed, converged model) from mistaking ordinary noise for divergence.
+const LOSS_GROWTH = 1e6;
 
 /** Yields to the event loop so a page stays responsive between batches. */
 export const yieldNow = typeof setImmediate === 'function'
@@ -96,6 +110,8 @@ export class Trainer {
    * @param {{ blocks: number[], Real: Function } | null} [plan.states] the state layout (needed with truncate)
    * @param {Function} plan.step see the header
    * @param {Function} [plan.validate]
+   * @param {Function} [plan.checkpoint]
+   * @param {Function} [plan.restore]
    * @param {Function} [plan.live] throws when the model went away while the loop yielded
    * @param {Function} [plan.epochDone] called when an epoch completes, before onEpochEnd
    * @param {Function|null} [plan.onEpochEnd]
@@ -117,6 +133,7 @@ export class Trainer {
     const bmax = Math.min(batchSize, nTrain);
     const carry = truncate ? new CarriedStates(p.states.blocks, p.states.Real, bmax) : null;
     const rb = new Int32Array(bmax), lb = new Int32Array(bmax);
+    const guard = { first: undefined, prev: null, cur: null };
     let last = now();
     for (let epoch = 0; epoch < p.epochs && !history.stopped; epoch++) {
       const order = p.shuffle ? shuffledIndices(nTrain, (p.seed + (p.epochOffset ?? 0) + epoch) >>> 0) : null;
@@ -140,7 +157,7 @@ export class Trainer {
           active.forEach((k, a) => { rb[a] = rows[k]; lb[a] = Math.min(chunk, p.lengths[rows[k]] - s0); steps = Math.max(steps, lb[a]); });
           const na = active.length;
           const carried = truncate && s0 > 0, more = truncate && s0 + chunk < longest;
-          const r = this.#counted(() => p.step({
+          const r = this.#guarded(guard, epoch, () => p.step({
             epoch, rows: rb.subarray(0, na), lengths: lb.subarray(0, na), t0: s0, steps, lr,
             h0: carried ? carry.gather(carry.h, active, nb) : null,
             c0: carried ? carry.gather(carry.c, active, nb) : null,
@@ -166,9 +183,32 @@ export class Trainer {
     return history;
   }
 
-  #counted(run) {
-    const r = run();
+  /**
+   * Runs one step between checkpoints: a step that fails as diverged goes back to
+   * the state before it; a step whose loss grew past the bound goes back to the
+   * state before the step before it (the last weights whose loss was seen sane).
+   */
+  #guarded(guard, epoch, run) {
+    const p = this.plan;
+    if (p.checkpoint) [guard.prev, guard.cur] = [guard.cur, p.checkpoint(guard.prev)];
+    let r;
+    try {
+      r = run();
+    } catch (err) {
+      if (err instanceof LstmError && err.code === 'ERR_DIVERGED' && guard.cur) p.restore(guard.cur);
+      throw err;
+    }
     this.updates++;
+    const mean = r.lossSum / Math.max(1, r.count);
+    guard.first ??= mean;
+    if (mean > LOSS_GROWTH * (guard.first + 1)) {
+      if (p.restore) p.restore(this.updates > 1 ? guard.prev : guard.cur);
+      this.updates = Math.max(0, this.updates - 2);
+      throw new LstmError('ERR_DIVERGED', `train: epoch ${epoch + 1}: the loss grew to ${mean.toPrecision(3)}, over ${LOSS_GROWTH} times `
+        + `the first batch's ${guard.first.toPrecision(3)} (+ 1): diverging, though not finite yet; the weights are back to `
+        + 'the last ones whose loss was sane; '
+        + 'try a lower learningRate or clipNorm');
+    }
     return r;
   }
 }

@@ -102,6 +102,8 @@ export async function train(core, data, options = {}) {
         ? ex.lw_schedule_lr(schedule.kind, learningRate, epoch, schedule.gamma, schedule.every, schedule.floor) : learningRate),
       step,
       validate: val ? () => core.lossOn(val.seq, val.tdata, val.rows) : undefined,
+      checkpoint: (reuse) => captureState(core, reuse),
+      restore: (s) => restoreState(core, s),
       live: () => core.live(),
       epochDone: () => { core.epochsTrained++; },
       onEpochEnd: o.onEpochEnd, onBatchEnd: o.onBatchEnd, signal: o.signal, yieldEvery: o.yieldEvery,
