@@ -1,10 +1,12 @@
-// Issue 11, defects 3 and 8: a train() that fails (or stops) before its
+// Issue 11, defects 3, 4 and 8: a train() that fails (or stops) before its
 // first update leaves save()'s bytes exactly as they were (optimizer kind,
 // moments, step count, dropout generator, forecast window, scalers); training
 // that explodes without a NaN stops with ERR_DIVERGED on the last good
-// weights; an abort before the first epoch ends reports 0 epochs.
+// weights; an abort before the first epoch ends reports 0 epochs; a
+// time-major forward() checks its shape before it transposes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Worker } from 'node:worker_threads';
 import { Model, LstmError } from '../web/index.js';
 import { bits, lcg } from './helpers.js';
 
@@ -135,5 +137,44 @@ test('an abort before the first batch changes nothing; an abort at batch 0 repor
   });
   assert.deepEqual({ ...cut, loss: cut.loss.length }, { loss: 0, valLoss: [], epochs: 0, stopped: true });
   assert.equal(ended.length, 0, 'onEpochEnd ran for an epoch cut short');
+  model.dispose();
+});
+
+// Each bad shape runs in a worker thread: a synchronous endless loop cannot be
+// stopped by a test timeout, but a thread can be terminated.
+const HANG_MS = 5000;
+function forwardInThread(shape, dataLength) {
+  const code = `
+    import { parentPort, workerData } from 'node:worker_threads';
+    const { Model } = await import(workerData.index);
+    const model = await Model.create({ inputSize: 1, hiddenSize: 3, seed: 1 });
+    try {
+      model.forward({ data: new Float32Array(workerData.n), shape: workerData.shape }, { timeMajor: true });
+      parentPort.postMessage({ ok: true });
+    } catch (err) {
+      parentPort.postMessage({ name: err.name, code: err.code, message: err.message });
+    }`;
+  const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`),
+    { workerData: { index: new URL('../web/index.js', import.meta.url).href, shape, n: dataLength } });
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => { worker.terminate(); resolve({ hung: true }); }, HANG_MS);
+    worker.once('message', (m) => { clearTimeout(timer); worker.terminate(); resolve(m); });
+    worker.once('error', (err) => { clearTimeout(timer); resolve({ name: err.name, message: err.message }); });
+  });
+}
+
+test('forward({ timeMajor: true }) checks the shape before it transposes', async () => {
+  for (const [shape, n] of [[[Infinity, 0, 1], 0], [[0, Infinity, 1], 0], [[2.5, 1, 1], 3], [[1e9, 1e9, 1], 3],
+    [[-1, 2, 1], 3], [[NaN, 1, 1], 3], [[3, 1, 2], 6], [[3, 2, 1], 5]]) {
+    const got = await forwardInThread(shape, n);
+    assert.deepEqual({ hung: got.hung ?? false, name: got.name, code: got.code }, { hung: false, name: 'LstmError', code: 'ERR_SHAPE' },
+      `shape [${shape}] with ${n} values: ${got.message ?? (got.hung ? `no answer within ${HANG_MS} ms` : 'no error')}`);
+  }
+  // a good one still runs, and equals the batch-first call
+  const model = await Model.create({ inputSize: 1, hiddenSize: 3, seed: 1 });
+  const x = Float32Array.from([1, 2, 3, 4, 5, 6]); // (T 3, B 2, I 1)
+  const tm = model.forward({ data: x, shape: [3, 2, 1] }, { timeMajor: true });
+  const bf = model.forward({ data: Float32Array.from([1, 3, 5, 2, 4, 6]), shape: [2, 3, 1] });
+  assert.deepEqual(bits(tm.h), bits(bf.h));
   model.dispose();
 });

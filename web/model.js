@@ -39,6 +39,11 @@ function engineOptions(o = {}) {
 function batchFirstView(x, inputSize) {
   affirm(x && x.shape && x.data && x.shape.length === 3, 'ERR_TYPE', 'forward: timeMajor input must be { data, shape: [T, B, I], lengths? }');
   const [T, B, I] = x.shape;
+  // the shape first: a transpose over [Infinity, 0, 1] would never end
+  Array.from(x.shape).forEach((n, k) => affirm(Number.isSafeInteger(n) && n >= 1, 'ERR_SHAPE',
+    () => `x.shape[${k}] is ${n}; every size must be an integer >= 1 (timeMajor: [T, B, I])`));
+  affirm(I === inputSize, 'ERR_SHAPE', `x.shape[2] is ${I} but inputSize is ${inputSize}`);
+  affirm(x.data.length === T * B * I, 'ERR_SHAPE', () => `x.data has ${x.data.length} values but shape [${T}, ${B}, ${I}] needs ${T * B * I}`);
   const bf = new Float32Array(x.data.length);
   for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) for (let i = 0; i < I; i++) bf[(b * T + t) * I + i] = x.data[(t * B + b) * I + i];
   return { data: bf, shape: [B, T, I], lengths: x.lengths };
