@@ -29,6 +29,22 @@ export const SWITCH_NAMES = Object.freeze(Object.keys(SWITCHES));
 export const SWITCH_DEFAULTS = Object.freeze(Object.fromEntries(SWITCH_NAMES.map((k) => [k, SWITCHES[k].plain])));
 
 const LSTM_TRACE = ['i', 'f', 'g', 'o', 'c', 'h'];
+/**
+ * What each row of a trace is, in the order a view draws them: its key in
+ * trace()'s entries, a name, and 'unit' for a gate in [0, 1] or 'signed' for a
+ * value that may take either sign (the demo's gate view reads this).
+ */
+export const TRACE_QUANTITIES = Object.freeze([
+  { key: 'i', name: 'input gate', scale: 'unit' },
+  { key: 'f', name: 'forget gate', scale: 'unit' },
+  { key: 'g', name: 'candidate', scale: 'signed' },
+  { key: 'o', name: 'output gate', scale: 'unit' },
+  { key: 'r', name: 'reset gate', scale: 'unit' },
+  { key: 'z', name: 'update gate', scale: 'unit' },
+  { key: 'n', name: 'candidate', scale: 'signed' },
+  { key: 'c', name: 'cell state', scale: 'signed' },
+  { key: 'h', name: 'hidden state', scale: 'signed' },
+]);
 // ONNX's LSTM has peepholes (input P) and input_forget (the coupled gate); it has
 // no switch to drop a gate or an activation, no gate-to-gate recurrence, and no
 // 1997 squashing, so those models have no ONNX form.
@@ -60,6 +76,7 @@ export const CELLS = Object.freeze({
   gru: { engine: 'gru', switches: null, trace: ['r', 'z', 'n', null, 'h'], pytorch: 'gru.', gateOrder: ['r', 'z', 'n'], onnx: { op: 'GRU', cannot: {} } },
   rnn: { engine: 'rnn', switches: null, trace: [null, null, 'h'], pytorch: 'rnn.', gateOrder: [], onnx: { op: 'RNN', cannot: {} } },
 });
+for (const cell of Object.values(CELLS)) for (const part of [cell, cell.switches, cell.trace, cell.gateOrder, cell.onnx]) Object.freeze(part);
 export const CELL_NAMES = Object.freeze(Object.keys(CELLS));
 
 /** The engine's cell code for a cell name. */
