@@ -10,73 +10,67 @@ import { captureState, restoreState } from './persist.js';
 
 const STATUS_NOT_FINITE = 3; // c/lw.h LW_STATUS_NOT_FINITE: the loss or the update was not finite
 
-/**
- * Trains core's model. `data` is { inputs, targets } in any form the API
- * takes, or { seq, tdata } already converted and checked (a wrapper's own data
- * path: seq as toSequences gives it, tdata as toTargets' data).
- * @returns {Promise<{ loss: number[], valLoss: number[], epochs: number, stopped: boolean }>}
- */
-export async function train(core, data, options = {}) {
-  core.live();
-  affirm(!core.training, 'ERR_OPTION', 'this model is already training; await the running train() first');
-  const c = core.config;
-  const o = resolveTrainOptions(options, { seed: c.seed, perStep: c.returnSequences });
+/** The (layer, direction) state blocks [H_l], in the engine's (L·D, B, H_l) order. */
+function stateBlocks(c) {
+  const blocks = [];
+  for (const h of c.hiddenSize) for (let d = 0; d < (c.bidirectional ? 2 : 1); d++) blocks.push(h);
+  return blocks;
+}
 
-  // Convert and check all the data before anything changes.
-  const seqRaw = data.seq ?? toSequences(data.inputs, { name: 'inputs', inputSize: c.inputSize });
-  const tgtData = data.tdata ?? core.targets(data.targets, seqRaw).data;
+/** Converts and checks all the data (training, validation) before anything changes. */
+function convert(core, data, o) {
+  const c = core.config;
+  const seq = data.seq ?? toSequences(data.inputs, { name: 'inputs', inputSize: c.inputSize });
+  const tdata = data.tdata ?? core.targets(data.targets, seq).data;
   let val = null;
   if (o.validationData !== undefined) {
     affirm(Array.isArray(o.validationData) && o.validationData.length === 2, 'ERR_TYPE', 'validationData must be [inputs, targets]');
     const vs = toSequences(o.validationData[0], { name: 'validationData[0]', inputSize: c.inputSize });
     val = { seq: vs, tdata: core.targets(o.validationData[1], vs, 'validationData[1]').data };
   }
-  const [B, T, I] = seqRaw.shape;
+  const B = seq.shape[0];
   const split = val ? { train: Int32Array.from({ length: B }, (_, i) => i), validation: new Int32Array(0) } : splitIndices(B, o.validationSplit);
+  return { seq, tdata, val, split };
+}
 
-  // What a failure before the first update puts back.
-  const before = { window: core.window, epochsTrained: core.epochsTrained, scaling: core.scaling.toJSON() };
-  core.window = Math.max(core.window, T);
-  if (!core.scaling.fitted && c.normalize) core.scaling.fit(seqRaw, tgtData, split.train, { outputSize: c.outputSize, mode: c.normalize });
-  const seq = { ...seqRaw, data: seqRaw.data.slice() };
-  const tdata = tgtData.slice();
+/** Fits the scalers on the training rows if the model has none, and scales copies of the data (validation in place). */
+function scale(core, { seq: raw, tdata: rawTargets, val, split }) {
+  const c = core.config;
+  if (!core.scaling.fitted && c.normalize) core.scaling.fit(raw, rawTargets, split.train, { outputSize: c.outputSize, mode: c.normalize });
+  const seq = { ...raw, data: raw.data.slice() };
+  const tdata = rawTargets.slice();
   if (core.scaling.fitted) {
     core.scaling.scaleInputs(seq);
     core.scaling.scaleTargets(tdata, seq);
     if (val) { core.scaling.scaleInputs(val.seq); core.scaling.scaleTargets(val.tdata, val.seq); }
   }
-  if (!val && split.validation.length) val = { seq, tdata, rows: split.validation };
+  return { seq, tdata, val: val ?? (split.validation.length ? { seq, tdata, rows: split.validation } : null) };
+}
 
-  const e = core.engine, ex = e.exports;
-  const perStep = c.returnSequences, tw = perStep ? T * c.outputSize : c.outputSize;
-  const bmax = Math.min(o.batchSize, split.train.length);
-  const blocks = []; // [H_l] per (layer, direction), in state order
-  for (const h of c.hiddenSize) for (let d = 0; d < (c.bidirectional ? 2 : 1); d++) blocks.push(h);
-  const stateRow = blocks.reduce((n, H) => n + H, 0);
+/**
+ * Stages the training set in wasm once (each step then names its rows) and
+ * gives the engine's training step over it, in trainer.js's contract; free()
+ * gives the buffers back.
+ */
+function stage(core, seq, tdata, { batchSize, truncate }, rowCount) {
+  const e = core.engine, ex = e.exports, c = core.config;
+  const [B, T, I] = seq.shape, perStep = c.returnSequences, tw = perStep ? T * c.outputSize : c.outputSize;
+  const bmax = Math.min(batchSize, rowCount);
+  const stateRow = stateBlocks(c).reduce((n, H) => n + H, 0);
   const ptrs = [];
   const alloc = (bytes) => { const p = e.alloc(bytes); ptrs.push(p); return p; };
-  core.training = true;
-  let trainer = null, snapshot = null;
-  /** Puts back everything a train() with no update would otherwise have changed. */
-  const undo = () => {
-    if (snapshot && core.ptr) restoreState(core, snapshot);
-    core.window = before.window;
-    core.epochsTrained = before.epochsTrained;
-    core.scaling.input = before.scaling.input;
-    core.scaling.target = before.scaling.target;
+  const free = () => {
+    if (core.ptr) ex.lw_model_set_data(core.ptr, 0, 0, 0, 0);
+    for (const p of ptrs) e.free(p);
   };
   try {
-    // The training set is staged into wasm once; each step then names its rows.
     const xPtr = alloc(B * T * I * e.realSize), yPtr = alloc(B * tw * e.realSize);
     const rowsPtr = alloc(bmax * 4), lPtr = alloc(bmax * 4), lossPtr = alloc(8);
-    const [h0Ptr, c0Ptr, hnPtr, cnPtr] = o.truncate ? [0, 0, 0, 0].map(() => alloc(bmax * stateRow * e.realSize)) : [0, 0, 0, 0];
-    snapshot = captureState(core);
-    e.check(e.scoped((s) => ex.lw_model_set_optimizer(core.ptr, o.optimizerKind, s.reals(o.hyper), o.hyper.length)), 'train');
+    const [h0Ptr, c0Ptr, hnPtr, cnPtr] = truncate ? [0, 0, 0, 0].map(() => alloc(bmax * stateRow * e.realSize)) : [0, 0, 0, 0];
     e.writeReals(xPtr, seq.data);
     e.writeReals(yPtr, tdata);
     e.check(ex.lw_model_set_data(core.ptr, xPtr, yPtr, B, T), 'train');
-
-    /** One update on staged rows: the engine's training step. */
+    /** One update on staged rows. */
     const step = ({ epoch, rows, lengths, t0, steps, lr, h0, c0, wantStates }) => {
       const na = rows.length;
       e.writeInt32(rowsPtr, rows);
@@ -94,13 +88,50 @@ export async function train(core, data, options = {}) {
         hn: wantStates ? e.readReals(hnPtr, na * stateRow) : null, cn: wantStates ? e.readReals(cnPtr, na * stateRow) : null,
       };
     };
+    return { step, free };
+  } catch (err) {
+    free();
+    throw err;
+  }
+}
+
+/**
+ * Trains core's model. `data` is { inputs, targets } in any form the API
+ * takes, or { seq, tdata } already converted and checked (a wrapper's own data
+ * path: seq as toSequences gives it, tdata as toTargets' data).
+ * @returns {Promise<{ loss: number[], valLoss: number[], epochs: number, stopped: boolean }>}
+ */
+export async function train(core, data, options = {}) {
+  core.live();
+  affirm(!core.training, 'ERR_OPTION', 'this model is already training; await the running train() first');
+  const c = core.config, e = core.engine, ex = e.exports;
+  const o = resolveTrainOptions(options, { seed: c.seed, perStep: c.returnSequences });
+  const converted = convert(core, data, o);
+  const { split } = converted;
+  // what a train() that makes no update puts back
+  const before = { window: core.window, epochsTrained: core.epochsTrained, scaling: core.scaling.toJSON() };
+  let trainer = null, snapshot = null, staged = null;
+  const undo = () => {
+    if (snapshot && core.ptr) restoreState(core, snapshot);
+    core.window = before.window;
+    core.epochsTrained = before.epochsTrained;
+    core.scaling.input = before.scaling.input;
+    core.scaling.target = before.scaling.target;
+  };
+  core.training = true;
+  try {
+    core.window = Math.max(core.window, converted.seq.shape[1]);
+    const { seq, tdata, val } = scale(core, converted);
+    staged = stage(core, seq, tdata, o, split.train.length);
+    snapshot = captureState(core);
+    e.check(e.scoped((s) => ex.lw_model_set_optimizer(core.ptr, o.optimizerKind, s.reals(o.hyper), o.hyper.length)), 'train');
     const { schedule, learningRate } = o;
     trainer = new Trainer({
       rows: split.train, lengths: seq.lengths, epochs: o.epochs, batchSize: o.batchSize, shuffle: o.shuffle, seed: o.seed,
-      epochOffset: core.epochsTrained, truncate: o.truncate, states: { blocks, Real: e.Real },
+      epochOffset: core.epochsTrained, truncate: o.truncate, states: { blocks: stateBlocks(c), Real: e.Real },
       learningRate: (epoch) => (schedule
         ? ex.lw_schedule_lr(schedule.kind, learningRate, epoch, schedule.gamma, schedule.every, schedule.floor) : learningRate),
-      step,
+      step: staged.step,
       validate: val ? () => core.lossOn(val.seq, val.tdata, val.rows) : undefined,
       checkpoint: (reuse) => captureState(core, reuse),
       restore: (s) => restoreState(core, s),
@@ -116,7 +147,6 @@ export async function train(core, data, options = {}) {
     throw err;
   } finally {
     core.training = false;
-    if (core.ptr) ex.lw_model_set_data(core.ptr, 0, 0, 0, 0);
-    for (const p of ptrs) e.free(p);
+    staged?.free();
   }
 }
