@@ -4,10 +4,10 @@
 // The pieces live beside it: core.js (the state and shared engine calls),
 // training.js over trainer.js, stream.js, forecast.js, metrics.js, persist.js,
 // naming.js (PyTorch), config.js and cells.js (options and cells).
-import { loadEngine } from './engine.js';
+import { Engine, loadEngine } from './engine.js';
 import { LstmError, affirm } from './errors.js';
 import { fromOutputs, toSequences } from './data.js';
-import { checkBool, checkOptions, checkVector } from './validate.js';
+import { checkBool, checkFunction, checkOptions, checkVector } from './validate.js';
 import { decodeModel } from './format.js';
 import { CELLS } from './cells.js';
 import { REGRESSION, resolveConfig } from './config.js';
@@ -30,8 +30,14 @@ export function coreOf(model) {
   return CORES.get(model);
 }
 
+/** The engine for { simd, locateWasm, engine }, each checked (issue 11: simd: 'no' loaded the SIMD build). */
 function engineOptions(o = {}) {
-  if (o.engine) return o.engine; // an Engine from loadEngine(), e.g. the f64 test build
+  if (o.simd != null) checkBool(o.simd, 'simd');
+  if (o.locateWasm != null) checkFunction(o.locateWasm, 'locateWasm');
+  if (o.engine != null) {
+    affirm(o.engine instanceof Engine, 'ERR_TYPE', 'engine must be an engine from loadEngine() (or leave it out)');
+    return o.engine; // e.g. the f64 test build
+  }
   return loadEngine({ simd: o.simd, locateWasm: o.locateWasm });
 }
 
