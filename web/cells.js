@@ -3,10 +3,7 @@
 // module prefix and gate order, and what ONNX's LSTM/GRU/RNN operators can
 // express. Model, config.js, the demo (app.js, gates.js) read it; keep no copy.
 
-// c/lw.h enum lw_cell and enum lw_gate (until the engine hands them over itself)
-export const ENGINE_CELLS = { lstm: 0, gru: 1, rnn: 2 };
-const GATE_BITS = { noInput: 1, noForget: 2, noOutput: 4, noInputAct: 8, noOutputAct: 16, peepholes: 32, coupled: 64,
-  squash1997: 128, fullRecurrence: 256 };
+import { CELL as ENGINE_CELLS, GATE as GATE_BITS } from './engine-abi.js';
 
 /**
  * The Greff et al. 2015 switches of the LSTM cell (true = the part is there),
@@ -60,7 +57,7 @@ const LSTM_ONNX = {
 
 /**
  * name → { engine, switches, trace, pytorch, gateOrder, onnx }:
- *   engine    the engine cell (ENGINE_CELLS key)
+ *   engine    the engine cell (engine-abi.js CELL key)
  *   switches  the Greff switches this name fixes (null: the cell takes none)
  *   trace     trace()'s rows per step in the engine's order; null rows are not reported
  *   pytorch   the module prefix a model made here gets in its state dict

@@ -5,15 +5,9 @@
 import { affirm } from './errors.js';
 import { checkBool, checkFunction, checkInt, checkNumber, checkOneOf, checkOptions } from './validate.js';
 import { CELLS, CELL_NAMES, SWITCH_DEFAULTS, SWITCH_NAMES, hasSwitches } from './cells.js';
+import { HYPER, HYPER_COUNT, LOSSES, OPTIMIZERS, SCHEDULE as SCHEDULES } from './engine-abi.js';
 
 export const REGRESSION = new Set(['mse', 'mae', 'huber']);
-// c/lw.h enum lw_loss, enum lw_optimizer (in enum order), the schedule kinds of
-// lw_schedule_lr, and enum lw_hyper_index (until the engine hands them over itself)
-export const LOSSES = ['mse', 'mae', 'huber', 'softmax-cross-entropy', 'sigmoid-cross-entropy'];
-export const OPTIMIZERS = ['sgd', 'adam', 'adamw', 'rmsprop'];
-const SCHEDULES = { step: 1, exponential: 2, cosine: 3 };
-export const HYPER_COUNT = 9;
-const HYPER = { lr: 0, beta1: 1, beta2: 2, epsilon: 3, momentum: 4, nesterov: 5, weightDecay: 6, clipNorm: 7, clipValue: 8 };
 
 const MAX_SIZE = 65536;
 const MAX_LAYERS = 16;

@@ -4,22 +4,20 @@
 // the counters save() keeps, and the engine calls those modules share.
 import { affirm } from './errors.js';
 import { toSequences, toTargets } from './data.js';
-import { REGRESSION, LOSSES } from './config.js';
+import { REGRESSION } from './config.js';
+import { FLAG, TENSOR, TENSOR_STEMS, configInts } from './engine-abi.js';
 import { engineCell, gateFlags } from './cells.js';
 import { Scaling } from './scaling.js';
 
 export const DISPOSED = 'this model was disposed; create or load a new one';
 export const STREAM_DISPOSED = 'this stream (or its model) was disposed';
 
-// c/lw.h flags of lw_model_predict/lw_model_forward and enum lw_tensor_kind
-export const FLAG_TIME_MAJOR = 1, FLAG_RAW = 2;
-const TENSOR_NAMES = ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh', null, null, 'weight_peephole', 'weight_gate_recurrence'];
-const HEAD_WEIGHT = 4, HEAD_BIAS = 5;
+export const FLAG_TIME_MAJOR = FLAG.timeMajor, FLAG_RAW = FLAG.raw;
+const HEAD_WEIGHT = TENSOR.headWeight, HEAD_BIAS = TENSOR.headBias;
 
-/** The engine model for a resolved configuration (c/lw.h lw_config_index order); throws the engine's error. */
+/** The engine model for a resolved configuration; throws the engine's error. */
 function createEngineModel(engine, c) {
-  const ints = [c.inputSize, c.outputSize, c.layers, c.bidirectional ? 1 : 0, engineCell(c.cell), c.returnSequences ? 1 : 0,
-    LOSSES.indexOf(c.loss), c.seed | 0, gateFlags(c.gates), ...c.hiddenSize];
+  const ints = configInts(c, engineCell(c.cell), gateFlags(c.gates));
   const ptr = engine.scoped((s) => engine.exports.lw_model_create(s.int32(ints), ints.length, c.forgetBias, c.dropout));
   if (!ptr) engine.check(engine.exports.lw_last_error() && 1, 'Model.create');
   return ptr;
@@ -110,7 +108,7 @@ export class ModelCore {
         e.check(ex.lw_model_tensor_info(this.ptr, k, info), 'parameters');
         const [kind, layer, dir, offset, rows, cols] = e.readInt32(info, 6);
         const name = kind === HEAD_WEIGHT || kind === HEAD_BIAS ? `head.${kind === HEAD_WEIGHT ? 'weight' : 'bias'}`
-          : `${TENSOR_NAMES[kind]}_l${layer}${dir ? '_reverse' : ''}`;
+          : `${TENSOR_STEMS[kind]}_l${layer}${dir ? '_reverse' : ''}`;
         list.push({ name, kind, layer, dir, offset, shape: cols === 1 && kind !== HEAD_WEIGHT ? [rows] : kind === HEAD_BIAS ? [rows] : [rows, cols] });
       }
       return list;

@@ -4,7 +4,7 @@
 // train() leaves the model as it was.
 import { affirm } from './errors.js';
 import { encodeModel } from './format.js';
-import { HYPER_COUNT, OPTIMIZERS } from './config.js';
+import { HYPER_COUNT, OPTIMIZERS } from './engine-abi.js';
 
 /** The optimizer moments: 2·P reals, m then v (c/api.c lw_model_optim_state), allocated if need be. */
 function momentsPtr(core, where) {
@@ -13,11 +13,15 @@ function momentsPtr(core, where) {
   return ptr;
 }
 
-/** Sets the optimizer kind with neutral hyper-parameters (train() sets its own); a new kind zeroes the moments. */
-function setOptimizerKind(core, kind, where) {
+/** Sets the optimizer (enum lw_optimizer) and its hyper-parameters; a new kind zeroes the moments and the step count. */
+export function setOptimizer(core, kind, hyper, where) {
   const e = core.engine;
-  const hyper = new Array(HYPER_COUNT).fill(0);
-  e.check(e.scoped((s) => e.exports.lw_model_set_optimizer(core.ptr, kind, s.reals(hyper), HYPER_COUNT)), where);
+  e.check(e.scoped((s) => e.exports.lw_model_set_optimizer(core.ptr, kind, s.reals(hyper), hyper.length)), where);
+}
+
+/** Sets the optimizer kind with neutral hyper-parameters (train() sets its own). */
+function setOptimizerKind(core, kind, where) {
+  setOptimizer(core, kind, new Array(HYPER_COUNT).fill(0), where);
 }
 
 /**

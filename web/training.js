@@ -6,9 +6,8 @@ import { LstmError, affirm } from './errors.js';
 import { splitIndices, toSequences } from './data.js';
 import { resolveTrainOptions } from './config.js';
 import { Trainer } from './trainer.js';
-import { captureState, restoreState } from './persist.js';
-
-const STATUS_NOT_FINITE = 3; // c/lw.h LW_STATUS_NOT_FINITE: the loss or the update was not finite
+import { captureState, restoreState, setOptimizer } from './persist.js';
+import { STATUS } from './engine-abi.js';
 
 /** The (layer, direction) state blocks [H_l], in the engine's (L·D, B, H_l) order. */
 function stateBlocks(c) {
@@ -78,7 +77,7 @@ function stage(core, seq, tdata, { batchSize, truncate }, rowCount) {
       if (h0) { e.writeReals(h0Ptr, h0); e.writeReals(c0Ptr, c0); }
       const status = ex.lw_model_train_rows(core.ptr, rowsPtr, lPtr, na, steps, t0, lr, lossPtr,
         h0 ? h0Ptr : 0, h0 ? c0Ptr : 0, wantStates ? hnPtr : 0, wantStates ? cnPtr : 0);
-      if (status === STATUS_NOT_FINITE) throw new LstmError('ERR_DIVERGED', `train: epoch ${epoch + 1}: ${e.cstring(ex.lw_last_error())}; try a lower learningRate or clipNorm`);
+      if (status === STATUS.notFinite) throw new LstmError('ERR_DIVERGED', `train: epoch ${epoch + 1}: ${e.cstring(ex.lw_last_error())}; try a lower learningRate or clipNorm`);
       e.check(status, 'train');
       const loss = e.readReals(lossPtr, 1)[0];
       let weight = 0; // loss rows: steps for many-to-many, sequences otherwise
@@ -124,7 +123,7 @@ export async function train(core, data, options = {}) {
     const { seq, tdata, val } = scale(core, converted);
     staged = stage(core, seq, tdata, o, split.train.length);
     snapshot = captureState(core);
-    e.check(e.scoped((s) => ex.lw_model_set_optimizer(core.ptr, o.optimizerKind, s.reals(o.hyper), o.hyper.length)), 'train');
+    setOptimizer(core, o.optimizerKind, o.hyper, 'train');
     const { schedule, learningRate } = o;
     trainer = new Trainer({
       rows: split.train, lengths: seq.lengths, epochs: o.epochs, batchSize: o.batchSize, shuffle: o.shuffle, seed: o.seed,
