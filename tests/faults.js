@@ -2,14 +2,14 @@
 // wasm traps, made by handing the engine pointers outside its memory. Also
 // the worker hook module worker-host.js loads when LSTM_WASM_WORKER_HOOKS
 // names this file, so a test can make a model inside a worker trap.
-import { ENGINE } from '../web/model.js';
+import { coreOf } from '../web/model.js';
 
 /** An address past the end of any wasm memory lstm-wasm grows (2 GiB at most). */
 export const WILD = 0x7fffff00;
 
 /** The engine handle of a Model, read by watching the one export that takes it. */
 export function handleOf(model) {
-  const ex = model[ENGINE]().exports, real = ex.lw_model_params;
+  const ex = coreOf(model).engine.exports, real = ex.lw_model_params;
   let handle = 0;
   ex.lw_model_params = (h) => { handle = h; return real(h); };
   try {
@@ -27,7 +27,7 @@ export function handleOf(model) {
  * next call repacks them from there.
  */
 export function corrupt(model) {
-  const e = model[ENGINE](), h = handleOf(model);
+  const e = coreOf(model).engine, h = handleOf(model);
   const params = e.exports.lw_model_params(h);
   const words = new Int32Array(e.memory.buffer, h, 256);
   let n = 0;
@@ -66,6 +66,6 @@ export function methods({ subject }) {
   const model = () => subject().model ?? subject(); // a TextModel's Model, or the Model
   return {
     'test.corrupt': () => corrupt(model()),
-    'test.trap': () => { throw wildTrap(model()[ENGINE]()); },
+    'test.trap': () => { throw wildTrap(coreOf(model()).engine); },
   };
 }

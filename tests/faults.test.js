@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Model, TextModel, LstmError } from '../web/index.js';
-import { ENGINE } from '../web/model.js';
+import { coreOf } from '../web/model.js';
 import { bits, lcg } from './helpers.js';
 import { corrupt, wildTrap } from './faults.js';
 
@@ -51,7 +51,7 @@ test('a trap in one model throws ERR_ENGINE naming the call, marks that model un
   await victim.train(DATA.inputs, DATA.targets, TRAIN);
   const stream = victim.stream();
   stream.step(0.5);
-  const e = victim[ENGINE]();
+  const e = coreOf(victim).engine;
   const top = e.exports.stackSave();
 
   corrupt(victim);
@@ -96,7 +96,7 @@ test(`${TRAPS} traps leave the stack, the heap and every other model as they wer
   const text = await TextModel.create({ hiddenSize: 8, layers: 1, seed: 2 });
   await text.train(['abc', 'abd', 'bcd'], { epochs: 2 });
   const sample = text.generate('a', 10, { seed: 5 });
-  const e = other[ENGINE]();
+  const e = coreOf(other).engine;
   const top = e.exports.stackSave(), heap = e.heapUsed();
   const t0 = performance.now();
   for (let k = 0; k < TRAPS; k++) {

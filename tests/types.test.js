@@ -72,7 +72,7 @@ test('index.d.ts and worker.d.ts type-check with the README\'s examples, and mat
     ['Model statics', "Omit<typeof Main.Model, 'prototype'>", members(main.Model)],
     ['TextModel methods', 'Main.TextModel', members(main.TextModel.prototype)],
     ['TextModel statics', "Omit<typeof Main.TextModel, 'prototype'>", members(main.TextModel)],
-    ['Stream methods', 'Main.Stream', Object.keys(stream)],
+    ['Stream methods', 'Main.Stream', members(Object.getPrototypeOf(stream))],
     ['worker Model methods', 'W.Model', members(worker.Model.prototype)],
     ['worker Model statics', "Omit<typeof W.Model, 'prototype'>", members(worker.Model)],
     ['worker TextModel methods', 'W.TextModel', members(worker.TextModel.prototype)],

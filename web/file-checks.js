@@ -6,11 +6,11 @@
 // format.js checks the bytes; model.js and text-model.js call these.
 
 import { LstmError, affirm } from './errors.js';
-import { show } from './validate.js';
+import { FLOAT32_MAX, checkFloat32s, float32Error, isFloat32, show } from './validate.js';
+
+export { FLOAT32_MAX, checkFloat32s, isFloat32 };
 import { isPlainObject as isObject } from './format.js';
 
-/** The largest finite float32. Larger values are refused, as data.js refuses them in inputs (those within half an ulp above it would round down to it, the rest to Infinity). */
-export const FLOAT32_MAX = 3.4028234663852886e38;
 const REGRESSION = ['mse', 'mae', 'huber'];
 const SCALER_MODES = ['zscore', 'minmax'];
 const EXTRA_FIELDS = ['scalers', 'names', 'optimizer', 'rng', 'epochsTrained', 'window', 'annotations'];
@@ -19,31 +19,6 @@ const MAX_NAME = 1024; // a state-dict prefix longer than this is not a module p
 const BOUNDARY = '\u0000'; // TextModel's start/end token, index 0; never in a vocabulary
 
 const fail = (where, message) => { throw new LstmError('ERR_FORMAT', `${where}: ${message}`); };
-
-/** Whether `x` is a number that stays finite once stored as float32 (data.js's isF32). */
-export const isFloat32 = (x) => typeof x === 'number' && Number.isFinite(x) && Math.abs(x) <= FLOAT32_MAX;
-
-/**
- * Checks n values bound for a float32 buffer: ERR_NOT_FINITE for NaN and
- * ±Infinity, ERR_RANGE for a finite number whose float32 rounding is not
- * finite (|x| > FLOAT32_MAX), naming `${name}[i]`.
- * @param {ArrayLike<number>} v
- * @param {number} n
- * @param {string} where the calling method, e.g. 'setParameters'
- * @param {string} name how the message names the array
- */
-export function checkFloat32s(v, n, where, name) {
-  for (let i = 0; i < n; i++) {
-    const x = v[i];
-    if (isFloat32(x)) continue;
-    throw float32Error(x, `${where}: ${name}[${i}]`);
-  }
-}
-
-function float32Error(x, path) {
-  if (typeof x !== 'number' || !Number.isFinite(x)) return new LstmError('ERR_NOT_FINITE', `${path} is ${x}`);
-  return new LstmError('ERR_RANGE', `${path} is ${x}, beyond float32 range (|x| <= ${FLOAT32_MAX}); it would be stored as Infinity`);
-}
 
 /**
  * One input value of stream.step, and the same value after the input scaler:
