@@ -1,5 +1,6 @@
-/* attention.c — Luong "general" attention (no input feeding) and the
- * embedding lookup of Seq2Seq, forward and backward, with their exports'
+/* attention.c — Luong "general" attention (no input feeding), the embedding
+ * lookup and the dense head with its cross-entropy, the parts of Seq2Seq that
+ * are not an LSTM stack: forward and backward, with their exports'
  * argument checks. Plain C in double accumulation: the reference these parts
  * are held to; a SIMD version can sit beside it later. Shapes: attention.h. */
 #include <math.h>
@@ -282,5 +283,85 @@ LW_EXPORT int lw_embedding_backward(int N, int V, int E, const int32_t *ids, con
     }
   }
   free(start);
+  return LW_STATUS_OK;
+}
+
+LW_EXPORT int lw_head_forward_backward(int N, int D, int O, const lw_real *x, const lw_real *w, const lw_real *b,
+                                       const int32_t *target, double scale, lw_real *logits, double *loss,
+                                       lw_real *dx, lw_real *dw, lw_real *db) {
+  static const char fn[] = "head_forward_backward";
+  int st;
+  if ((st = check_size(fn, "N", N, 1)) || (st = check_size(fn, "D", D, 1)) || (st = check_size(fn, "O", O, 1)))
+    return st;
+  const uint64_t r = sizeof(real), n = (uint64_t)N, d = (uint64_t)D, o = (uint64_t)O;
+  if ((st = check_buf(fn, "x", x, n * d, r)) || (st = check_buf(fn, "w", w, o * d, r)) ||
+      (st = check_buf(fn, "b", b, o, r)) || (st = check_buf(fn, "logits", logits, n * o, r)))
+    return st;
+  const int want_loss = target != NULL, want_grad = dx != NULL;
+  if (want_grad && !want_loss) return att_fail(LW_STATUS_BAD_ARGUMENT, "%s: gradients need targets", fn);
+  if (want_loss) {
+    if ((st = check_buf(fn, "target", target, n, 4)) || (st = check_buf(fn, "loss", loss, 2, sizeof(double))))
+      return st;
+    for (int i = 0; i < N; i++)
+      if (target[i] < -1 || target[i] >= O)
+        return att_fail(LW_STATUS_BAD_ARGUMENT, "%s: target[%d] = %d is outside 0..%d (or -1 to ignore)", fn, i,
+                        target[i], O - 1);
+  }
+  if (want_grad) {
+    if ((st = check_buf(fn, "dx", dx, n * d, r)) || (st = check_buf(fn, "dw", dw, o * d, r)) ||
+        (st = check_buf(fn, "db", db, o, r)))
+      return st;
+    if (!isfinite(scale)) return att_fail(LW_STATUS_BAD_ARGUMENT, "%s: scale is not finite", fn);
+  }
+  const uint64_t scratch = o * d + 2 * o;
+  if (scratch * sizeof(double) > LW_ATT_MAX_BYTES)
+    return att_fail(LW_STATUS_NO_MEMORY, "%s: %llu doubles of scratch do not fit", fn, (unsigned long long)scratch);
+  double *acc_w = calloc((size_t)scratch, sizeof(double));
+  if (!acc_w) return att_fail(LW_STATUS_NO_MEMORY, "%s: no memory for %llu doubles of scratch", fn,
+                              (unsigned long long)scratch);
+  double *acc_b = acc_w + (size_t)O * D, *z = acc_b + O; /* z (O): a row's logits, then its dlogits */
+  double total = 0;
+  int kept = 0;
+  for (int i = 0; i < N; i++) {
+    const real *xi = x + (size_t)i * D;
+    real *li = logits + (size_t)i * O;
+    /* z = W x_i + b */
+    double mx = -INFINITY;
+    for (int k = 0; k < O; k++) {
+      const real *row = w + (size_t)k * D;
+      double v = b[k];
+      for (int j = 0; j < D; j++) v += row[j] * xi[j];
+      z[k] = v, li[k] = (real)v, mx = v > mx ? v : mx;
+    }
+    if (!want_loss) continue;
+    real *dxi = want_grad ? dx + (size_t)i * D : NULL;
+    if (target[i] < 0) {
+      if (want_grad) memset(dxi, 0, (size_t)D * sizeof(real));
+      continue;
+    }
+    /* -log softmax(z)[t] = log sum_k e^(z_k - max) + max - z_t */
+    double sum = 0;
+    for (int k = 0; k < O; k++) sum += exp(z[k] - mx);
+    total += log(sum) + mx - z[target[i]], kept++;
+    if (!want_grad) continue;
+    /* dz = scale (softmax(z) - onehot(t)); dx_i = dz W; dW += dz x_i^T; db += dz */
+    for (int k = 0; k < O; k++) z[k] = scale * (exp(z[k] - mx) / sum - (k == target[i]));
+    for (int j = 0; j < D; j++) {
+      double v = 0;
+      for (int k = 0; k < O; k++) v += z[k] * w[(size_t)k * D + j];
+      dxi[j] = (real)v;
+    }
+    for (int k = 0; k < O; k++) {
+      double *acc = acc_w + (size_t)k * D;
+      for (int j = 0; j < D; j++) acc[j] += z[k] * xi[j];
+      acc_b[k] += z[k];
+    }
+  }
+  if (want_loss) loss[0] = total, loss[1] = kept;
+  if (want_grad) {
+    for (size_t k = 0; k < (size_t)O * D; k++) dw[k] += (real)acc_w[k];
+    for (int k = 0; k < O; k++) db[k] += (real)acc_b[k];
+  }
+  free(acc_w);
   return LW_STATUS_OK;
 }

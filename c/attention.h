@@ -1,6 +1,7 @@
 /* attention.h — the parts of Seq2Seq (issue 12) that are not an LSTM stack:
- * Luong "general" attention without input feeding, and the embedding lookup,
- * each a forward/backward pair over caller-provided buffers (attention.c).
+ * Luong "general" attention without input feeding, the embedding lookup and
+ * the dense head with its softmax cross-entropy, each a forward/backward pair
+ * over caller-provided buffers (attention.c).
  * All buffers are batch-first and row-major; sizes use B (batch), T (decoder
  * steps), S (source steps), H (hidden size), V (vocabulary), E (embedding). */
 #ifndef LW_ATTENTION_H
@@ -48,6 +49,21 @@ int lw_embedding_forward(int N, int V, int E, const int32_t *ids, const lw_real 
  * and independent of where the rows sit in the batch). Padding (-1) adds
  * nothing. Needs V + 1 + N int32 of scratch (malloc). */
 int lw_embedding_backward(int N, int V, int E, const int32_t *ids, const lw_real *dout, lw_real *dtable);
+
+/* The dense head over N rows and its softmax cross-entropy (Seq2Seq's head
+ * reads h~, which no Model produces, so it cannot be a Model's own head):
+ *   logits (N,O) = x (N,D) W^T + b            w (O,D), b (O), as nn.Linear
+ * With target (N) non-NULL (ids in 0..O-1, or -1 for a row to ignore), loss
+ * (2 doubles) gets { sum over kept rows of -log softmax(logits)[target], the
+ * number of kept rows }: the caller divides, so a mean over a whole batch of
+ * several calls stays exact. With dx non-NULL (and dw, db), the gradient of
+ * scale x that sum: dlogits = scale (softmax - onehot) on kept rows, 0 on the
+ * others; dx (N,D) = dlogits W, overwritten; dw += dlogits^T x and db +=
+ * sum of dlogits rows, each summed in double over the rows and added once.
+ * Softmax with exp in double (as loss.c). Needs O*D + 2*O doubles of scratch. */
+int lw_head_forward_backward(int N, int D, int O, const lw_real *x, const lw_real *w, const lw_real *b,
+                             const int32_t *target, double scale, lw_real *logits, double *loss, lw_real *dx,
+                             lw_real *dw, lw_real *db);
 
 /* The detail of the last failure of a function above (its own buffer: these
  * exports do not share api.c's lw_last_error yet). */
