@@ -29,11 +29,13 @@ static int att_fail(int status, const char *fmt, ...) {
 LW_EXPORT const char *lw_attention_last_error(void) { return att_error; }
 
 /* A buffer of n elements of `size` bytes at p: present, within the heap, and
- * not wrapping the 32-bit address space (wasm's size_t is 32 bits: uint64 here). */
+ * (with 32-bit pointers, as in wasm) not wrapping the address space; sizes in
+ * uint64, as wasm's size_t is 32 bits. */
 static int check_buf(const char *fn, const char *name, const void *p, uint64_t n, uint64_t size) {
   const uint64_t bytes = n * size;
   if (!p) return att_fail(LW_STATUS_BAD_ARGUMENT, "%s: %s is NULL", fn, name);
-  if (bytes > LW_ATT_MAX_BYTES || (uint64_t)(uintptr_t)p + bytes > ((uint64_t)1 << 32))
+  const int wraps = sizeof(void *) == 4 && (uint64_t)(uintptr_t)p + bytes > ((uint64_t)1 << 32); /* wasm32 */
+  if (bytes > LW_ATT_MAX_BYTES || wraps)
     return att_fail(LW_STATUS_BAD_ARGUMENT, "%s: %s of %llu elements does not fit in memory", fn, name,
                     (unsigned long long)n);
   return LW_STATUS_OK;
