@@ -21,7 +21,7 @@ ensure_emcc() {
   fi
 }
 
-SOURCES=(c/api.c c/abi.c c/model.c c/batch.c c/stack.c c/head.c c/layer.c c/cells.c c/stream.c c/loss.c c/optim.c c/rng.c c/kernels_ref.c c/kernels_simd.c c/testing.c)
+SOURCES=(c/api.c c/abi.c c/model.c c/batch.c c/stack.c c/head.c c/layer.c c/cells.c c/stream.c c/loss.c c/optim.c c/rng.c c/kernels_ref.c c/kernels_simd.c c/testing.c c/attention.c)
 COMMON=(-O3 -std=c99 -Wall -Wextra -Wno-unused-parameter -Werror -DNDEBUG --no-entry -sSTANDALONE_WASM
         -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=2147483648 -sINITIAL_MEMORY=2097152 -sTOTAL_STACK=1048576
         -sFILESYSTEM=0 -sEXPORTED_FUNCTIONS=_malloc,_free)

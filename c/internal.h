@@ -141,10 +141,8 @@ struct lw_model {
   uint32_t seed;
   real forget_bias;
 
-  /* the tensor table (model.c), and what it adds up to */
-  lw_tensor tensor[LW_MAX_TENSORS];
+  uint64_t n_params, n_packed;     /* reals in params (and grads), in packed: the tensor table's totals */
   int n_tensors;
-  uint64_t n_params, n_packed;     /* reals in params (and grads), in packed */
 
   /* one parameter buffer and its parallel gradient buffer */
   size_t P;
@@ -168,6 +166,9 @@ struct lw_model {
   int forward_time_major;          /* ... and its caller's layout was time-major */
   const real *data_x, *data_y;     /* lw_model_set_data: a training set staged once */
   int data_B, data_T;
+
+  /* the tensor table (model.c), last: the large arrays after the small fields */
+  lw_tensor tensor[LW_MAX_TENSORS];
 };
 
 /* Where a batch's rows come from: the caller's buffer of (B_src, T_src, W)

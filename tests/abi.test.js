@@ -1,10 +1,10 @@
-// The ABI export (c/abi.c lw_abi_json, read by web/abi.js): it lists every
-// member of every enum in c/lw.h under its name, with the number C gives it,
-// so JS can take the numbers from the engine and keep no copy.
+// The ABI export (c/abi.c lw_abi_json, checked by web/engine-abi.js): it lists
+// every member of every enum in c/lw.h under its name, with the number C gives
+// it, and an engine whose numbers differ from engine-abi.js's is refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { abi } from '../web/abi.js';
+import { abi, abiMismatches } from '../web/engine-abi.js';
 import { Model } from '../web/index.js';
 import { engine } from './helpers.js';
 
@@ -53,6 +53,17 @@ test('lw_abi_json lists every enum member of lw.h, in order, with C\'s numbers',
   assert.deepEqual(Object.keys(abi.cells), Object.keys(abi.cell), 'one entry per cell');
   assert.deepEqual(Object.fromEntries(Object.entries(abi.cells).map(([k, v]) => [k, v.gates])), { LSTM: 4, GRU: 3, RNN: 1 });
   for (const [name, c] of Object.entries(abi.cells)) assert.equal(c.trace.split(' ').length, c.gates + 2, `${name}: gate rows, c, h`);
+});
+
+test('engine-abi.js agrees with every build, and an engine that disagrees is named and refused', async () => {
+  for (const variant of ['simd', 'scalar', 'f64']) {
+    const e = await engine(variant);
+    assert.deepEqual(abiMismatches(e.cstring(e.exports.lw_abi_json())), [], variant);
+  }
+  const e = await engine('simd'), json = JSON.parse(e.cstring(e.exports.lw_abi_json()));
+  json.gate.PEEPHOLES = 4096, json.hyper.CLIP_NORM = 1, json.limits.MAX_SIZE = 1024;
+  const bad = abiMismatches(JSON.stringify(json));
+  for (const name of ['GATE.peepholes', 'HYPER.clipNorm', 'LIMITS.maxSize']) assert.ok(bad.some((m) => m.startsWith(`${name}:`)), name);
 });
 
 test('LW_GATE_ALL is every switch bit, so a new switch below it cannot be forgotten', () => {

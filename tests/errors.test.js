@@ -482,3 +482,26 @@ test('no refused call leaks wasm memory', async () => {
   assert.equal(e.heapUsed(), heap);
   model.dispose();
 });
+
+test('simd, locateWasm and engine of the wrong type are refused, naming the option, in create, load and fromPyTorch', async () => {
+  const model = await trainedModel();
+  const before = snapshot(model);
+  const base = { inputSize: 2, hiddenSize: 4 };
+  // simd: 'no' once loaded the SIMD build without a word
+  await fails(() => Model.create({ ...base, simd: 'no' }), 'ERR_TYPE', /simd must be true or false, got 'no'/);
+  await fails(() => Model.create({ ...base, simd: 0 }), 'ERR_TYPE', /simd must be true or false, got 0/);
+  await fails(() => Model.create({ ...base, locateWasm: 'x' }), 'ERR_TYPE', /locateWasm must be a function, got 'x'/);
+  await fails(() => Model.create({ ...base, engine: {} }), 'ERR_TYPE', [/engine must be an engine from loadEngine\(\), got an object/, /leave it out/]);
+  await fails(() => Model.create({ ...base, engine: 5 }), 'ERR_TYPE', /engine must be an engine from loadEngine\(\), got 5/);
+  const bytes = model.save();
+  await fails(() => Model.load(bytes, { simd: 'yes' }), 'ERR_TYPE', /simd must be true or false/);
+  await fails(() => Model.load(bytes, { engine: {} }), 'ERR_TYPE', /engine must be an engine/);
+  await fails(() => Model.fromPyTorch(model.toSafetensors(), { locateWasm: 42 }), 'ERR_TYPE', /locateWasm must be a function, got 42/);
+  assertIntact(model, before);
+  // the right types still work: a real engine, simd: false
+  const scalar = await Model.create({ ...base, simd: false, seed: 11 });
+  assert.equal(scalar.engine.variant, 'scalar');
+  const shared = await Model.create({ ...base, engine: await engine('simd') });
+  assert.equal(shared.engine.variant, 'simd');
+  for (const m of [model, scalar, shared]) m.dispose();
+});

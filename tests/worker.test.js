@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { addingProblem, lcg } from './helpers.js';
 import * as main from '../web/index.js';
 import * as worker from '../web/worker.js';
+import { Connection, OPENERS, SURFACE, spawn } from '../web/rpc.js';
 
 // A test that would hang on a lost promise fails after this long instead.
 const TIMEOUT_MS = 60_000;
@@ -348,4 +349,65 @@ test('a worker that dies rejects every pending and later call with a clear error
   assert.equal(err2.code, 'ERR_ENGINE');
   assert.match(err2.message, /stopped: it threw out of cheese/);
   await t.dispose();
+});
+
+test('a trap inside the worker rejects with LstmError ERR_ENGINE naming the call; that model is then unusable, others work', { timeout: TIMEOUT_MS }, async () => {
+  // tests/faults.js adds test-only methods to workers started from now on in this process
+  process.env.LSTM_WASM_WORKER_HOOKS = new URL('./faults.js', import.meta.url).href;
+  const d = nested(20, 11);
+  const options = { inputSize: 2, hiddenSize: 4, seed: 2 };
+  const [m, w] = await pair(options);
+  const other = await worker.Model.create(options);
+  await m.train(d.inputs, d.targets, { epochs: 1 });
+  await w.train(d.inputs, d.targets, { epochs: 1 });
+  await other.train(d.inputs, d.targets, { epochs: 1 });
+  // corrupt the model in w's worker (a message without an id: nobody waits for its answer)
+  w[worker.WORKER].postMessage({ method: 'test.corrupt', args: [] });
+  const err = await caught(() => w.predict(d.inputs));
+  assert.ok(err instanceof worker.LstmError, `${err?.name}: ${err?.message}`);
+  assert.equal(err.code, 'ERR_ENGINE');
+  assert.match(err.message, /^lw_model_predict: the engine hit a fault \(memory access out of bounds\); this model can no longer be used/);
+  const again = await caught(() => w.train(d.inputs, d.targets, { epochs: 1 }));
+  assert.ok(again instanceof worker.LstmError && again.code === 'ERR_ENGINE', String(again));
+  assert.match(again.message, /this model hit an engine fault \(lw_model_predict: memory access out of bounds\)/);
+  await w.dispose();
+  assert.equal((await caught(() => w.predict(d.inputs))).code, 'ERR_DISPOSED');
+  // another model, in its own worker, is as the main entry's
+  assert.deepEqual(await other.predict(d.inputs), m.predict(d.inputs));
+
+  // Connection (rpc.js) drives a worker on its own too, as a pool would: a trap through it is the same LstmError
+  const conn = new Connection(await spawn());
+  const { config } = await conn.invoke('Model.create', OPENERS.Model.create, [options]);
+  const trap = await caught(() => conn.call('test.trap'));
+  assert.ok(trap instanceof worker.LstmError && trap.code === 'ERR_ENGINE', String(trap));
+  assert.match(trap.message, /^lw_model_predict: the engine hit a fault/);
+  const fresh = await main.Model.create(options);
+  assert.deepEqual(await conn.invoke('predict', SURFACE.Model.predict, [d.inputs], config), fresh.predict(d.inputs),
+    'the engine in that worker predicts as before the trap');
+  fresh.dispose();
+  await conn.dispose();
+  m.dispose();
+  await other.dispose();
+  delete process.env.LSTM_WASM_WORKER_HOOKS;
+});
+
+test('dispose() ends a worker stuck in a call that never yields within a second; its calls reject with ERR_DISPOSED', { timeout: TIMEOUT_MS }, async () => {
+  const d = fast(4000, 40, 12);
+  const w = await worker.Model.create({ inputSize: 2, hiddenSize: 32, seed: 1 });
+  let busy;
+  const started = new Promise((resolve) => { busy = resolve; });
+  // yieldEvery: 1e6 ms: the worker hears no message until this train() ends (minutes)
+  const training = w.train(d.inputs, d.targets, { epochs: 10_000, batchSize: 8, yieldEvery: 1e6, onBatchEnd: () => busy() });
+  const predicting = started.then(() => w.predict(d.inputs)); // queued behind the train, never answered
+  const failures = [caught(() => training), caught(() => predicting)]; // handled from the start
+  await started;
+  const t0 = performance.now();
+  await w.dispose();
+  const ms = performance.now() - t0;
+  assert.ok(ms < 1000, `dispose() took ${ms.toFixed(0)} ms`);
+  for (const err of await Promise.all(failures)) {
+    assert.ok(err instanceof worker.LstmError && err.code === 'ERR_DISPOSED', String(err));
+  }
+  assert.equal((await caught(() => w.predict(d.inputs))).code, 'ERR_DISPOSED');
+  console.log(`# dispose() of a stuck worker: ${ms.toFixed(0)} ms`);
 });

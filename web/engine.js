@@ -1,10 +1,12 @@
 // Loads and instantiates the engine's .wasm (c/, built by build.sh into
 // web/wasm/) in browsers, workers and Node alike: picks the SIMD build where
 // the runtime validates SIMD128, the scalar build elsewhere or on request.
-// Also the small heap helpers every caller needs, and the mapping from the
-// engine's status codes (c/lw.h) to LstmError.
+// Also the small heap helpers every caller needs, the mapping from the
+// engine's status codes (c/lw.h) to LstmError, and the guard every export is
+// called through, so that a trap in one model leaves the others working.
 import { LstmError } from './errors.js';
-import { abi, setAbi } from './abi.js';
+import { STATUS, checkAbi } from './engine-abi.js';
+import { checkBool, checkFunction, show } from './validate.js';
 
 /** wasm file per variant; 'test' and 'f64' are for the test suite only. */
 const WASM_FILES = { simd: 'lstm-simd.wasm', scalar: 'lstm.wasm', test: 'lstm-test.wasm', f64: 'lstm-f64.wasm' };
@@ -28,8 +30,8 @@ export function simdSupported() {
   }
 }
 
-// enum lw_status (by name) -> LstmError codes
-const STATUS_CODES = { BAD_ARGUMENT: 'ERR_RANGE', NO_MEMORY: 'ERR_NO_MEMORY', NOT_FINITE: 'ERR_NOT_FINITE', BAD_STATE: 'ERR_OPTION' };
+// status codes of enum lw_status -> LstmError codes
+const STATUS_CODES = { [STATUS.badArgument]: 'ERR_RANGE', [STATUS.noMemory]: 'ERR_NO_MEMORY', [STATUS.notFinite]: 'ERR_NOT_FINITE', [STATUS.badState]: 'ERR_OPTION' };
 
 const cache = new Map();
 // a variable, so bundlers leave this Node-only import alone (Vite's worker build fails on it otherwise)
@@ -42,6 +44,8 @@ const NODE_FS = 'node:fs/promises';
  * @returns {Promise<Engine>}
  */
 export function loadEngine(options = {}) {
+  if (options.simd !== undefined) checkBool(options.simd, 'simd');
+  if (options.locateWasm !== undefined) checkFunction(options.locateWasm, 'locateWasm');
   const variant = options.variant ?? (options.simd !== false && simdSupported() ? 'simd' : 'scalar');
   const file = WASM_FILES[variant];
   if (!file) throw new LstmError('ERR_OPTION', `engine variant '${variant}' is unknown`);
@@ -58,6 +62,18 @@ export function loadEngine(options = {}) {
     cache.set(key, p);
   }
   return cache.get(key);
+}
+
+/**
+ * The engine a caller passed as `engine`, checked; otherwise the one
+ * loadEngine(options) gives.
+ * @param {{ engine?: Engine, simd?: boolean, locateWasm?: (file: string) => string|URL }} options
+ * @returns {Engine | Promise<Engine>}
+ */
+export function engineFrom(options) {
+  if (options.engine === undefined || options.engine === null) return loadEngine({ simd: options.simd, locateWasm: options.locateWasm });
+  if (options.engine instanceof Engine) return options.engine;
+  throw new LstmError('ERR_TYPE', `engine must be an engine from loadEngine(), got ${show(options.engine)}; leave it out to load the default one`);
 }
 
 async function readBytes(url) {
@@ -81,24 +97,116 @@ async function instantiate(url, variant) {
   return engine;
 }
 
+/**
+ * What an export's first argument is: a model or a stream handle. Exports
+ * that take one are lw_model_* (but lw_model_create) and lw_stream_*; a fault
+ * in one of them marks that handle (see Engine#guard).
+ */
+function handleKind(name) {
+  if (name === 'lw_model_create') return null;
+  if (name === 'lw_stream_create' || name.startsWith('lw_model_')) return 'model';
+  return name.startsWith('lw_stream_') ? 'stream' : null;
+}
+
 /** One instance of the engine, with views on its memory. */
 export class Engine {
+  #stackTop = 0;
+  #faults = new Map(); // model or stream handle -> what its fault was, once a call on it trapped
+  #owners = new Map(); // live stream handle -> its model's handle
+
   constructor(variant) {
     this.variant = variant;
   }
 
   attach(instance) {
-    this.exports = instance.exports;
-    this.memory = instance.exports.memory;
-    this.realSize = this.exports.lw_real_size();
+    const raw = instance.exports;
+    this.memory = raw.memory;
+    this.realSize = raw.lw_real_size();
     /** Float32Array, or Float64Array in the f64 test build */
     this.Real = this.realSize === 8 ? Float64Array : Float32Array;
     this.refresh();
-    this.exports._initialize?.();
+    raw._initialize?.();
+    // JS enters the engine only from the outside (its one import, memory
+    // growth, calls no export back), so every call starts at the stack's top.
+    // Emscripten exports the stack helpers under one of two pairs of names.
+    const save = raw.stackSave ?? raw.emscripten_stack_get_current, restore = raw.stackRestore ?? raw._emscripten_stack_restore;
+    if (!save || !restore) throw new LstmError('ERR_ENGINE', 'this engine build exports no stack helpers (stackSave, stackRestore); rebuild it with build.sh');
+    this.#stackTop = save();
+    this.#stackRestore = restore;
+    /** The exports, each function through guard(): call the engine only through these. */
+    this.exports = Object.fromEntries(Object.entries(raw).map(([name, value]) =>
+      [name, typeof value === 'function' && !/^_?(emscripten_)?stack/.test(name) ? this.#guard(name, value) : value]));
     this.simd = this.exports.lw_simd() === 1;
     this.version = this.cstring(this.exports.lw_version());
-    /** the constants of c/lw.h (abi.js) */
-    this.abi = setAbi(this.cstring(this.exports.lw_abi_json()));
+    /** c/lw.h's constants as this build states them; refused if web/engine-abi.js disagrees */
+    this.abi = checkAbi(this.cstring(this.exports.lw_abi_json()));
+  }
+
+  #stackRestore;
+
+  /**
+   * fn, called so that a trap (RuntimeError: out of bounds, unreachable; or
+   * V8 failing inside the call, such as a stack overflow) leaves the engine as
+   * it was for everyone else: the C stack pointer, which a trap leaves where
+   * the failed frame had moved it (after some 13,000 traps every call would
+   * run out of stack), is put back, and the model or stream the call was on
+   * is marked, so that each later call on it throws ERR_ENGINE instead of
+   * running on state the trap may have left half-written. Freeing a marked
+   * handle does nothing: its memory stays allocated rather than go back to
+   * the allocator every model shares. The C code never throws, so anything
+   * thrown is a fault. What the failed call had allocated on the heap stays
+   * allocated (the instance cannot be replaced while other models live in it).
+   */
+  #guard(name, fn) {
+    const kind = handleKind(name), faults = this.#faults;
+    const free = name === 'lw_model_free' || name === 'lw_stream_free';
+    const guarded = (...args) => {
+      if (faults.size && kind && faults.has(args[0])) {
+        if (free) return undefined;
+        throw new LstmError('ERR_ENGINE', `${name}: this ${kind} hit an engine fault earlier (${faults.get(args[0])}) and can no longer be used; create or load the model again`);
+      }
+      let result;
+      try {
+        result = fn(...args);
+      } catch (err) {
+        throw this.#fault(name, kind ? args[0] : 0, kind, err);
+      }
+      // lw_stream_create returns a status and writes the stream through its second argument
+      if (name === 'lw_stream_create' && result === 0) this.#owners.set(this.readInt32(args[1], 1)[0], args[0]);
+      else if (name === 'lw_stream_free') this.#owners.delete(args[0]);
+      return result;
+    };
+    Object.defineProperty(guarded, 'name', { value: name });
+    return guarded;
+  }
+
+  /** After a trap: the stack pointer back at the top, the handle (a stream's model, a model's streams) marked; the error to throw. */
+  #fault(name, handle, kind, err) {
+    this.#stackRestore(this.#stackTop);
+    const what = `${name}: ${err?.message ?? err}`;
+    if (handle) {
+      const model = kind === 'stream' ? this.#owners.get(handle) : handle;
+      this.#faults.set(handle, what);
+      if (model) {
+        this.#faults.set(model, what);
+        for (const [stream, owner] of this.#owners) if (owner === model) this.#faults.set(stream, what);
+      }
+    }
+    const error = new LstmError('ERR_ENGINE', `${name}: the engine hit a fault (${err?.message ?? err})${handle
+      ? `; this ${kind} can no longer be used: create or load the model again (other models are unaffected)` : ''}`);
+    error.cause = err;
+    return error;
+  }
+
+  /** Throws ERR_ENGINE if a call on this model or stream handle trapped; model.js asks before each call. */
+  usable(handle) {
+    if (!this.#faults.size || !this.#faults.has(handle)) return;
+    throw new LstmError('ERR_ENGINE', `this model hit an engine fault (${this.#faults.get(handle)}) and can no longer be used; create or load it again`);
+  }
+
+  /** True once a call on this handle trapped. */
+  faulted(handle) {
+    return this.#faults.has(handle);
   }
 
   /** Views must be made anew whenever memory grows. */
@@ -182,8 +290,7 @@ export class Engine {
   check(status, where) {
     if (status === 0) return;
     const detail = this.cstring(this.exports.lw_last_error());
-    const name = Object.keys(abi.status).find((k) => abi.status[k] === status);
-    throw new LstmError(STATUS_CODES[name] ?? 'ERR_ENGINE', `${where}: ${detail}`);
+    throw new LstmError(STATUS_CODES[status] ?? 'ERR_ENGINE', `${where}: ${detail}`);
   }
 
   /**

@@ -1,8 +1,8 @@
 // The lstm-wasm model file: what save() writes and load() reads (SPEC section 5).
 // encodeModel/decodeModel turn { config, tensors, extra } into checked bytes and
-// back; they know nothing of what the tensors mean (model.js does). The
-// exchange formats live in interop/ (safetensors.js, onnx.js) and reuse the
-// byte helpers at the bottom of this file.
+// back; they know nothing of what the tensors mean (model.js and
+// file-checks.js do). The exchange format safetensors lives in
+// interop/safetensors.js and reuses the byte helpers at the bottom of this file.
 
 import { LstmError, affirm } from './errors.js';
 
@@ -272,7 +272,12 @@ function jsonBytes(value, what) {
   return utf8Encoder.encode(text);
 }
 
-function isPlainObject(value) {
+/**
+ * Whether a value is a JSON object: not null, not an array.
+ * @param {*} value
+ * @returns {boolean}
+ */
+export function isPlainObject(value) {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

@@ -1,5 +1,7 @@
 // Type declarations for lstm-wasm's main entry (web/index.js). Hand-written;
-// tests/types.test.js checks that every export and method here exists.
+// worker.d.ts derives the worker entry's from these. tests/types.test.js
+// type-checks both with tsc --strict over the README's examples, and checks
+// every option list and method name here against what the code accepts.
 
 export type Cell = 'lstm' | 'peephole' | 'lstm1997' | 'cifg' | 'gru' | 'rnn';
 export type Loss = 'mse' | 'mae' | 'huber' | 'softmax-cross-entropy' | 'sigmoid-cross-entropy';
@@ -56,8 +58,29 @@ export interface CreateOptions {
   /** Where the .wasm files are hosted: maps a file name to its URL. */
   locateWasm?: (file: string) => string | URL;
   /** An engine from loadEngine(), used instead of loading one. */
-  engine?: unknown;
+  engine?: Engine;
 }
+
+/** An instantiated engine (loadEngine()); several models may share one. */
+export interface Engine {
+  readonly simd: boolean;
+  readonly version: string;
+  readonly variant: string;
+}
+
+/** save()'s bytes. */
+export type ModelBytes = Uint8Array | ArrayBuffer;
+/** How Model.load and TextModel.load find the engine. */
+export type LoadOptions = Pick<CreateOptions, 'simd' | 'locateWasm' | 'engine'>;
+/** A PyTorch state dict: safetensors bytes, or tensors by name. */
+export type StateDict = Uint8Array | ArrayBuffer | Record<string, { shape: number[]; data: ArrayLike<number> }>;
+/** What the weights do not fix; sizes and cell, if given, must agree with them. */
+export type FromPyTorchOptions = Partial<Pick<CreateOptions, 'loss' | 'returnSequences' | 'normalize' | 'dropout' | 'seed'
+  | 'simd' | 'locateWasm' | 'engine' | 'inputSize' | 'hiddenSize' | 'layers' | 'bidirectional' | 'outputSize' | 'cell' | 'gates'>>;
+/** predict()'s result for inputs S: the fast form { data, shape } for the fast form, else nested arrays. */
+export type Prediction<S> = S extends SequenceBatch ? { data: Float32Array; shape: number[] } : any[];
+/** One sequence for trace(): its steps, or the fast form with a batch of 1. */
+export type Sequence = ArrayLike<number | ArrayLike<number>> | SequenceBatch;
 
 export interface EpochInfo { epoch: number; loss: number; valLoss?: number; learningRate: number; samplesPerSecond: number }
 export interface BatchInfo { epoch: number; batch: number; loss: number; samplesPerSecond: number }
@@ -130,22 +153,20 @@ export interface ModelConfig {
 export class Model {
   private constructor();
   static create(options: CreateOptions): Promise<Model>;
-  static load(bytes: Uint8Array | ArrayBuffer, options?: { simd?: boolean; locateWasm?: CreateOptions['locateWasm'] }): Promise<Model>;
-  static fromPyTorch(
-    stateDict: Uint8Array | ArrayBuffer | Record<string, { shape: number[]; data: ArrayLike<number> }>,
-    options?: Partial<Pick<CreateOptions, 'loss' | 'returnSequences' | 'normalize' | 'dropout' | 'seed' | 'simd' | 'locateWasm' | 'gates'>>,
-  ): Promise<Model>;
+  static load(bytes: ModelBytes, options?: LoadOptions): Promise<Model>;
+  static fromPyTorch(stateDict: StateDict, options?: FromPyTorchOptions): Promise<Model>;
   readonly config: ModelConfig;
   readonly engine: { simd: boolean; version: string; variant: string };
   train(inputs: Sequences, targets: Targets, options?: TrainOptions): Promise<History>;
   fit(inputs: Sequences, targets: Targets, options?: TrainOptions): Promise<History>;
-  predict(inputs: Sequences, options?: { logits?: boolean }): any;
+  /** Nested arrays for nested inputs (numbers when outputSize is 1 in regression), the fast form for the fast form. */
+  predict<S extends Sequences>(inputs: S, options?: { logits?: boolean }): Prediction<S>;
   evaluate(inputs: Sequences, targets: Targets): { loss: number; accuracy?: number; mse?: number; mae?: number };
   gradients(inputs: Sequences, targets: Targets): { loss: number; grads: Record<string, Float32Array> };
   forward(x: Sequences | SequenceBatch, options?: { h0?: ArrayLike<number>; c0?: ArrayLike<number>; timeMajor?: boolean }): ForwardResult;
   backward(dOutput: ArrayLike<number>, options?: { dh?: ArrayLike<number>; dc?: ArrayLike<number> }): BackwardResult;
   stream(options?: { logits?: boolean }): Stream;
-  trace(sequence: ArrayLike<number | ArrayLike<number>>): TraceEntry[];
+  trace(sequence: Sequence): TraceEntry[];
   forecast(series: ArrayLike<number> | ArrayLike<ArrayLike<number>>, steps: number): (number | number[])[];
   parameters(): Record<string, Float32Array>;
   parameterShapes(): Record<string, number[]>;
@@ -172,7 +193,7 @@ export interface TextModelOptions {
 export class TextModel {
   private constructor();
   static create(options?: TextModelOptions): Promise<TextModel>;
-  static load(bytes: Uint8Array | ArrayBuffer, options?: Pick<CreateOptions, 'simd' | 'locateWasm'>): Promise<TextModel>;
+  static load(bytes: ModelBytes, options?: LoadOptions): Promise<TextModel>;
   /** In index order; null before the first train without a given vocabulary. */
   readonly vocabulary: string[] | null;
   /** The underlying Model. */
@@ -196,4 +217,4 @@ export class LstmError extends Error {
 }
 export const ERROR_CODES: Readonly<Record<string, string>>;
 export const features: Readonly<{ simd: boolean; version: string }>;
-export function loadEngine(options?: { simd?: boolean; locateWasm?: CreateOptions['locateWasm'] }): Promise<unknown>;
+export function loadEngine(options?: Pick<CreateOptions, 'simd' | 'locateWasm'>): Promise<Engine>;

@@ -2,10 +2,12 @@
 // from the text (or takes one), trains many-to-many on next-character
 // prediction with one-hot inputs, and generates with seeded sampling at a
 // temperature. Vocabulary and mode are saved inside the Model's file.
-import { Model, ANNOTATIONS, ENGINE } from './model.js';
+import { Model, coreOf } from './model.js';
+import { train } from './training.js';
 import { LstmError, affirm } from './errors.js';
 import { checkInt, checkNumber, checkOptions } from './validate.js';
 import { seededUniform } from './data.js';
+import { checkTextModel } from './file-checks.js';
 
 // Index 0 marks a boundary: the start of a text, and both ends of each string.
 const BOUNDARY = '\u0000';
@@ -73,8 +75,8 @@ export class TextModel {
   }
 
   /** Token sequences as one-hot inputs in the fast form { data, shape: [B, T, V], lengths }. */
-  #oneHot(seqs) {
-    const V = this.#vocab.length, T = seqs.reduce((n, q) => Math.max(n, q.length), 1);
+  #oneHot(seqs, steps = seqs.reduce((n, q) => Math.max(n, q.length), 1)) {
+    const V = this.#vocab.length, T = steps;
     const data = new Float32Array(seqs.length * T * V);
     seqs.forEach((q, b) => q.forEach((k, t) => { data[(b * T + t) * V + k] = 1; }));
     return { data, shape: [seqs.length, T, V], lengths: Int32Array.from(seqs, (q) => q.length) };
@@ -110,9 +112,11 @@ export class TextModel {
         targets.push([...tokens, 0]);
       });
     }
-    const history = await this.#model.train(this.#oneHot(seqs), targets, { learningRate: 0.005, clipNorm: 1, ...rest });
+    // its own data path: one-hot inputs and targets, staged as they are (nothing to check or scale)
+    const seq = this.#oneHot(seqs), tdata = this.#oneHot(targets, seq.shape[1]).data;
+    const history = await train(coreOf(this.#model), { seq, tdata }, { learningRate: 0.005, clipNorm: 1, ...rest });
     this.#mode = mode;
-    this.#model[ANNOTATIONS]({ textModel: { vocabulary: this.#vocab.slice(1), mode } });
+    coreOf(this.#model).annotations = { textModel: { vocabulary: this.#vocab.slice(1), mode } };
     return history;
   }
 
@@ -128,7 +132,7 @@ export class TextModel {
     const rand = seededUniform(checkInt(o.seed ?? 0, 'seed', 0, 0xffffffff));
     checkInt(length, 'length', 0, 1e6);
     affirm(typeof prompt === 'string', 'ERR_TYPE', 'TextModel.generate: prompt must be a string');
-    const engine = this.#model[ENGINE]();
+    const { engine } = coreOf(this.#model);
     const stream = this.#model.stream({ logits: true });
     const V = this.#vocab.length, x = new Float32Array(V);
     const feed = (k) => { x.fill(0); x[k] = 1; return stream.step(x); };
@@ -171,11 +175,15 @@ export class TextModel {
 
   static async load(bytes, options = {}) {
     const model = await Model.load(bytes, options);
-    const meta = model[ANNOTATIONS]()?.textModel;
-    if (!meta || !Array.isArray(meta.vocabulary) || !['text', 'strings'].includes(meta.mode)
-      || meta.vocabulary.length + 1 !== model.config.inputSize) {
+    let meta;
+    try {
+      // Model.load has checked a textModel annotation if there is one; its absence is checked here
+      meta = coreOf(model).annotations?.textModel;
+      affirm(meta, 'ERR_FORMAT', 'TextModel.load: these bytes hold a Model without a vocabulary; use Model.load');
+      meta = checkTextModel(meta, model.config);
+    } catch (err) {
       model.dispose();
-      throw new LstmError('ERR_FORMAT', 'TextModel.load: these bytes hold a Model without a vocabulary; use Model.load');
+      throw err;
     }
     const tm = new TextModel({}, CONSTRUCT);
     tm.#model = model;

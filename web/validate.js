@@ -159,3 +159,41 @@ export function checkFunction(value, name) {
   affirm(typeof value === 'function', 'ERR_TYPE', () => `${name} must be a function, got ${show(value)}`);
   return /** @type {Function} */ (value);
 }
+
+/** The largest finite float32. Larger values are refused, as data.js refuses them in inputs (those within half an ulp above it would round down to it, the rest to Infinity). */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+/** Whether `x` is a number that stays finite once stored as float32 (data.js's isF32). */
+export const isFloat32 = (x) => typeof x === 'number' && Number.isFinite(x) && Math.abs(x) <= FLOAT32_MAX;
+
+/**
+ * Checks n values bound for a float32 buffer: ERR_NOT_FINITE for NaN and
+ * ±Infinity, ERR_RANGE for a finite number whose float32 rounding is not
+ * finite (|x| > FLOAT32_MAX), naming `${name}[i]`.
+ * @param {ArrayLike<number>} v
+ * @param {number} n
+ * @param {string} where the calling method, e.g. 'setParameters'
+ * @param {string} name how the message names the array
+ */
+export function checkFloat32s(v, n, where, name) {
+  for (let i = 0; i < n; i++) {
+    const x = v[i];
+    if (isFloat32(x)) continue;
+    throw float32Error(x, `${where}: ${name}[${i}]`);
+  }
+}
+
+export function float32Error(x, path) {
+  if (typeof x !== 'number' || !Number.isFinite(x)) return new LstmError('ERR_NOT_FINITE', `${path} is ${x}`);
+  return new LstmError('ERR_RANGE', `${path} is ${x}, beyond float32 range (|x| <= ${FLOAT32_MAX}); it would be stored as Infinity`);
+}
+
+/**
+ * A flat array of n finite numbers within float32's range; otherwise
+ * ERR_SHAPE, ERR_NOT_FINITE or ERR_RANGE (checkFloat32s).
+ * `label` is the name as the length message shows it.
+ */
+export function checkVector(v, n, where, name, hint = '', label = name) {
+  affirm(v && v.length === n, 'ERR_SHAPE', `${where}: ${label} needs ${n} values${hint}, got ${v?.length}`);
+  checkFloat32s(v, n, where, name);
+  return v;
+}

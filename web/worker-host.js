@@ -1,12 +1,13 @@
 // The other side of lstm-wasm/worker (worker.js): the message loop inside a
 // dedicated Web Worker or Node worker thread. It serves one Model or
-// TextModel from index.js and answers { id, method, args } with { id, result }
-// or { id, error: { name, code, message } }; a running train() also posts
-// { id, progress, info }, and { abort: id } stops it between batches.
+// TextModel from index.js through rpc.js's table, answering { id, method,
+// args } with { id, result } or { id, error: { name, code, message } }; a
+// running train() also posts { id, progress, info }, and { abort: id } stops
+// it between batches.
 import { Model, TextModel } from './index.js';
+import { OPENERS, SURFACE, serve, transferable } from './rpc.js';
 
-/** Least time between two onBatchEnd messages; the last batch of each epoch is always sent. */
-const BATCH_INTERVAL_MS = 50;
+const CLASSES = { Model, TextModel };
 
 let port = null;
 let subject = null; // the Model or TextModel this worker serves
@@ -14,73 +15,23 @@ const streams = new Map(); // stream id -> Model#stream() object
 const running = new Map(); // call id -> AbortController of a running train()
 const answering = new Map(); // call id -> promise of its answer being posted
 let nextStream = 1;
-
-/** Model.create and the other constructors' options, with a locateWasm that answers with URLs found by the caller. */
-function withWasm(options, wasm) {
-  return wasm ? { ...options, locateWasm: (file) => wasm[file] } : options;
-}
+let extra = {}; // tests only: methods a hook module adds (see the end of this file)
 
 function describe() {
   if (subject instanceof TextModel) return { vocabulary: subject.vocabulary };
   return { config: subject.config, engine: subject.engine };
 }
 
-async function open(made) {
-  subject = await made;
-  return describe();
-}
-
-/** train()'s options with the caller's callbacks and AbortSignal replaced by ones that live here. */
-function trainOptions(id, options, hooks) {
-  const controller = new AbortController();
-  if (!hooks) return { local: options, controller, flush: () => {} }; // options the caller could not read: train() reports them
-  if (hooks.aborted) controller.abort();
-  let last = -Infinity, held = null;
-  const send = (kind, info) => port.postMessage({ id, progress: kind, info });
-  const flush = () => {
-    if (held) send('batch', held);
-    held = null;
+/** What `serve` needs of this side for call `id`. */
+function serving(id) {
+  return {
+    id, running, subject, done: [],
+    post: (kind, info) => port.postMessage({ id, progress: kind, info }),
+    keep(stream) {
+      streams.set(nextStream, stream);
+      return nextStream++;
+    },
   };
-  const local = { ...options };
-  // our signal serves the caller's, dispose() and a throwing callback; a bad `signal` stays for train() to report
-  if (hooks.signal || local.signal === undefined) local.signal = controller.signal;
-  if (hooks.batch) {
-    local.onBatchEnd = (info) => {
-      const now = performance.now();
-      if (now - last < BATCH_INTERVAL_MS) return void (held = info);
-      last = now, held = null;
-      send('batch', info);
-    };
-  }
-  if (hooks.batch || hooks.epoch) {
-    local.onEpochEnd = (info) => {
-      flush();
-      if (hooks.epoch) send('epoch', info);
-    };
-  }
-  return { local, controller, flush };
-}
-
-async function train(id, args, hooks, call) {
-  const { local, controller, flush } = trainOptions(id, args.at(-1), hooks);
-  running.set(id, controller);
-  try {
-    return await call([...args.slice(0, -1), local]);
-  } finally {
-    running.delete(id);
-    flush();
-  }
-}
-
-/** trace() rows (the gates the cell has, c, h), T arrays of H numbers each, packed as one Float64Array per entry (lossless) to travel as a buffer. */
-function packTrace(entries) {
-  return entries.map(({ layer, direction, ...rows }) => {
-    const keys = Object.keys(rows);
-    const T = rows.h.length, H = T ? rows.h[0].length : 0;
-    const data = new Float64Array(keys.length * T * H);
-    keys.forEach((k, r) => rows[k].forEach((row, t) => data.set(row, (r * T + t) * H)));
-    return { layer, direction, keys, T, H, data };
-  });
 }
 
 function stream(id) {
@@ -89,81 +40,44 @@ function stream(id) {
   return s;
 }
 
-/** Methods the caller's proxies call; `this` is { id } of the call. */
-const METHODS = {
-  'Model.create': (options, wasm) => open(Model.create(withWasm(options, wasm))),
-  'Model.load': (bytes, options, wasm) => open(Model.load(bytes, withWasm(options, wasm))),
-  'Model.fromPyTorch': (dict, options, wasm) => open(Model.fromPyTorch(dict, withWasm(options, wasm))),
-  'TextModel.create': (options, wasm) => open(TextModel.create(withWasm(options, wasm))),
-  'TextModel.load': (bytes, options, wasm) => open(TextModel.load(bytes, withWasm(options, wasm))),
-
-  train(inputs, targets, options, hooks) {
-    return train(this.id, [inputs, targets, options], hooks, (a) => subject.train(...a));
-  },
-  async 'TextModel.train'(data, options, hooks) {
-    const history = await train(this.id, [data, options], hooks, (a) => subject.train(...a));
-    return { history, vocabulary: subject.vocabulary };
-  },
-  predict: (...args) => subject.predict(...args),
-  evaluate: (...args) => subject.evaluate(...args),
-  gradients: (...args) => subject.gradients(...args),
-  forward: (...args) => subject.forward(...args),
-  backward: (...args) => subject.backward(...args),
-  parameters: () => subject.parameters(),
-  parameterShapes: () => subject.parameterShapes(),
-  setParameters: (values) => subject.setParameters(values),
-  save: () => subject.save(),
-  toSafetensors: () => subject.toSafetensors(),
-  trace: (sequence) => packTrace(subject.trace(sequence)),
-  forecast: (series, steps) => subject.forecast(series, steps),
-  generate: (...args) => subject.generate(...args),
-
-  stream(options) {
-    const s = subject.stream(options);
-    streams.set(nextStream, s);
-    return nextStream++;
-  },
-  'stream.step': (id, x) => stream(id).step(x),
-  'stream.reset': (id) => stream(id).reset(),
-  'stream.dispose': (id) => {
-    stream(id).dispose();
-    streams.delete(id);
-  },
-
-  /** Stops every running train() (they resolve with stopped: true), then frees the model. */
-  async dispose() {
-    for (const controller of running.values()) controller.abort();
-    // answer every earlier call first, so none is cut off when the caller ends this worker
-    await Promise.all([...answering].filter(([id]) => id !== this.id).map(([, answered]) => answered));
-    subject?.dispose();
-    streams.clear();
-  },
-};
-
-/** The buffers of the typed arrays in a result, each sent once; a view on part of a buffer is copied first. */
-function transferable(value, list) {
-  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
-    const whole = value.byteOffset === 0 && value.byteLength === value.buffer.byteLength && value.buffer instanceof ArrayBuffer;
-    const own = whole ? value : value.slice();
-    if (!list.includes(own.buffer)) list.push(own.buffer);
-    return own;
+/** Runs `method` of call `id`: a constructor (Model.create, …), a stream's, dispose, or a method of the subject. */
+async function run(id, method, args) {
+  const [head, name] = method.includes('.') ? method.split('.') : [null, method];
+  if (head && OPENERS[head]?.[name]) {
+    subject = await serve(OPENERS[head][name], CLASSES[head], name, args, serving(id));
+    return describe();
   }
-  if (Array.isArray(value)) {
-    for (let k = 0; k < value.length; k++) if (value[k] && typeof value[k] === 'object') value[k] = transferable(value[k], list);
-  } else if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    for (const key of Object.keys(value)) value[key] = transferable(value[key], list);
+  if (head === 'stream') {
+    const [sid, ...rest] = args;
+    if (name === 'dispose') {
+      stream(sid).dispose();
+      streams.delete(sid);
+      return undefined;
+    }
+    if (Object.hasOwn(SURFACE.Stream, name)) return serve(SURFACE.Stream[name], stream(sid), name, rest, serving(id));
   }
-  return value;
+  if (method === 'dispose') return dispose(id);
+  const table = subject instanceof TextModel ? SURFACE.TextModel : SURFACE.Model;
+  if (subject && Object.hasOwn(table, method) && !table[method].as) return serve(table[method], subject, method, args, serving(id));
+  if (Object.hasOwn(extra, method)) return extra[method](...args);
+  throw new Error(`lstm-wasm worker: unknown method '${method}'`);
+}
+
+/** Stops every running train() (they resolve with stopped: true), then frees the model. */
+async function dispose(id) {
+  for (const controller of running.values()) controller.abort();
+  // answer every earlier call first, so none is cut off when the caller ends this worker
+  await Promise.all([...answering].filter(([other]) => other !== id).map(([, answered]) => answered));
+  subject?.dispose();
+  streams.clear();
 }
 
 async function handle(message) {
   if (message.abort !== undefined) return void running.get(message.abort)?.abort();
   const { id, method, args } = message;
   try {
-    const fn = Object.hasOwn(METHODS, method) ? METHODS[method] : null;
-    if (!fn) throw new Error(`lstm-wasm worker: unknown method '${method}'`);
     const list = [];
-    const result = transferable(await fn.apply({ id }, args), list);
+    const result = transferable(await run(id, method, args), list);
     port.postMessage({ id, result }, list);
   } catch (err) {
     const error = { name: err?.name ?? 'Error', code: err?.code, message: err?.message ?? String(err) };
@@ -185,9 +99,19 @@ function listen(target) {
 }
 
 // A Web Worker hears on its global scope; a Node worker thread on parentPort,
-// which queues messages until this listener is attached. The module name is a
-// variable so bundlers leave the import alone: Vite's default (iife) worker
-// build fails on a dynamic import it would split into a chunk.
+// which queues messages until this listener is attached. The module names are
+// variables so bundlers leave the imports alone: Vite's default (iife) worker
+// build fails on a dynamic import it would split into a chunk. In Node, tests
+// may name a module (LSTM_WASM_WORKER_HOOKS, tests/faults.js) whose
+// methods({ subject }) adds test-only methods, such as one that makes a trap.
 const NODE_THREADS = 'node:worker_threads';
-if (typeof WorkerGlobalScope !== 'undefined') listen(globalThis);
-else import(/* @vite-ignore */ /* webpackIgnore: true */ NODE_THREADS).then(({ parentPort }) => listen(parentPort));
+const HOOKS = globalThis.process?.env?.LSTM_WASM_WORKER_HOOKS;
+if (typeof WorkerGlobalScope !== 'undefined') {
+  listen(globalThis);
+} else {
+  const hooks = HOOKS ? import(/* @vite-ignore */ /* webpackIgnore: true */ HOOKS) : Promise.resolve(null);
+  Promise.all([import(/* @vite-ignore */ /* webpackIgnore: true */ NODE_THREADS), hooks]).then(([{ parentPort }, module]) => {
+    if (module) extra = module.methods({ subject: () => subject });
+    listen(parentPort);
+  });
+}

@@ -8,6 +8,7 @@ import { DEFAULT_PRESET, PRESETS, TASK_DEFAULTS } from './presets.js';
 import { parseClasses, parseSeries, parseText } from './parse.js';
 import { LossChart, SeriesChart } from './charts.js';
 import { GateView } from './gates.js';
+import { CELLS, SWITCH_DEFAULTS } from '../cells.js';
 
 const SEED = 42;
 const BATCH_SIZE = 16; // small batches learn these small data sets in fewer epochs than the default 32
@@ -18,10 +19,8 @@ const TEXT_BATCH_SIZE = 4; // a paragraph is only a few pieces: small batches gi
 const TEXT_LENGTH = 200; // characters generated from a running text
 const LIST_SAMPLES = 12; // strings generated from a list (each with its own seed)
 const TRACE_CHARS = 48; // the longest text the gate view traces
-// The Greff et al. switches each LSTM-family cell is defined by (as CELL_GATES in ../model.js); the others start on.
-const SWITCH_DEFAULTS = { input: true, forget: true, output: true, inputActivation: true, outputActivation: true,
-  peepholes: false, coupled: false, fullRecurrence: false, originalSquashing: false };
-const CELL_SWITCHES = { lstm: {}, peephole: { peepholes: true }, cifg: { coupled: true }, lstm1997: { forget: false } };
+// The Greff et al. switches each LSTM-family cell is defined by (null for the GRU and the RNN), from ../cells.js.
+const cellSwitches = (cell) => CELLS[cell]?.switches ?? null;
 const CELL_NOTES = {
   lstm: 'Gates i, f, o and the candidate g; the cell state c carries the memory.',
   peephole: 'The gates also see the cell state (peepholes), as in Gers et al. 2002 and ONNX.',
@@ -135,13 +134,13 @@ const switchBoxes = () => [...ui.switches.querySelectorAll('input[data-switch]')
 
 /** The switches for Model.create's `gates`: undefined for the GRU and the RNN, which have none. */
 function cellGates(cell) {
-  if (!CELL_SWITCHES[cell]) return undefined;
+  if (!cellSwitches(cell)) return undefined;
   return Object.fromEntries(switchBoxes().map((box) => [box.dataset.switch, box.checked]));
 }
 
 /** Sets the switches to a cell's definition (or to `gates`, a loaded model's), fixing the ones the cell is defined by. */
 function cellChanged(gates) {
-  const cell = ui.cell.value, fixed = CELL_SWITCHES[cell];
+  const cell = ui.cell.value, fixed = cellSwitches(cell);
   const values = gates ?? { ...SWITCH_DEFAULTS, ...fixed };
   for (const box of switchBoxes()) {
     const name = box.dataset.switch;

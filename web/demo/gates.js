@@ -4,18 +4,10 @@
 // per hidden unit, a column per time step. Values show on hover, and with the
 // arrow keys once a map has focus. Drawn on <canvas> one pixel per cell and
 // scaled up by CSS, so a map of any size stays crisp.
+import { TRACE_QUANTITIES } from '../cells.js';
 
-const QUANTITIES = [
-  { key: 'i', name: 'input gate', scale: 'unit' },
-  { key: 'f', name: 'forget gate', scale: 'unit' },
-  { key: 'g', name: 'candidate', scale: 'signed' },
-  { key: 'o', name: 'output gate', scale: 'unit' },
-  { key: 'r', name: 'reset gate', scale: 'unit' },
-  { key: 'z', name: 'update gate', scale: 'unit' },
-  { key: 'n', name: 'candidate', scale: 'signed' },
-  { key: 'c', name: 'cell state', scale: 'signed' },
-  { key: 'h', name: 'hidden state', scale: 'signed' },
-];
+// every quantity a trace can hold, in the order the maps are drawn, from ../cells.js
+const QUANTITIES = TRACE_QUANTITIES;
 
 // Colour maps: viridis for gates (0 closed, dark; 1 open, bright), and a
 // blue-white-red diverging map for signed values (ColorBrewer RdBu).

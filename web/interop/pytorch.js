@@ -1,18 +1,31 @@
 // PyTorch state dicts <-> lstm-wasm parameters. Gate order needs no change:
 // lstm-wasm keeps PyTorch's (LSTM i, f, g, o; GRU r, z, n) and its names
-// (weight_ih_l0, …, weight_hh_l1_reverse; peepholes weight_peephole_l0). What this file adds: reading a state dict given as
+// (weight_ih_l0, …, weight_hh_l1_reverse; peepholes weight_peephole_l0; full
+// gate recurrence weight_gate_recurrence_l0). What this file adds: reading a state dict given as
 // safetensors bytes or { name: { shape, data } }, finding the LSTM tensors
-// under any prefix ("lstm."), inferring the sizes from their shapes, and
-// taking the one Linear layer left over as the dense head.
+// under any prefix ("lstm."), inferring the sizes from their shapes, taking
+// the one Linear layer left over as the dense head, and the "lstm-wasm"
+// safetensors metadata for what the tensors cannot say (the cell variant, its
+// switches, the loss and the scaling).
 import { LstmError, affirm } from '../errors.js';
+import { checkScalers } from '../file-checks.js';
 import { decodeSafetensors } from './safetensors.js';
 
-const LSTM_NAME = /^(.*?)(weight_ih|weight_hh|bias_ih|bias_hh|weight_peephole)_l(\d+)(_reverse)?$/;
+const LSTM_NAME = /^(.*?)(weight_ih|weight_hh|bias_ih|bias_hh|weight_peephole|weight_gate_recurrence)_l(\d+)(_reverse)?$/;
 const CELL_BY_GATES = { 4: 'lstm', 3: 'gru', 1: 'rnn' };
 
 /** { name: { shape, data: Float32Array } } from safetensors bytes or a plain object. */
 export function readStateDict(stateDict) {
-  if (stateDict instanceof Uint8Array || stateDict instanceof ArrayBuffer) return decodeSafetensors(stateDict).tensors;
+  return readStateDictFile(stateDict).tensors;
+}
+
+/** { tensors, metadata }: metadata is the safetensors __metadata__ (strings), or null. */
+function readStateDictFile(stateDict) {
+  if (stateDict instanceof Uint8Array || stateDict instanceof ArrayBuffer) return decodeSafetensors(stateDict);
+  return { tensors: readTensorObject(stateDict), metadata: null };
+}
+
+function readTensorObject(stateDict) {
   affirm(stateDict && typeof stateDict === 'object', 'ERR_TYPE',
     'fromPyTorch: expected safetensors bytes or { name: { shape, data } }');
   const out = {};
@@ -54,6 +67,7 @@ export function fromStateDict(tensors) {
   const params = {};
   let cell = null;
   const peep = lstm.has('weight_peephole_l0');
+  const fullRecurrence = lstm.has('weight_gate_recurrence_l0');
   for (let l = 0; l < layers; l++) {
     for (const sfx of bidirectional ? ['', '_reverse'] : ['']) {
       const wih = lstm.get(`weight_ih_l${l}${sfx}`), whh = lstm.get(`weight_hh_l${l}${sfx}`);
@@ -78,8 +92,17 @@ export function fromStateDict(tensors) {
       }
       if (peep) {
         const p = lstm.get(`weight_peephole_l${l}${sfx}`);
+        affirm(kind === 'lstm', 'ERR_FORMAT', `fromPyTorch: weight_peephole_l${l}${sfx} belongs to an LSTM, not a ${kind}`);
         affirm(p && p.shape.length === 1 && p.shape[0] === 3 * H, 'ERR_SHAPE', `fromPyTorch: weight_peephole_l${l}${sfx} must have shape [${3 * H}] (i, f, o)`);
         params[`weight_peephole_l${l}${sfx}`] = p.data;
+      }
+      if (fullRecurrence) {
+        // i, f and o of one step feed i, f and o of the next (Greff et al. 2015's FGR): (3H, 3H)
+        const r = lstm.get(`weight_gate_recurrence_l${l}${sfx}`);
+        affirm(kind === 'lstm', 'ERR_FORMAT', `fromPyTorch: weight_gate_recurrence_l${l}${sfx} belongs to an LSTM, not a ${kind}`);
+        affirm(r && r.shape.length === 2 && r.shape[0] === 3 * H && r.shape[1] === 3 * H, 'ERR_SHAPE',
+          `fromPyTorch: weight_gate_recurrence_l${l}${sfx} must have shape [${3 * H}, ${3 * H}] (i, f, o by i, f, o)`);
+        params[`weight_gate_recurrence_l${l}${sfx}`] = r.data;
       }
     }
   }
@@ -104,7 +127,7 @@ export function fromStateDict(tensors) {
   affirm(!unknown.length, 'ERR_FORMAT', `fromPyTorch: tensors that belong to no LSTM or Linear head: ${unknown.join(', ')}`);
   return {
     config: { inputSize: tensors[`${prefix}weight_ih_l0`].shape[1], hiddenSize, layers, bidirectional, outputSize,
-      cell: peep ? 'peephole' : cell },
+      cell: peep ? 'peephole' : cell, ...(fullRecurrence ? { gates: { fullRecurrence: true } } : {}) },
     params,
     names: { prefix, head: head ?? 'head.' },
   };
@@ -120,4 +143,126 @@ export function toStateDict(params, shapes, names) {
   return out;
 }
 
-export { LstmError };
+// ------------------------------------------------------------ the "lstm-wasm" metadata
+
+/**
+ * The safetensors __metadata__ key lstm-wasm writes, and the version of its
+ * JSON value. safetensors metadata values are strings, so the value is a
+ * JSON text: { format, cell, gates, inputSize, hiddenSize, layers,
+ * bidirectional, outputSize, loss, returnSequences, normalize, scalers }.
+ */
+export const METADATA_KEY = 'lstm-wasm';
+export const METADATA_FORMAT = 1;
+const METADATA_FIELDS = ['format', 'cell', 'gates', 'inputSize', 'hiddenSize', 'layers', 'bidirectional', 'outputSize',
+  'loss', 'returnSequences', 'normalize', 'scalers'];
+// what the file fixes for the model: the user's options must agree with these
+const SIZE_FIELDS = ['inputSize', 'hiddenSize', 'layers', 'bidirectional', 'outputSize'];
+const META_ONLY_FIELDS = ['cell', 'gates', 'loss', 'returnSequences', 'normalize'];
+// The switches of a plain 'lstm' (model.js resolveGates): a model whose other
+// switches differ from these computes something the tensor names do not say.
+const PLAIN_GATES = { input: true, forget: true, output: true, inputActivation: true, outputActivation: true, coupled: false,
+  originalSquashing: false };
+
+const family = (cell) => (cell === 'gru' || cell === 'rnn' ? cell : 'lstm');
+const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * The safetensors metadata for a model's file, or null when the tensors say
+ * everything: a plain lstm, peephole, gru or rnn without scaling writes no
+ * metadata, so its file is byte for byte what PyTorch writes. A cifg or
+ * lstm1997 model, any other Greff switch, or fitted scalers need it: read
+ * back without it, the file would be a plain LSTM computing something else.
+ * @param {object} config the model's resolved configuration
+ * @param {{ input: object|null, target: object|null }} scalers
+ * @returns {Object<string, string> | null}
+ */
+export function stateDictMetadata(config, scalers) {
+  const g = config.gates;
+  const inferredCell = family(config.cell) === 'lstm' && g?.peepholes ? 'peephole' : family(config.cell);
+  const plain = config.cell === inferredCell && (!g || Object.entries(PLAIN_GATES).every(([k, v]) => g[k] === v));
+  const scaled = Boolean(scalers?.input || scalers?.target);
+  if (plain && !scaled) return null;
+  const meta = { format: METADATA_FORMAT };
+  for (const k of METADATA_FIELDS.slice(1, -1)) meta[k] = config[k];
+  meta.scalers = scaled ? scalers : null;
+  return { [METADATA_KEY]: JSON.stringify(meta) };
+}
+
+/** The lstm-wasm metadata of a safetensors file, parsed and shape-checked, or null. */
+function parseMetadata(metadata) {
+  if (!metadata || !Object.hasOwn(metadata, METADATA_KEY)) return null;
+  let meta;
+  try {
+    meta = JSON.parse(metadata[METADATA_KEY]);
+  } catch (err) {
+    throw new LstmError('ERR_FORMAT', `fromPyTorch: metadata '${METADATA_KEY}' is not valid JSON (${err.message})`);
+  }
+  const bad = (message) => { throw new LstmError('ERR_FORMAT', `fromPyTorch: metadata '${METADATA_KEY}': ${message}`); };
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) bad('expected a JSON object');
+  if (!Number.isInteger(meta.format) || meta.format < 1) bad(`format is ${JSON.stringify(meta.format)}, not a version number`);
+  if (meta.format > METADATA_FORMAT) bad(`format ${meta.format} is newer than this library's ${METADATA_FORMAT}; upgrade lstm-wasm to read it`);
+  for (const k of Object.keys(meta)) if (!METADATA_FIELDS.includes(k)) bad(`unknown field '${k}'`);
+  return meta;
+}
+
+/**
+ * Everything Model.fromPyTorch needs from a state dict: the resolved
+ * configuration, the parameters by lstm-wasm name, the state-dict prefixes
+ * and the scalers. Sizes and the cell come from the tensors; the lstm-wasm
+ * metadata (when the file has it) adds the cell variant, its switches, the
+ * loss, returnSequences and the scaling, and must agree with the tensors
+ * (ERR_FORMAT naming the conflict). `options` (Model.fromPyTorch's, without
+ * the engine ones) must agree with both (ERR_OPTION).
+ * @param {Uint8Array|ArrayBuffer|object} stateDict
+ * @param {object} options
+ * @param {(options: object) => object} resolve model.js's Model.create option resolver
+ * @returns {{ config: object, params: Object<string, Float32Array>, names: { prefix: string, head: string },
+ *   scalers: { input: object|null, target: object|null } }}
+ */
+export function importStateDict(stateDict, options, resolve) {
+  const { tensors, metadata } = readStateDictFile(stateDict);
+  const { config: inferred, params, names } = fromStateDict(tensors);
+  const meta = parseMetadata(metadata);
+  const conflict = (message) => { throw new LstmError('ERR_FORMAT', `fromPyTorch: metadata '${METADATA_KEY}' contradicts the tensors: ${message}`); };
+  const fixed = { ...inferred };
+  if (meta) {
+    for (const k of SIZE_FIELDS) {
+      if (meta[k] !== undefined && !same(meta[k], inferred[k])) conflict(`${k} ${JSON.stringify(meta[k])} in the metadata, ${JSON.stringify(inferred[k])} in the tensors`);
+    }
+    for (const k of META_ONLY_FIELDS) if (meta[k] !== undefined) fixed[k] = meta[k];
+  }
+  for (const k of Object.keys(fixed)) {
+    const given = options[k];
+    if (given === undefined || k === 'hiddenSize') continue;
+    const from = meta && META_ONLY_FIELDS.includes(k) && meta[k] !== undefined ? "the file's metadata" : 'the weights';
+    if (k === 'gates') {
+      // without metadata the tensors fix only fullRecurrence; the caller's other switches are taken
+      for (const [s, v] of Object.entries(given ?? {})) {
+        affirm(fixed.gates?.[s] === undefined || fixed.gates[s] === v, 'ERR_OPTION',
+          `fromPyTorch: gates.${s} ${v} disagrees with ${from} (${fixed.gates?.[s]})`);
+      }
+    } else {
+      affirm(same(given, fixed[k]), 'ERR_OPTION', `fromPyTorch: ${k} ${JSON.stringify(given)} disagrees with ${from} (${JSON.stringify(fixed[k])})`);
+    }
+  }
+  if (meta?.gates === undefined && fixed.gates && options.gates) fixed.gates = { ...options.gates, ...fixed.gates };
+  if (meta) {
+    try {
+      resolve({ normalize: false, ...fixed });
+    } catch (err) {
+      throw new LstmError('ERR_FORMAT', `fromPyTorch: metadata '${METADATA_KEY}': ${err.message}`);
+    }
+  }
+  const config = resolve({ normalize: false, ...options, ...fixed });
+  // what the metadata says the cell is must be what the tensors hold
+  if (family(config.cell) !== family(inferred.cell)) conflict(`cell '${config.cell}' in the metadata, ${family(inferred.cell).toUpperCase()} tensors`);
+  const has = { peepholes: inferred.cell === 'peephole', fullRecurrence: Boolean(inferred.gates?.fullRecurrence) };
+  for (const [s, present] of Object.entries(has)) {
+    const said = Boolean(config.gates?.[s]);
+    affirm(meta || said === present, 'ERR_OPTION', `fromPyTorch: gates.${s} ${said} disagrees with the weights (they ${present ? 'have' : 'lack'} its tensors)`);
+    if (said !== present) conflict(`gates.${s} is ${Boolean(config.gates?.[s])} in the metadata but the tensors ${present ? 'have' : 'lack'} its weights`);
+  }
+  const scalers = checkScalers(meta?.scalers, config, `fromPyTorch: metadata '${METADATA_KEY}'`);
+  return { config, params, names, scalers };
+}
+

@@ -5,7 +5,7 @@
 // is PyTorch's (i, f, g, o) and model.js decides what each tensor is.
 
 import { LstmError, affirm } from '../errors.js';
-import { asBytes, describe, readFloat32LE, utf8, writeFloat32LE } from '../format.js';
+import { asBytes, describe, isPlainObject as isObject, readFloat32LE, utf8, writeFloat32LE } from '../format.js';
 
 // The reference library's limit (MAX_HEADER_SIZE in safetensors/src/tensor.rs).
 const MAX_HEADER_BYTES = 100_000_000;
@@ -212,9 +212,6 @@ function check(ok, message) {
   if (!ok) throw new LstmError('ERR_FORMAT', `safetensors: ${typeof message === 'function' ? message() : message}`);
 }
 
-function isObject(value) {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function isCount(n) {
   return Number.isSafeInteger(n) && n >= 0;

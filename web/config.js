@@ -1,0 +1,140 @@
+// Options to configurations: Model.create's options (resolveConfig, with the
+// cell switches of cells.js), train()'s options (resolveTrainOptions, with the
+// learning-rate schedule), each checked completely with messages that name the
+// fix. Shared by Model, TextModel, the worker entry and the demo.
+import { affirm } from './errors.js';
+import { checkBool, checkFunction, checkInt, checkNumber, checkOneOf, checkOptions } from './validate.js';
+import { CELLS, CELL_NAMES, SWITCH_DEFAULTS, SWITCH_NAMES, hasSwitches } from './cells.js';
+import { HYPER, HYPER_COUNT, LIMITS, LOSSES, OPTIMIZERS, SCHEDULE as SCHEDULES } from './engine-abi.js';
+
+export const REGRESSION = new Set(['mse', 'mae', 'huber']);
+
+const MAX_SIZE = LIMITS.maxSize;
+const MAX_LAYERS = LIMITS.maxLayers;
+
+export const CREATE_OPTIONS = ['inputSize', 'hiddenSize', 'layers', 'cell', 'gates', 'bidirectional', 'outputSize',
+  'returnSequences', 'loss', 'dropout', 'seed', 'forgetBias', 'normalize', 'simd', 'locateWasm', 'engine'];
+export const TRAIN_OPTIONS = ['epochs', 'batchSize', 'optimizer', 'learningRate', 'momentum', 'nesterov', 'beta1', 'beta2',
+  'epsilon', 'rho', 'weightDecay', 'clipNorm', 'clipValue', 'validationSplit', 'validationData', 'shuffle', 'seed',
+  'onEpochEnd', 'onBatchEnd', 'signal', 'yieldEvery', 'truncate', 'schedule'];
+
+/** The resolved configuration from Model.create options. */
+export function resolveConfig(options) {
+  const o = checkOptions(options, CREATE_OPTIONS, 'Model.create');
+  const cell = checkOneOf(o.cell ?? 'lstm', 'cell', CELL_NAMES);
+  const gates = resolveGates(cell, o.gates);
+  const layers = checkInt(o.layers ?? (Array.isArray(o.hiddenSize) ? o.hiddenSize.length : 1), 'layers', 1, MAX_LAYERS);
+  affirm(o.hiddenSize !== undefined, 'ERR_OPTION', 'Model.create: hiddenSize is required (for example hiddenSize: 32)');
+  let hidden;
+  if (Array.isArray(o.hiddenSize)) {
+    affirm(o.hiddenSize.length === layers, 'ERR_SHAPE',
+      `hiddenSize has ${o.hiddenSize.length} sizes but layers is ${layers}; give one size per layer`);
+    hidden = o.hiddenSize.map((h, l) => checkInt(h, `hiddenSize[${l}]`, 1, MAX_SIZE));
+  } else {
+    hidden = new Array(layers).fill(checkInt(o.hiddenSize, 'hiddenSize', 1, MAX_SIZE));
+  }
+  affirm(o.inputSize !== undefined, 'ERR_OPTION', 'Model.create: inputSize is required (1 for a plain series)');
+  const loss = checkOneOf(o.loss ?? 'mse', 'loss', LOSSES);
+  const normalize = o.normalize === undefined ? (REGRESSION.has(loss) ? 'zscore' : false)
+    : checkOneOf(o.normalize, 'normalize', ['zscore', 'minmax', false]);
+  affirm(!normalize || REGRESSION.has(loss), 'ERR_OPTION',
+    `normalize: '${normalize}' applies to regression losses only, not '${loss}'`);
+  return {
+    inputSize: checkInt(o.inputSize, 'inputSize', 1, MAX_SIZE),
+    hiddenSize: hidden,
+    layers,
+    cell,
+    gates,
+    bidirectional: checkBool(o.bidirectional ?? false, 'bidirectional'),
+    outputSize: checkInt(o.outputSize ?? 1, 'outputSize', 0, MAX_SIZE),
+    returnSequences: checkBool(o.returnSequences ?? false, 'returnSequences'),
+    loss,
+    dropout: checkNumber(o.dropout ?? 0, 'dropout', 0, 0.95),
+    seed: checkInt(o.seed ?? 42, 'seed', 0, 0xffffffff),
+    forgetBias: checkNumber(o.forgetBias ?? 1, 'forgetBias', -100, 100),
+    normalize,
+  };
+}
+
+/** The LSTM switches as { input, forget, …, originalSquashing }: the cell's own, then the caller's. */
+export function resolveGates(cell, given) {
+  if (given === undefined || given === null) given = {};
+  affirm(typeof given === 'object' && !Array.isArray(given), 'ERR_TYPE', 'gates must be an object of switches, e.g. { forget: false }');
+  const g = checkOptions(given, SWITCH_NAMES, 'gates');
+  affirm(!Object.keys(g).length || hasSwitches(cell), 'ERR_OPTION', `gates: the switches apply to the LSTM cells, not '${cell}'`);
+  if (!hasSwitches(cell)) return null;
+  const own = CELLS[cell].switches;
+  const out = { ...SWITCH_DEFAULTS, ...own };
+  for (const [k, v] of Object.entries(g)) out[k] = checkBool(v, `gates.${k}`);
+  for (const [k, v] of Object.entries(own)) {
+    affirm(out[k] === v, 'ERR_OPTION', `gates.${k}: cell '${cell}' is defined by ${k}: ${v}; use cell 'lstm' with gates to change it`);
+  }
+  affirm(!(out.coupled && !out.forget), 'ERR_OPTION', 'gates: coupled needs the forget gate (f = 1 - i)');
+  affirm(!(out.coupled && !out.input), 'ERR_OPTION', 'gates: coupled needs the input gate (f = 1 - i)');
+  return out;
+}
+
+/**
+ * A learning-rate schedule over the epochs of one train() call:
+ * { type: 'step', every, gamma } | { type: 'exponential', gamma } | { type: 'cosine', epochs?, minLearningRate? }.
+ */
+export function resolveSchedule(s, epochs) {
+  if (s === undefined) return null;
+  affirm(s && typeof s === 'object', 'ERR_TYPE', "schedule must be an object such as { type: 'cosine' }");
+  const o = checkOptions(s, ['type', 'every', 'gamma', 'epochs', 'minLearningRate'], 'schedule');
+  const type = checkOneOf(o.type, 'schedule.type', Object.keys(SCHEDULES));
+  const allowed = { step: ['every', 'gamma'], exponential: ['gamma'], cosine: ['epochs', 'minLearningRate'] }[type];
+  for (const k of Object.keys(o)) affirm(k === 'type' || allowed.includes(k), 'ERR_OPTION', `schedule: '${k}' does not apply to a ${type} schedule`);
+  return {
+    kind: SCHEDULES[type],
+    gamma: type === 'cosine' ? 1 : checkNumber(o.gamma ?? (type === 'step' ? 0.1 : 0.95), 'schedule.gamma', 0, 1),
+    every: type === 'step' ? checkInt(o.every ?? 10, 'schedule.every', 1, 1e7) : type === 'cosine' ? checkInt(o.epochs ?? Math.max(1, epochs), 'schedule.epochs', 1, 1e7) : 0,
+    floor: type === 'cosine' ? checkNumber(o.minLearningRate ?? 0, 'schedule.minLearningRate', 0, 1e6) : 0,
+  };
+}
+
+/**
+ * train()'s options, checked and with their defaults: everything but the data.
+ * `hyper` is the engine's hyper-parameter array (enum lw_hyper_index order);
+ * `validationData` stays as given (the caller converts it with its own data path).
+ * @param {object} options
+ * @param {{ seed: number, perStep: boolean }} model the defaults and limits that depend on the model
+ */
+export function resolveTrainOptions(options, model) {
+  const o = checkOptions(options, TRAIN_OPTIONS, 'train');
+  const epochs = checkInt(o.epochs ?? 10, 'epochs', 0, 1e7);
+  const optimizer = checkOneOf(o.optimizer ?? 'adam', 'optimizer', OPTIMIZERS);
+  const learningRate = checkNumber(o.learningRate ?? (optimizer === 'sgd' ? 0.01 : 1e-3), 'learningRate', 0, 1e6);
+  const r = {
+    epochs,
+    batchSize: checkInt(o.batchSize ?? 32, 'batchSize', 1, LIMITS.maxBatch),
+    optimizer,
+    optimizerKind: OPTIMIZERS.indexOf(optimizer),
+    learningRate,
+    validationSplit: checkNumber(o.validationSplit ?? 0, 'validationSplit', 0, 0.99),
+    validationData: o.validationData,
+    shuffle: checkBool(o.shuffle ?? true, 'shuffle'),
+    seed: checkInt(o.seed ?? model.seed, 'seed', 0, 0xffffffff),
+    onEpochEnd: o.onEpochEnd === undefined ? null : checkFunction(o.onEpochEnd, 'onEpochEnd'),
+    onBatchEnd: o.onBatchEnd === undefined ? null : checkFunction(o.onBatchEnd, 'onBatchEnd'),
+    yieldEvery: checkNumber(o.yieldEvery ?? 16, 'yieldEvery', 0, 1e6),
+    truncate: o.truncate === undefined ? 0 : checkInt(o.truncate, 'truncate', 1, 1e7),
+    schedule: resolveSchedule(o.schedule, epochs),
+    signal: o.signal,
+  };
+  affirm(!r.truncate || model.perStep, 'ERR_OPTION', 'truncate: truncated BPTT needs a target at every step (returnSequences: true)');
+  affirm(r.signal === undefined || (r.signal && typeof r.signal.aborted === 'boolean'), 'ERR_TYPE', 'signal must be an AbortSignal');
+  const hyper = new Array(HYPER_COUNT).fill(0);
+  hyper[HYPER.lr] = learningRate;
+  hyper[HYPER.beta1] = checkNumber(o.beta1 ?? o.rho ?? (optimizer === 'rmsprop' ? 0.99 : 0.9), 'beta1', 0, 0.999999);
+  hyper[HYPER.beta2] = checkNumber(o.beta2 ?? 0.999, 'beta2', 0, 0.999999);
+  hyper[HYPER.epsilon] = checkNumber(o.epsilon ?? 1e-8, 'epsilon', 0, 1);
+  hyper[HYPER.momentum] = checkNumber(o.momentum ?? 0, 'momentum', 0, 0.999999);
+  hyper[HYPER.nesterov] = checkBool(o.nesterov ?? false, 'nesterov') ? 1 : 0;
+  hyper[HYPER.weightDecay] = checkNumber(o.weightDecay ?? (optimizer === 'adamw' ? 0.01 : 0), 'weightDecay', 0, 1e3);
+  hyper[HYPER.clipNorm] = checkNumber(o.clipNorm ?? 0, 'clipNorm', 0, 1e9);
+  hyper[HYPER.clipValue] = checkNumber(o.clipValue ?? 0, 'clipValue', 0, 1e9);
+  affirm(!(hyper[HYPER.nesterov] && !hyper[HYPER.momentum]), 'ERR_OPTION', 'nesterov: needs a momentum above 0');
+  r.hyper = hyper;
+  return r;
+}

@@ -1,0 +1,134 @@
+// What a Model is inside, shared by the modules that implement its methods
+// (training.js, stream.js, forecast.js, metrics.js, persist.js, naming.js) and
+// by wrappers (TextModel): the engine model and its configuration, the scaling,
+// the counters save() keeps, and the engine calls those modules share.
+import { affirm } from './errors.js';
+import { toSequences, toTargets } from './data.js';
+import { REGRESSION } from './config.js';
+import { FLAG, TENSOR, TENSOR_INFO, TENSOR_STEMS, configInts } from './engine-abi.js';
+import { engineCell, gateFlags } from './cells.js';
+import { Scaling } from './scaling.js';
+
+export const DISPOSED = 'this model was disposed; create or load a new one';
+export const STREAM_DISPOSED = 'this stream (or its model) was disposed';
+
+export const FLAG_TIME_MAJOR = FLAG.timeMajor, FLAG_RAW = FLAG.raw;
+const HEAD_WEIGHT = TENSOR.headWeight, HEAD_BIAS = TENSOR.headBias;
+
+/** The engine model for a resolved configuration; throws the engine's error. */
+function createEngineModel(engine, c) {
+  const ints = configInts(c, engineCell(c.cell), gateFlags(c.gates));
+  // a status (ERR_NO_MEMORY for a model too large for wasm32) and the pointer through an out argument
+  return engine.scoped((s) => engine.created((out) => engine.exports.lw_model_create(s.int32(ints), ints.length, c.forgetBias, c.dropout, out), 'Model.create'));
+}
+
+export class ModelCore {
+  constructor(engine, config) {
+    this.engine = engine;
+    this.config = config;
+    this.ptr = createEngineModel(engine, config);
+    this.scaling = new Scaling(config.returnSequences);
+    this.names = { prefix: '', head: 'head.' }; // state-dict prefixes, kept from fromPyTorch
+    this.training = false;
+    this.epochsTrained = 0; // shuffles use seed + this, so train(2) then train(2) equals train(4)
+    this.window = 0; // longest training sequence: the context forecast() gives a many-to-one model
+    this.streams = new Set();
+    this.annotations = null; // JSON saved with the model for wrappers such as TextModel
+    this.lastForward = null; // { B, T, F, nState } of the last forward(), for backward()
+  }
+
+  live() {
+    affirm(this.ptr, 'ERR_DISPOSED', DISPOSED);
+    this.engine.usable(this.ptr); // ERR_ENGINE once a call on this model trapped (engine.js)
+  }
+
+  /** The engine's exports, once the model is known to be alive. */
+  exports() {
+    this.live();
+    return this.engine.exports;
+  }
+
+  get regression() {
+    return REGRESSION.has(this.config.loss);
+  }
+
+  /** Converts inputs to the staged batch-first form, applying the input scaler. */
+  inputs(inputs, name = 'inputs') {
+    const seq = toSequences(inputs, { name, inputSize: this.config.inputSize });
+    this.scaling.scaleInputs(seq);
+    return seq;
+  }
+
+  /** Converts targets for the sequences seq (unscaled). */
+  targets(targets, seq, name = 'targets') {
+    const c = this.config;
+    affirm(c.outputSize > 0, 'ERR_OPTION', 'this model has no output layer (outputSize 0); use forward() and backward()');
+    const [B, T] = seq.shape;
+    return toTargets(targets, {
+      name, batch: B, lengths: seq.lengths, steps: T, outputSize: c.outputSize,
+      perStep: c.returnSequences, classes: !this.regression,
+    });
+  }
+
+  /** Forward pass of the whole model on staged data; { out, loss }. */
+  run(seq, tdata, flags = 0) {
+    const e = this.engine, ex = this.exports();
+    const [B, T] = seq.shape, O = this.config.outputSize;
+    const n = B * (this.config.returnSequences ? T : 1) * O;
+    return e.scoped((s) => {
+      const out = s.reals(n), loss = s.reals(1);
+      const status = ex.lw_model_predict(this.ptr, s.reals(seq.data), s.int32(seq.lengths), B, T, flags, out,
+        tdata ? s.reals(tdata) : 0, loss);
+      e.check(status, 'predict');
+      return { out: e.readReals(out, n), loss: tdata ? e.readReals(loss, 1)[0] : undefined };
+    });
+  }
+
+  /** Mean loss over rows (all if rows is undefined) of already-scaled data. */
+  lossOn(seq, tdata, rows) {
+    const [B0, T, I] = seq.shape, O = this.config.outputSize, per = this.config.returnSequences ? T * O : O;
+    const idx = rows ?? Int32Array.from({ length: B0 }, (_, i) => i);
+    const x = new Float32Array(idx.length * T * I), y = new Float32Array(idx.length * per), lengths = new Int32Array(idx.length);
+    idx.forEach((b, k) => {
+      x.set(seq.data.subarray(b * T * I, (b + 1) * T * I), k * T * I);
+      y.set(tdata.subarray(b * per, (b + 1) * per), k * per);
+      lengths[k] = seq.lengths[b];
+    });
+    return this.run({ data: x, shape: [idx.length, T, I], lengths }, y).loss;
+  }
+
+  /** Tensor table from the engine: [{ name, kind, layer, dir, offset, shape }]. */
+  tensors() {
+    const e = this.engine, ex = this.exports();
+    const n = ex.lw_model_tensor_count(this.ptr);
+    return e.scoped((s) => {
+      const at = TENSOR_INFO, info = s.int32(at.size);
+      const list = [];
+      for (let k = 0; k < n; k++) {
+        e.check(ex.lw_model_tensor_info(this.ptr, k, info), 'parameters');
+        const v = e.readInt32(info, at.size), kind = v[at.kind], layer = v[at.layer], dir = v[at.dir], offset = v[at.offset];
+        const name = kind === HEAD_WEIGHT || kind === HEAD_BIAS ? `head.${kind === HEAD_WEIGHT ? 'weight' : 'bias'}`
+          : `${TENSOR_STEMS[kind]}_l${layer}${dir ? '_reverse' : ''}`;
+        // by rank, so a one-column matrix such as weight_ih_l0 of inputSize 1 stays [4H, 1]
+        list.push({ name, kind, layer, dir, offset, shape: v[at.rank] === 1 ? [v[at.rows]] : [v[at.rows], v[at.cols]] });
+      }
+      return list;
+    });
+  }
+
+  /** Copies of the tensors at base(exports) (the parameters or the gradients), by name. */
+  read(base) {
+    const e = this.engine, ex = this.exports();
+    const ptr = base(ex), out = {};
+    for (const t of this.tensors()) out[t.name] = e.readReals(ptr + t.offset * e.realSize, t.shape.reduce((a, b) => a * b, 1));
+    return out;
+  }
+
+  /** Frees the engine model and its streams; later calls throw ERR_DISPOSED. */
+  free() {
+    if (!this.ptr) return;
+    for (const s of this.streams) s.dispose();
+    this.engine.exports.lw_model_free(this.ptr);
+    this.ptr = 0;
+  }
+}

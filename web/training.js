@@ -1,0 +1,151 @@
+// Model#train over the shared loop (trainer.js): options, data conversion and
+// scaling, staging the training set in wasm once, the engine's training step,
+// and the promise that a train() failing before its first update leaves the
+// model exactly as it was (save()'s bytes unchanged).
+import { LstmError, affirm } from './errors.js';
+import { splitIndices, toSequences } from './data.js';
+import { resolveTrainOptions } from './config.js';
+import { Trainer } from './trainer.js';
+import { captureState, restoreState, setOptimizer } from './persist.js';
+import { STATUS } from './engine-abi.js';
+
+/** The (layer, direction) state blocks [H_l], in the engine's (L·D, B, H_l) order. */
+function stateBlocks(c) {
+  const blocks = [];
+  for (const h of c.hiddenSize) for (let d = 0; d < (c.bidirectional ? 2 : 1); d++) blocks.push(h);
+  return blocks;
+}
+
+/** Converts and checks all the data (training, validation) before anything changes. */
+function convert(core, data, o) {
+  const c = core.config;
+  const seq = data.seq ?? toSequences(data.inputs, { name: 'inputs', inputSize: c.inputSize });
+  const tdata = data.tdata ?? core.targets(data.targets, seq).data;
+  let val = null;
+  if (o.validationData !== undefined) {
+    affirm(Array.isArray(o.validationData) && o.validationData.length === 2, 'ERR_TYPE', 'validationData must be [inputs, targets]');
+    const vs = toSequences(o.validationData[0], { name: 'validationData[0]', inputSize: c.inputSize });
+    val = { seq: vs, tdata: core.targets(o.validationData[1], vs, 'validationData[1]').data };
+  }
+  const B = seq.shape[0];
+  const split = val ? { train: Int32Array.from({ length: B }, (_, i) => i), validation: new Int32Array(0) } : splitIndices(B, o.validationSplit);
+  return { seq, tdata, val, split };
+}
+
+/** Fits the scalers on the training rows if the model has none, and scales copies of the data (validation in place). */
+function scale(core, { seq: raw, tdata: rawTargets, val, split }) {
+  const c = core.config;
+  if (!core.scaling.fitted && c.normalize) core.scaling.fit(raw, rawTargets, split.train, { outputSize: c.outputSize, mode: c.normalize });
+  const seq = { ...raw, data: raw.data.slice() };
+  const tdata = rawTargets.slice();
+  if (core.scaling.fitted) {
+    core.scaling.scaleInputs(seq);
+    core.scaling.scaleTargets(tdata, seq);
+    if (val) { core.scaling.scaleInputs(val.seq); core.scaling.scaleTargets(val.tdata, val.seq); }
+  }
+  return { seq, tdata, val: val ?? (split.validation.length ? { seq, tdata, rows: split.validation } : null) };
+}
+
+/**
+ * Stages the training set in wasm once (each step then names its rows) and
+ * gives the engine's training step over it, in trainer.js's contract; free()
+ * gives the buffers back.
+ */
+function stage(core, seq, tdata, { batchSize, truncate }, rowCount) {
+  const e = core.engine, ex = e.exports, c = core.config;
+  const [B, T, I] = seq.shape, perStep = c.returnSequences, tw = perStep ? T * c.outputSize : c.outputSize;
+  const bmax = Math.min(batchSize, rowCount);
+  const stateRow = stateBlocks(c).reduce((n, H) => n + H, 0);
+  const ptrs = [];
+  const alloc = (bytes) => { const p = e.alloc(bytes); ptrs.push(p); return p; };
+  const free = () => {
+    if (core.ptr && !e.faulted(core.ptr)) ex.lw_model_set_data(core.ptr, 0, 0, 0, 0); // a trap's own error stands
+    for (const p of ptrs) e.free(p);
+  };
+  try {
+    const xPtr = alloc(B * T * I * e.realSize), yPtr = alloc(B * tw * e.realSize);
+    const rowsPtr = alloc(bmax * 4), lPtr = alloc(bmax * 4), lossPtr = alloc(8);
+    const [h0Ptr, c0Ptr, hnPtr, cnPtr] = truncate ? [0, 0, 0, 0].map(() => alloc(bmax * stateRow * e.realSize)) : [0, 0, 0, 0];
+    e.writeReals(xPtr, seq.data);
+    e.writeReals(yPtr, tdata);
+    e.check(ex.lw_model_set_data(core.ptr, xPtr, yPtr, B, T), 'train');
+    /** One update on staged rows. */
+    const step = ({ epoch, rows, lengths, t0, steps, lr, h0, c0, wantStates }) => {
+      const na = rows.length;
+      e.writeInt32(rowsPtr, rows);
+      e.writeInt32(lPtr, lengths);
+      if (h0) { e.writeReals(h0Ptr, h0); e.writeReals(c0Ptr, c0); }
+      const status = ex.lw_model_train_rows(core.ptr, rowsPtr, lPtr, na, steps, t0, lr, lossPtr,
+        h0 ? h0Ptr : 0, h0 ? c0Ptr : 0, wantStates ? hnPtr : 0, wantStates ? cnPtr : 0);
+      if (status === STATUS.notFinite) throw new LstmError('ERR_DIVERGED', `train: epoch ${epoch + 1}: ${e.cstring(ex.lw_last_error())}; try a lower learningRate or clipNorm`);
+      e.check(status, 'train');
+      const loss = e.readReals(lossPtr, 1)[0];
+      let weight = 0; // loss rows: steps for many-to-many, sequences otherwise
+      for (let a = 0; a < na; a++) weight += perStep ? lengths[a] : 1;
+      return {
+        lossSum: loss * weight, count: weight,
+        hn: wantStates ? e.readReals(hnPtr, na * stateRow) : null, cn: wantStates ? e.readReals(cnPtr, na * stateRow) : null,
+      };
+    };
+    return { step, free };
+  } catch (err) {
+    free();
+    throw err;
+  }
+}
+
+/**
+ * Trains core's model. `data` is { inputs, targets } in any form the API
+ * takes, or { seq, tdata } already converted and checked (a wrapper's own data
+ * path: seq as toSequences gives it, tdata as toTargets' data).
+ * @returns {Promise<{ loss: number[], valLoss: number[], epochs: number, stopped: boolean }>}
+ */
+export async function train(core, data, options = {}) {
+  core.live();
+  affirm(!core.training, 'ERR_OPTION', 'this model is already training; await the running train() first');
+  const c = core.config, e = core.engine, ex = e.exports;
+  const o = resolveTrainOptions(options, { seed: c.seed, perStep: c.returnSequences });
+  const converted = convert(core, data, o);
+  const { split } = converted;
+  // what a train() that makes no update puts back
+  const before = { window: core.window, epochsTrained: core.epochsTrained, scaling: core.scaling.toJSON() };
+  let trainer = null, snapshot = null, staged = null;
+  const undo = () => {
+    if (snapshot && core.ptr) restoreState(core, snapshot);
+    core.window = before.window;
+    core.epochsTrained = before.epochsTrained;
+    core.scaling.input = before.scaling.input;
+    core.scaling.target = before.scaling.target;
+  };
+  core.training = true;
+  try {
+    core.window = Math.max(core.window, converted.seq.shape[1]);
+    const { seq, tdata, val } = scale(core, converted);
+    staged = stage(core, seq, tdata, o, split.train.length);
+    snapshot = captureState(core);
+    setOptimizer(core, o.optimizerKind, o.hyper, 'train');
+    const { schedule, learningRate } = o;
+    trainer = new Trainer({
+      rows: split.train, lengths: seq.lengths, epochs: o.epochs, batchSize: o.batchSize, shuffle: o.shuffle, seed: o.seed,
+      epochOffset: core.epochsTrained, truncate: o.truncate, states: { blocks: stateBlocks(c), Real: e.Real },
+      learningRate: (epoch) => (schedule
+        ? ex.lw_schedule_lr(schedule.kind, learningRate, epoch, schedule.gamma, schedule.every, schedule.floor) : learningRate),
+      step: staged.step,
+      validate: val ? () => core.lossOn(val.seq, val.tdata, val.rows) : undefined,
+      checkpoint: (reuse) => captureState(core, reuse),
+      restore: (s) => restoreState(core, s),
+      live: () => core.live(),
+      epochDone: () => { core.epochsTrained++; },
+      onEpochEnd: o.onEpochEnd, onBatchEnd: o.onBatchEnd, signal: o.signal, yieldEvery: o.yieldEvery,
+    });
+    const history = await trainer.run();
+    if (!trainer.updates) undo(); // stopped before any update (or epochs: 0): nothing was trained
+    return history;
+  } catch (err) {
+    if (!trainer?.updates) undo(); // failed before any update: the model is as it was
+    throw err;
+  } finally {
+    core.training = false;
+    staged?.free();
+  }
+}
