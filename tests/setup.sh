@@ -64,6 +64,16 @@ step_m32() {
   else install_debian "32-bit gcc runtime for the native sanitizer tests" lib32gcc-12-dev; fi
 }
 
+# clang's libFuzzer, 32-bit, for tests/fuzz.test.js (tests/fuzz/run.sh)
+step_fuzzer() {
+  if command -v clang >/dev/null 2>&1; then echo "setup: clang for the native fuzzer: present"
+  else install_debian "clang for the native fuzzer" clang; fi
+  if ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-i386.a >/dev/null 2>&1; then echo "setup: 32-bit libFuzzer: present"
+  else install_debian "32-bit libFuzzer" libclang-rt-14-dev; fi
+  if [ -d /usr/lib/gcc/x86_64-linux-gnu/12/32 ] && ls /usr/lib/gcc/x86_64-linux-gnu/12/32/libstdc++.so >/dev/null 2>&1; then echo "setup: 32-bit C++ runtime for libFuzzer: present"
+  else install_debian "32-bit C++ runtime for libFuzzer" lib32stdc++-12-dev; fi
+}
+
 step_build
 step_node_modules
-if [ "${1:-}" = test ]; then step_chromium; step_simde; step_m32; fi
+if [ "${1:-}" = test ]; then step_chromium; step_simde; step_m32; step_fuzzer; fi
