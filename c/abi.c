@@ -13,7 +13,7 @@ typedef struct { const char *name; long long value; } entry;
 
 static const entry status[] = {E(LW_STATUS_, OK), E(LW_STATUS_, BAD_ARGUMENT), E(LW_STATUS_, NO_MEMORY),
                                E(LW_STATUS_, NOT_FINITE), E(LW_STATUS_, BAD_STATE)};
-static const entry cell[] = {E(LW_CELL_, LSTM), E(LW_CELL_, GRU), E(LW_CELL_, RNN)};
+static const entry cell[] = {E(LW_CELL_, LSTM), E(LW_CELL_, GRU), E(LW_CELL_, RNN), E(LW_CELL_, CLOCKWORK)};
 static const entry gate[] = {E(LW_GATE_, NO_INPUT), E(LW_GATE_, NO_FORGET), E(LW_GATE_, NO_OUTPUT),
                              E(LW_GATE_, NO_INPUT_ACT), E(LW_GATE_, NO_OUTPUT_ACT), E(LW_GATE_, PEEPHOLES),
                              E(LW_GATE_, COUPLED), E(LW_GATE_, SQUASH_1997), E(LW_GATE_, FULL_RECURRENCE), E(LW_GATE_, ALL)};
@@ -35,7 +35,7 @@ static const entry tensor_info[] = {E(LW_TENSOR_INFO_, KIND), E(LW_TENSOR_INFO_,
                                     E(LW_TENSOR_INFO_, RANK), E(LW_TENSOR_INFO_, SIZE)};
 static const entry flag[] = {E(LW_FLAG_, TIME_MAJOR), E(LW_FLAG_, RAW), E(LW_FLAG_, TRAINING)};
 static const entry limits[] = {E(LW_, MAX_LAYERS), E(LW_, MAX_SIZE), E(LW_, MAX_BATCH), E(LW_, MAX_STEPS),
-                               E(LW_, MEMORY_LIMIT)};
+                               E(LW_, MEMORY_LIMIT), E(LW_, MAX_PERIODS)};
 
 /* PyTorch's base name of each tensor kind, in enum lw_tensor_kind order
  * (weight_ih_l0, ...; the head is a Linear: head.weight, head.bias). */

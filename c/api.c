@@ -36,13 +36,19 @@ LW_EXPORT double lw_heap_used(void) { return (double)mallinfo().uordblks; }
 LW_EXPORT void *lw_alloc(size_t bytes) { return malloc(bytes ? bytes : 1); }
 LW_EXPORT void lw_free(void *p) { free(p); }
 
+#define LW_STR_(x) #x
+#define LW_STR(x) LW_STR_(x)
+
 LW_EXPORT int lw_model_create(const int32_t *cfg, int n, float forget_bias, float dropout, lw_model **out) {
   if (!out) return fail(LW_STATUS_BAD_ARGUMENT, "create: no place for the model pointer");
   *out = NULL;
   if (!cfg || n < LW_CONFIG_HIDDEN + 1) return fail(LW_STATUS_BAD_ARGUMENT, "config: too short");
   const int L = cfg[LW_CONFIG_LAYERS];
   if (L < 1 || L > LW_MAX_LAYERS) return fail(LW_STATUS_BAD_ARGUMENT, "layers: %d is outside 1..%d", L, LW_MAX_LAYERS);
-  if (n != LW_CONFIG_HIDDEN + L) return fail(LW_STATUS_BAD_ARGUMENT, "config: expected %d entries, got %d", LW_CONFIG_HIDDEN + L, n);
+  const int g = n - LW_CONFIG_HIDDEN - L; /* the Clockwork's periods follow the hidden sizes */
+  if (cfg[LW_CONFIG_CELL] == LW_CELL_CLOCKWORK ? g < 1 || g > LW_MAX_PERIODS : g != 0)
+    return fail(LW_STATUS_BAD_ARGUMENT, "config: expected %d entries%s, got %d", LW_CONFIG_HIDDEN + L,
+                cfg[LW_CONFIG_CELL] == LW_CELL_CLOCKWORK ? " and 1.." LW_STR(LW_MAX_PERIODS) " periods" : "", n);
   if (cfg[LW_CONFIG_INPUT_SIZE] < 1 || cfg[LW_CONFIG_INPUT_SIZE] > LW_MAX_SIZE)
     return fail(LW_STATUS_BAD_ARGUMENT, "inputSize: %d is outside 1..%d", cfg[LW_CONFIG_INPUT_SIZE], LW_MAX_SIZE);
   if (cfg[LW_CONFIG_OUTPUT_SIZE] < 0 || cfg[LW_CONFIG_OUTPUT_SIZE] > LW_MAX_SIZE)
@@ -57,6 +63,17 @@ LW_EXPORT int lw_model_create(const int32_t *cfg, int n, float forget_bias, floa
   for (int l = 0; l < L; l++)
     if (cfg[LW_CONFIG_HIDDEN + l] < 1 || cfg[LW_CONFIG_HIDDEN + l] > LW_MAX_SIZE)
       return fail(LW_STATUS_BAD_ARGUMENT, "hiddenSize[%d]: %d is outside 1..%d", l, cfg[LW_CONFIG_HIDDEN + l], LW_MAX_SIZE);
+  for (int i = 0; i < g; i++) {
+    const int p = cfg[LW_CONFIG_HIDDEN + L + i];
+    if (p < 1 || p > LW_MAX_STEPS || (i && p <= cfg[LW_CONFIG_HIDDEN + L + i - 1]))
+      return fail(LW_STATUS_BAD_ARGUMENT, "periods: must ascend from 1 or more (periods[%d] = %d)", i, p);
+  }
+  for (int l = 0; l < L && g; l++)
+    if (cfg[LW_CONFIG_HIDDEN + l] % g)
+      return fail(LW_STATUS_BAD_ARGUMENT, "hiddenSize[%d]: %d does not split into %d Clockwork modules; use a multiple of %d",
+                  l, cfg[LW_CONFIG_HIDDEN + l], g, g);
+  if (g && cfg[LW_CONFIG_BIDIRECTIONAL])
+    return fail(LW_STATUS_BAD_ARGUMENT, "bidirectional: a Clockwork RNN runs forward in time only");
   if (!isfinite(forget_bias)) return fail(LW_STATUS_BAD_ARGUMENT, "forgetBias: must be finite");
   if (!(dropout >= 0 && dropout < 1)) return fail(LW_STATUS_BAD_ARGUMENT, "dropout: must be in [0, 1)");
 
@@ -67,6 +84,8 @@ LW_EXPORT int lw_model_create(const int32_t *cfg, int n, float forget_bias, floa
   m->head.per_step = cfg[LW_CONFIG_RETURN_SEQUENCES], m->head.loss = cfg[LW_CONFIG_LOSS];
   m->seed = (uint32_t)cfg[LW_CONFIG_SEED];
   for (int l = 0; l < L; l++) m->stack.H[l] = cfg[LW_CONFIG_HIDDEN + l];
+  m->stack.n_periods = g;
+  for (int i = 0; i < g; i++) m->stack.periods[i] = cfg[LW_CONFIG_HIDDEN + L + i];
   m->forget_bias = forget_bias, m->stack.dropout = dropout;
   /* params, grads, two packed copies (padded) and two optimizer moments must
    * fit in wasm32 with room for a batch: 1.5e9 of the 2 GiB (P * 6.5 reals
@@ -99,7 +118,9 @@ LW_EXPORT double lw_model_param_count(lw_model *m) { return m ? (double)m->P : 0
 
 /* Call after writing into lw_model_params(): refreshes the packed copies. */
 LW_EXPORT void lw_model_params_changed(lw_model *m) {
-  if (m) m->packed_dirty = 1, m->have_forward = 0;
+  if (!m) return;
+  m->packed_dirty = 1, m->have_forward = 0;
+  lw_model_structural_zero(m); /* what the caller wrote there is never read: keep it zero */
 }
 
 LW_EXPORT int lw_model_tensor_count(lw_model *m) { return m ? m->n_tensors : 0; }

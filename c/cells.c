@@ -152,12 +152,78 @@ static void rnn_step_back(const lw_dir *d, int step, int n, const real *gates, c
   for (size_t k = 0; k < (size_t)n * d->H; k++) dgx[k] = dh[k] * (1 - gates[k] * gates[k]), dh[k] = 0;
 }
 
+/* Clockwork RNN (Koutnik, Greff, Gomez & Schmidhuber 2014): the H units are
+ * g modules of m = H/g, module i (units [i m, (i+1) m)) with period p_i. At
+ * step t module i runs when t mod p_i == 0:
+ *   h_t[i] = tanh(W_ih[i] x_t + b_ih[i] + W_hh[i, j>=i] h_{t-1}[j>=i] + b_hh[i])
+ * and otherwise keeps its state: h_t[i] = h_{t-1}[i]. W_hh is block upper
+ * triangular (module i reads itself and the slower modules): its blocks
+ * W_hh[i, j<i] are structural zeros, never read and never trained. Only the
+ * running modules' rows are computed: the paper's saving over an RNN. */
+static int clockwork_runs(const lw_dir *d, int step, int i) { return step % d->periods[i] == 0; }
+
+/* rec (n,H) += h_prev (n,H) . W_hh^T, the running modules' columns only:
+ * rec[:, module i] += h_prev[:, i m .. H) . W_hh^T[i m .. H, module i] */
+static void clockwork_recurrent(const lw_dir *d, int step, int n, const real *h_prev, real *rec) {
+  const int H = d->H, m = H / d->n_periods;
+  for (int i = 0; i < d->n_periods; i++)
+    if (clockwork_runs(d, step, i))
+      lw_gemm_nn(n, m, H - i * m, h_prev + i * m, H, d->w_hhT + (size_t)i * m * d->ld_T + i * m, d->ld_T, rec + i * m, d->G);
+}
+
+/* dh (n,H) += dgh (n,H) . W_hh, from the running modules' rows only:
+ * dh[:, i m .. H) += dgh[:, module i] . W_hh[module i, i m .. H) (the others' dgh is zero) */
+static void clockwork_recurrent_back(const lw_dir *d, int step, int n, const real *dgh, real *dh) {
+  const int H = d->H, m = H / d->n_periods;
+  for (int i = 0; i < d->n_periods; i++)
+    if (clockwork_runs(d, step, i))
+      lw_gemm_nn(n, H - i * m, m, dgh + i * m, d->G, d->w_hhP + (size_t)i * m * d->ld_H + i * m, d->ld_H, dh + i * m, H);
+}
+
+/* w (H,H) as W_hh: the blocks below the diagonal, w[module i, j < i m], are zero */
+static void clockwork_zero(const lw_dir *d, real *w) {
+  const int H = d->H, m = H / d->n_periods;
+  for (int i = 1; i < d->n_periods; i++)
+    for (int r = i * m; r < (i + 1) * m; r++) memset(w + (size_t)r * H, 0, (size_t)i * m * sizeof(real));
+}
+
+/* running: h = tanh(a); kept: h = h(t-1). gates gets h either way (h may
+ * alias h_prev in a stream: element by element, never memcpy) */
+static void clockwork_step(const lw_dir *d, int step, int n, real *gates, const real *rec, const real *h_prev,
+                           const real *c_prev, real *c, real *h, real *aux) {
+  const int H = d->H, m = H / d->n_periods;
+  memset(c, 0, (size_t)n * H * sizeof(real)); /* no cell state: c stays zero */
+  for (int i = 0; i < d->n_periods; i++) {
+    const int runs = clockwork_runs(d, step, i);
+    for (int r = 0; r < n; r++)
+      for (size_t k = (size_t)r * H + i * m; k < (size_t)r * H + (i + 1) * m; k++)
+        h[k] = gates[k] = runs ? lw_tanh(gates[k]) : h_prev[k];
+  }
+}
+
+/* running: da = dh (1 - h^2), and dh goes on through W_hh (clockwork_recurrent_back);
+ * kept: da = 0, and dh(t) passes unchanged to h(t-1) */
+static void clockwork_step_back(const lw_dir *d, int step, int n, const real *gates, const real *aux, const real *h_prev,
+                                const real *c_prev, const real *c, const real *dact, real *dh, real *dc, real *dgx, real *dgh) {
+  const int H = d->H, m = H / d->n_periods;
+  for (int i = 0; i < d->n_periods; i++) {
+    const int runs = clockwork_runs(d, step, i);
+    for (int r = 0; r < n; r++)
+      for (size_t k = (size_t)r * H + i * m; k < (size_t)r * H + (i + 1) * m; k++) {
+        dgx[k] = runs ? dh[k] * (1 - gates[k] * gates[k]) : 0;
+        if (runs) dh[k] = 0;
+      }
+  }
+}
+
 /* The cells, by enum lw_cell: the one place that says what each is to the
  * rest of the engine. A new cell is its two step functions and a row here. */
 static const lw_cell_ops CELLS[] = {
-    [LW_CELL_LSTM] = {"LSTM", 4, 0, 1, 1, 1, "i f g o c h", lstm_step, lstm_step_back},
-    [LW_CELL_GRU] = {"GRU", 3, 1, 0, -1, 0, "r z n - h", gru_step, gru_step_back},
-    [LW_CELL_RNN] = {"RNN", 1, 0, 0, -1, 0, "- - h", rnn_step, rnn_step_back},
+    [LW_CELL_LSTM] = {"LSTM", 4, 0, 1, 1, 1, "i f g o c h", lstm_step, lstm_step_back, NULL, NULL, NULL},
+    [LW_CELL_GRU] = {"GRU", 3, 1, 0, -1, 0, "r z n - h", gru_step, gru_step_back, NULL, NULL, NULL},
+    [LW_CELL_RNN] = {"RNN", 1, 0, 0, -1, 0, "- - h", rnn_step, rnn_step_back, NULL, NULL, NULL},
+    [LW_CELL_CLOCKWORK] = {"CLOCKWORK", 1, 0, 0, -1, 0, "- - h", clockwork_step, clockwork_step_back, clockwork_recurrent,
+                           clockwork_recurrent_back, clockwork_zero},
 };
 
 const lw_cell_ops *lw_cell_kind(int cell) {

@@ -37,6 +37,13 @@ typedef struct lw_cell_ops {
                   const real *c_prev, real *c, real *h, real *aux);
   void (*backward)(const struct lw_dir *d, int step, int n, const real *gates, const real *aux, const real *h_prev,
                    const real *c_prev, const real *c, const real *dact, real *dh, real *dc, real *dgx, real *dgh);
+  /* NULL for the full product; else the cell's own, for a W_hh with structural zeros (the Clockwork RNN):
+   * rec (n,G) += h_prev (n,H) . W_hh^T at this step, and dh (n,H) += dgh (n,G) . W_hh */
+  void (*recurrent)(const struct lw_dir *d, int step, int n, const real *h_prev, real *rec);
+  void (*recurrent_back)(const struct lw_dir *d, int step, int n, const real *dgh, real *dh);
+  /* NULL, or zeroes the structurally zero entries of a (G,H) matrix laid out as W_hh (the weights at
+   * initialisation and after the caller writes them, the gradient after each backward) */
+  void (*structural_zero)(const struct lw_dir *d, real *w_hh);
 } lw_cell_ops;
 
 /* One direction of one layer: views into the parameter and gradient buffers. */
@@ -59,6 +66,8 @@ typedef struct lw_dir {
   real *aux;                       /* GRU: (T,B,H) W_hn h + b_hn of each step */
   int sparse_in;                   /* the layer's input is sparse (lw_sparse): set once per batch by
                                     * lw_stack_forward, for both directions and the backward */
+  const int *periods;              /* Clockwork: (n_periods) ascending; module i is units [i H/g, (i+1) H/g) */
+  int n_periods;
   const struct lw_dir *below;      /* the same direction of the layer below (NULL in layer 0): the
                                     * link a depth-gated LSTM reads the cell states below through */
 } lw_dir;
@@ -110,6 +119,8 @@ typedef struct lw_stack {
   int I, L, D;                     /* input width, layers, directions */
   int H[LW_MAX_LAYERS];
   int cell, flags;                 /* enum lw_cell, enum lw_gate (LSTM only) */
+  int periods[LW_MAX_PERIODS];     /* Clockwork: each module's period, ascending */
+  int n_periods;                   /* Clockwork: g modules; 0 for the other cells */
   real dropout;                    /* between layers, in training */
   int training;                    /* this pass draws dropout masks */
   lw_dir dirs[LW_MAX_LAYERS][2];   /* dirs[l][d].below links to dirs[l-1][d] */
@@ -199,6 +210,7 @@ void lw_model_plan_tensors(lw_model *m);
 uint64_t lw_model_bytes_for(const lw_model *m);
 uint64_t lw_model_workspace_count(lw_model *m, int B, int T, int with_dropout);
 int lw_model_init(lw_model *m);
+void lw_model_structural_zero(lw_model *m);
 void lw_model_release(lw_model *m);
 void lw_model_pack(lw_model *m);
 int lw_padded_ld(int n);

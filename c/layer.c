@@ -88,7 +88,8 @@ void lw_layer_forward(const lw_batch *b, lw_dir *d, int reverse, const real *x, 
         rec = s->rec;
         for (int q = 0; q < rows; q++) memcpy(rec + (size_t)q * G, d->b_hh, G * sizeof(real));
       }
-      lw_gemm_nn(rows, G, H, h_prev + hr, H, d->w_hhT, d->ld_T, rec, G);
+      if (d->ops->recurrent) d->ops->recurrent(d, b->t0 + t, rows, h_prev + hr, rec);
+      else lw_gemm_nn(rows, G, H, h_prev + hr, H, d->w_hhT, d->ld_T, rec, G);
       const int vr = prev_rows(b, d, reverse, k, t, r, rows);
       if (vr > 0) lw_gate_recurrence_forward(d, vr, g + gr - (reverse ? -1 : 1) * (ptrdiff_t)B * G, g + gr);
       lw_cell_forward(d, b->t0 + t, rows, g + gr, rec, h_prev + hr, c_prev + hr, c + hr, h + hr, aux ? aux + hr : NULL);
@@ -133,7 +134,8 @@ void lw_layer_backward(const lw_batch *b, lw_dir *d, int reverse, const real *x,
       const size_t gr = gt + (size_t)r * G, hr = (size_t)r * H;
       lw_cell_backward(d, b->t0 + t, rows, d->gates + gr, aux ? aux + hr : NULL, hp + hr, cp + hr, ct + hr,
                        d->w_gate ? dact + 3 * hr : NULL, dh + hr, dc + hr, dG + gr, dGH + gr);
-      lw_gemm_nn(rows, H, G, dGH + gr, G, d->w_hhP, d->ld_H, dh + hr, H);
+      if (d->ops->recurrent_back) d->ops->recurrent_back(d, b->t0 + t, rows, dGH + gr, dh + hr);
+      else lw_gemm_nn(rows, H, G, dGH + gr, G, d->w_hhP, d->ld_H, dh + hr, H);
       const int vr = prev_rows(b, d, reverse, k, t, r, rows);
       if (vr > 0)
         lw_gate_recurrence_backward(d, vr, dG + gr, d->gates + gr - (reverse ? -1 : 1) * (ptrdiff_t)B * G, dact_next + 3 * hr);
@@ -148,6 +150,7 @@ void lw_layer_backward(const lw_batch *b, lw_dir *d, int reverse, const real *x,
   /* Weight gradients as large products over all T*B rows */
   const real *h_prev = d->hs + (reverse ? BH : 0); /* slots feeding each step, in time order */
   lw_gemm_tn(G, H, T * B, dGH, G, h_prev, H, d->dw_hh, H);
+  if (d->ops->structural_zero) d->ops->structural_zero(d, d->dw_hh); /* entries the cell never reads get no gradient */
   if (d->sparse_in) gemm_sparse_tn(G, in, T * B, dG, G, x, d->dw_ih);
   else lw_gemm_tn(G, in, T * B, dG, G, x, in, d->dw_ih, in);
   for (size_t r = 0; r < (size_t)T * B; r++) {

@@ -24,6 +24,7 @@ typedef float lw_real;
 #define LW_VERSION "0.1.0"
 #define LW_MAX_LAYERS 16
 #define LW_MAX_SIZE 65536 /* any one dimension */
+#define LW_MAX_PERIODS 64 /* Clockwork modules (the periods after the hidden sizes in the config) */
 #define LW_MAX_BATCH (1 << 20) /* sequences in one batch */
 #define LW_MAX_STEPS (1 << 20) /* steps in one sequence */
 /* wasm32 memory (build.sh: -sMAXIMUM_MEMORY): every size is checked against
@@ -42,6 +43,7 @@ enum lw_cell {
   LW_CELL_LSTM = 0, /* with enum lw_gate switches: peephole, cifg, lstm1997, Greff variants */
   LW_CELL_GRU = 1,  /* PyTorch nn.GRU: r, z, n; n = tanh(W_in x + b_in + r*(W_hn h + b_hn)) */
   LW_CELL_RNN = 2,  /* PyTorch nn.RNN with tanh */
+  LW_CELL_CLOCKWORK = 3, /* Koutnik et al. 2014: nn.RNN's tensors, H in g modules of period p_i, W_hh block upper triangular */
 };
 
 /* Switches on the LSTM cell (a bitmask): the variants of Greff et al. 2015
@@ -94,7 +96,9 @@ enum lw_config_index {
   LW_CONFIG_LOSS,
   LW_CONFIG_SEED,
   LW_CONFIG_GATES,            /* enum lw_gate bitmask (LSTM only) */
-  LW_CONFIG_HIDDEN,           /* LW_CONFIG_LAYERS entries follow */
+  LW_CONFIG_HIDDEN,           /* LW_CONFIG_LAYERS entries follow; then, for LW_CELL_CLOCKWORK only, its
+                               * g periods (1..LW_MAX_PERIODS of them, ascending, each >= 1), every layer's
+                               * H_l a multiple of g: n = LW_CONFIG_HIDDEN + layers + g */
 };
 
 /* Layout of the hyper-parameter array given to lw_model_set_optimizer. */

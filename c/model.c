@@ -105,6 +105,7 @@ int lw_model_init(lw_model *m) {
       dir->ld_T = lw_padded_ld(dir->G), dir->ld_in = lw_padded_ld(dir->in), dir->ld_H = lw_padded_ld(dir->H);
       dir->w_peep = dir->dw_peep = dir->w_gate = dir->dw_gate = dir->w_gateT = NULL;
       dir->below = l ? &m->stack.dirs[l - 1][d] : NULL;
+      dir->periods = m->stack.periods, dir->n_periods = m->stack.n_periods;
     }
   for (int k = 0; k < m->n_tensors; k++) {
     const lw_tensor *t = &m->tensor[k];
@@ -137,11 +138,24 @@ int lw_model_init(lw_model *m) {
     if (f >= 0 && (t->kind == LW_TENSOR_B_IH || t->kind == LW_TENSOR_B_HH))
       for (int j = f * H; j < (f + 1) * H; j++) p[j] = t->kind == LW_TENSOR_B_IH ? m->forget_bias : 0;
   }
+  /* after the draws, so the other entries are nn.RNN's of the same seed */
+  lw_model_structural_zero(m);
   /* the dropout masks' own stream: the seed salted with an arbitrary constant,
    * so that masks are not the same numbers as the initial weights */
   lw_rng_seed(&m->rng, m->seed ^ 0xD20D0u);
   m->packed_dirty = 1;
   return LW_STATUS_OK;
+}
+
+/* Zeroes the entries of every W_hh that its cell never reads (the Clockwork
+ * RNN's lower blocks): at initialisation and whenever the caller wrote the
+ * parameters, so that every export holds zeros there. */
+void lw_model_structural_zero(lw_model *m) {
+  for (int l = 0; l < m->stack.L; l++)
+    for (int d = 0; d < m->stack.D; d++) {
+      lw_dir *dir = &m->stack.dirs[l][d];
+      if (dir->ops->structural_zero) dir->ops->structural_zero(dir, dir->w_hh);
+    }
 }
 
 void lw_model_release(lw_model *m) {

@@ -77,6 +77,11 @@ void lw_stream_advance(lw_stream *s, int raw) {
       memcpy(s->rec, d->b_hh, G * sizeof(real));
       lw_gemm_nn(1, G, d->in, in, d->in, d->w_ihT, d->ld_T, s->gates, G);
       lw_gemm_nn(1, G, H, h, H, d->w_hhT, d->ld_T, s->rec, G);
+    } else if (d->ops->recurrent) { /* the cell's own recurrent product, after the input's, as layer.c */
+      for (int j = 0; j < G; j++) s->gates[j] = d->b_ih[j] + d->b_hh[j];
+      if (lw_sparse(in, d->in)) lw_gemm_sparse_nn(1, G, d->in, in, d->w_ihT, d->ld_T, s->gates);
+      else lw_gemm_nn(1, G, d->in, in, d->in, d->w_ihT, d->ld_T, s->gates, G);
+      d->ops->recurrent(d, step, 1, h, s->gates);
     } else {
       for (int j = 0; j < G; j++) s->gates[j] = d->b_ih[j] + d->b_hh[j];
       if (lw_sparse(in, d->in)) { /* a one-hot input: its rows of W_ih^T, then h, in the same order */

@@ -46,12 +46,12 @@ test('lw_abi_json lists every enum member of lw.h, in order, with C\'s numbers',
   }
   const flags = [...HEADER.matchAll(/#define LW_FLAG_(\w+) (\d+)/g)].map(([, n, v]) => [n, Number(v)]);
   assert.deepEqual(Object.entries(abi.flag), flags);
-  for (const [k, v] of [['MAX_LAYERS', 16], ['MAX_SIZE', 65536], ['MAX_BATCH', 2 ** 20], ['MAX_STEPS', 2 ** 20], ['MEMORY_LIMIT', 2 ** 31]]) {
+  for (const [k, v] of [['MAX_LAYERS', 16], ['MAX_SIZE', 65536], ['MAX_BATCH', 2 ** 20], ['MAX_STEPS', 2 ** 20], ['MEMORY_LIMIT', 2 ** 31], ['MAX_PERIODS', 64]]) {
     assert.equal(abi.limits[k], v, k);
   }
   assert.equal(abi.tensorNames.length, Object.keys(abi.tensor).length);
   assert.deepEqual(Object.keys(abi.cells), Object.keys(abi.cell), 'one entry per cell');
-  assert.deepEqual(Object.fromEntries(Object.entries(abi.cells).map(([k, v]) => [k, v.gates])), { LSTM: 4, GRU: 3, RNN: 1 });
+  assert.deepEqual(Object.fromEntries(Object.entries(abi.cells).map(([k, v]) => [k, v.gates])), { LSTM: 4, GRU: 3, RNN: 1, CLOCKWORK: 1 });
   for (const [name, c] of Object.entries(abi.cells)) assert.equal(c.trace.split(' ').length, c.gates + 2, `${name}: gate rows, c, h`);
 });
 

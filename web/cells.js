@@ -72,9 +72,20 @@ export const CELLS = Object.freeze({
   cifg: { engine: 'lstm', switches: { coupled: true }, trace: LSTM_TRACE, pytorch: 'lstm.', gateOrder: ['i', 'f', 'g', 'o'], onnx: { op: 'LSTM', cannot: LSTM_ONNX } },
   gru: { engine: 'gru', switches: null, trace: ['r', 'z', 'n', null, 'h'], pytorch: 'gru.', gateOrder: ['r', 'z', 'n'], onnx: { op: 'GRU', cannot: {} } },
   rnn: { engine: 'rnn', switches: null, trace: [null, null, 'h'], pytorch: 'rnn.', gateOrder: [], onnx: { op: 'RNN', cannot: {} } },
+  // Koutník et al. 2014: nn.RNN's tensors with a block upper-triangular W_hh; ONNX's RNN has no clocked modules
+  clockwork: { engine: 'clockwork', switches: null, trace: [null, null, 'h'], pytorch: 'rnn.', gateOrder: [],
+    onnx: { op: 'RNN', cannot: {}, never: 'ONNX RNN has no Clockwork modules (units that run every p-th step)' } },
 });
 for (const cell of Object.values(CELLS)) for (const part of [cell, cell.switches, cell.trace, cell.gateOrder, cell.onnx]) Object.freeze(part);
 export const CELL_NAMES = Object.freeze(Object.keys(CELLS));
+
+/** The Clockwork RNN's default periods (the paper's 2^(i-1), g = 4 modules). */
+export const CLOCKWORK_PERIODS = Object.freeze([1, 2, 4, 8]);
+
+/** Which of a Clockwork's modules run at absolute step t (module i when t mod periods[i] == 0). */
+export function clockworkRuns(periods, t) {
+  return periods.map((p) => t % p === 0);
+}
 
 /** The engine's cell code for a cell name. */
 export function engineCell(name) {
@@ -96,6 +107,7 @@ export function gateFlags(gates) {
 
 /** Why ONNX cannot hold a model of this cell and switches: a list of reasons, empty when it can. */
 export function onnxLimits(name, gates) {
-  const { cannot } = CELLS[name].onnx;
+  const { cannot, never } = CELLS[name].onnx;
+  if (never) return [never];
   return gates ? SWITCH_NAMES.filter((k) => gates[k] !== SWITCHES[k].plain && cannot[k]).map((k) => cannot[k]) : [];
 }

@@ -4,7 +4,7 @@
 // fix. Shared by Model, TextModel, the worker entry and the demo.
 import { affirm } from './errors.js';
 import { checkBool, checkFunction, checkInt, checkNumber, checkOneOf, checkOptions } from './validate.js';
-import { CELLS, CELL_NAMES, SWITCH_DEFAULTS, SWITCH_NAMES, hasSwitches } from './cells.js';
+import { CELLS, CELL_NAMES, CLOCKWORK_PERIODS, SWITCH_DEFAULTS, SWITCH_NAMES, hasSwitches } from './cells.js';
 import { HYPER, HYPER_COUNT, LIMITS, LOSSES, OPTIMIZERS, SCHEDULE as SCHEDULES } from './engine-abi.js';
 
 export const REGRESSION = new Set(['mse', 'mae', 'huber']);
@@ -12,7 +12,7 @@ export const REGRESSION = new Set(['mse', 'mae', 'huber']);
 const MAX_SIZE = LIMITS.maxSize;
 const MAX_LAYERS = LIMITS.maxLayers;
 
-export const CREATE_OPTIONS = ['inputSize', 'hiddenSize', 'layers', 'cell', 'gates', 'bidirectional', 'outputSize',
+export const CREATE_OPTIONS = ['inputSize', 'hiddenSize', 'layers', 'cell', 'gates', 'periods', 'bidirectional', 'outputSize',
   'returnSequences', 'loss', 'dropout', 'seed', 'forgetBias', 'normalize', 'simd', 'locateWasm', 'engine'];
 export const TRAIN_OPTIONS = ['epochs', 'batchSize', 'optimizer', 'learningRate', 'momentum', 'nesterov', 'beta1', 'beta2',
   'epsilon', 'rho', 'weightDecay', 'clipNorm', 'clipValue', 'validationSplit', 'validationData', 'shuffle', 'seed',
@@ -33,6 +33,8 @@ export function resolveConfig(options) {
   } else {
     hidden = new Array(layers).fill(checkInt(o.hiddenSize, 'hiddenSize', 1, MAX_SIZE));
   }
+  const bidirectional = checkBool(o.bidirectional ?? false, 'bidirectional');
+  const periods = resolvePeriods(cell, o.periods, hidden, bidirectional);
   affirm(o.inputSize !== undefined, 'ERR_OPTION', 'Model.create: inputSize is required (1 for a plain series)');
   const loss = checkOneOf(o.loss ?? 'mse', 'loss', LOSSES);
   const normalize = o.normalize === undefined ? (REGRESSION.has(loss) ? 'zscore' : false)
@@ -45,7 +47,8 @@ export function resolveConfig(options) {
     layers,
     cell,
     gates,
-    bidirectional: checkBool(o.bidirectional ?? false, 'bidirectional'),
+    ...(periods ? { periods } : {}),
+    bidirectional,
     outputSize: checkInt(o.outputSize ?? 1, 'outputSize', 0, MAX_SIZE),
     returnSequences: checkBool(o.returnSequences ?? false, 'returnSequences'),
     loss,
@@ -54,6 +57,24 @@ export function resolveConfig(options) {
     forgetBias: checkNumber(o.forgetBias ?? 1, 'forgetBias', -100, 100),
     normalize,
   };
+}
+
+/** A Clockwork RNN's periods (ascending, each hidden size a multiple of their count), or null for the other cells. */
+export function resolvePeriods(cell, given, hidden, bidirectional) {
+  if (cell !== 'clockwork') {
+    affirm(given === undefined, 'ERR_OPTION', `periods: applies to cell 'clockwork' only, not '${cell}'`);
+    return null;
+  }
+  const periods = given ?? CLOCKWORK_PERIODS;
+  affirm(Array.isArray(periods) && periods.length >= 1 && periods.length <= LIMITS.maxPeriods, 'ERR_TYPE',
+    `periods must be an array of 1 to ${LIMITS.maxPeriods} ascending step counts, e.g. [1, 2, 4, 8]`);
+  const out = periods.map((p, i) => checkInt(p, `periods[${i}]`, 1, LIMITS.maxSteps));
+  out.forEach((p, i) => affirm(i === 0 || p > out[i - 1], 'ERR_OPTION',
+    `periods must ascend: periods[${i}] = ${p} is not above periods[${i - 1}] = ${out[i - 1]}`));
+  hidden.forEach((H, l) => affirm(H % out.length === 0, 'ERR_OPTION',
+    `hiddenSize${hidden.length > 1 ? `[${l}]` : ''}: ${H} does not split into ${out.length} Clockwork modules (one per period); use a multiple of ${out.length}`));
+  affirm(!bidirectional, 'ERR_OPTION', "bidirectional: a Clockwork RNN runs forward in time only (its clock counts from each sequence's start); use cell 'rnn' for a bidirectional layer");
+  return out;
 }
 
 /** The LSTM switches as { input, forget, …, originalSquashing }: the cell's own, then the caller's. */

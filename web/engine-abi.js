@@ -7,7 +7,7 @@
 import { LstmError } from './errors.js';
 
 /** enum lw_cell */
-export const CELL = Object.freeze({ lstm: 0, gru: 1, rnn: 2 });
+export const CELL = Object.freeze({ lstm: 0, gru: 1, rnn: 2, clockwork: 3 });
 /** enum lw_gate: each bit turns a Greff et al. switch away from the plain LSTM */
 export const GATE = Object.freeze({ noInput: 1, noForget: 2, noOutput: 4, noInputAct: 8, noOutputAct: 16, peepholes: 32,
   coupled: 64, squash1997: 128, fullRecurrence: 256 });
@@ -29,16 +29,18 @@ export const TENSOR = Object.freeze({ headWeight: 4, headBias: 5 });
 export const TENSOR_INFO = Object.freeze({ kind: 0, layer: 1, dir: 2, offset: 3, rows: 4, cols: 5, rank: 6, size: 7 });
 /** enum lw_status */
 export const STATUS = Object.freeze({ ok: 0, badArgument: 1, noMemory: 2, notFinite: 3, badState: 4 });
-/** LW_MAX_LAYERS, LW_MAX_SIZE (any one dimension), LW_MAX_BATCH, LW_MAX_STEPS, LW_MEMORY_LIMIT (bytes) */
-export const LIMITS = Object.freeze({ maxLayers: 16, maxSize: 65536, maxBatch: 1 << 20, maxSteps: 1 << 20, memory: 2 ** 31 });
+/** LW_MAX_LAYERS, LW_MAX_SIZE (any one dimension), LW_MAX_BATCH, LW_MAX_STEPS, LW_MEMORY_LIMIT (bytes), LW_MAX_PERIODS */
+export const LIMITS = Object.freeze({ maxLayers: 16, maxSize: 65536, maxBatch: 1 << 20, maxSteps: 1 << 20, memory: 2 ** 31,
+  maxPeriods: 64 });
 
-/** enum lw_config_index, LW_CONFIG_HIDDEN last: one hidden size per layer from there */
+/** enum lw_config_index, LW_CONFIG_HIDDEN last: one hidden size per layer from there, then a Clockwork's periods */
 const CONFIG = Object.freeze({ inputSize: 0, outputSize: 1, layers: 2, bidirectional: 3, cell: 4, returnSequences: 5, loss: 6,
   seed: 7, gates: 8, hidden: 9 });
 
 /**
  * lw_model_create's configuration ints (enum lw_config_index order): sizes,
- * cell, loss, seed and switches, then one hidden size per layer.
+ * cell, loss, seed and switches, then one hidden size per layer, then (the
+ * Clockwork RNN only) its periods.
  */
 export function configInts(c, cell, gateFlags) {
   const k = CONFIG, ints = new Array(k.hidden + c.layers);
@@ -46,7 +48,7 @@ export function configInts(c, cell, gateFlags) {
   ints[k.bidirectional] = c.bidirectional ? 1 : 0, ints[k.cell] = cell, ints[k.returnSequences] = c.returnSequences ? 1 : 0;
   ints[k.loss] = LOSSES.indexOf(c.loss), ints[k.seed] = c.seed | 0, ints[k.gates] = gateFlags;
   c.hiddenSize.forEach((h, l) => { ints[k.hidden + l] = h; });
-  return ints;
+  return c.periods ? ints.concat(c.periods) : ints;
 }
 
 /** The JSON of the first engine's lw_abi_json(), parsed (every build has the same; realSize aside). */
@@ -66,7 +68,7 @@ const C_NAMES = {
   STATUS: byName('status', Object.keys(STATUS)),
   CONFIG: byName('config', Object.keys(CONFIG)),
   LIMITS: { maxLayers: ['limits', 'MAX_LAYERS'], maxSize: ['limits', 'MAX_SIZE'], maxBatch: ['limits', 'MAX_BATCH'],
-    maxSteps: ['limits', 'MAX_STEPS'], memory: ['limits', 'MEMORY_LIMIT'] },
+    maxSteps: ['limits', 'MAX_STEPS'], memory: ['limits', 'MEMORY_LIMIT'], maxPeriods: ['limits', 'MAX_PERIODS'] },
 };
 const TABLES = { CELL, GATE, SCHEDULE, HYPER, FLAG, TENSOR, TENSOR_INFO, STATUS, CONFIG, LIMITS };
 
