@@ -148,22 +148,23 @@ export function toStateDict(params, shapes, names) {
 /**
  * The safetensors __metadata__ key lstm-wasm writes, and the version of its
  * JSON value. safetensors metadata values are strings, so the value is a
- * JSON text: { format, cell, gates, inputSize, hiddenSize, layers,
+ * JSON text: { format, cell, gates, periods (the Clockwork's), inputSize, hiddenSize, layers,
  * bidirectional, outputSize, loss, returnSequences, normalize, scalers }.
  */
 export const METADATA_KEY = 'lstm-wasm';
 export const METADATA_FORMAT = 1;
-const METADATA_FIELDS = ['format', 'cell', 'gates', 'inputSize', 'hiddenSize', 'layers', 'bidirectional', 'outputSize',
+const METADATA_FIELDS = ['format', 'cell', 'gates', 'periods', 'inputSize', 'hiddenSize', 'layers', 'bidirectional', 'outputSize',
   'loss', 'returnSequences', 'normalize', 'scalers'];
 // what the file fixes for the model: the user's options must agree with these
 const SIZE_FIELDS = ['inputSize', 'hiddenSize', 'layers', 'bidirectional', 'outputSize'];
-const META_ONLY_FIELDS = ['cell', 'gates', 'loss', 'returnSequences', 'normalize'];
+const META_ONLY_FIELDS = ['cell', 'gates', 'periods', 'loss', 'returnSequences', 'normalize'];
 // The switches of a plain 'lstm' (model.js resolveGates): a model whose other
 // switches differ from these computes something the tensor names do not say.
 const PLAIN_GATES = { input: true, forget: true, output: true, inputActivation: true, outputActivation: true, coupled: false,
   originalSquashing: false };
 
-const family = (cell) => (cell === 'gru' || cell === 'rnn' ? cell : 'lstm');
+// the Clockwork RNN holds nn.RNN's tensors (its W_hh's lower blocks zero): only the metadata tells them apart
+const family = (cell) => (cell === 'gru' || cell === 'rnn' ? cell : cell === 'clockwork' ? 'rnn' : 'lstm');
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
 /**
