@@ -3,7 +3,7 @@
 // type-checks both with tsc --strict over the README's examples, and checks
 // every option list and method name here against what the code accepts.
 
-export type Cell = 'lstm' | 'peephole' | 'lstm1997' | 'cifg' | 'gru' | 'rnn';
+export type Cell = 'lstm' | 'peephole' | 'lstm1997' | 'cifg' | 'gru' | 'rnn' | 'clockwork';
 export type Loss = 'mse' | 'mae' | 'huber' | 'softmax-cross-entropy' | 'sigmoid-cross-entropy';
 export type Optimizer = 'sgd' | 'adam' | 'adamw' | 'rmsprop';
 
@@ -40,6 +40,8 @@ export interface CreateOptions {
   /** 'peephole', 'cifg' and 'lstm1997' are the LSTM with switches set. */
   cell?: Cell;
   gates?: GateSwitches;
+  /** cell 'clockwork' only: each module's period, ascending (default [1, 2, 4, 8]); every hidden size a multiple of their count. */
+  periods?: number[];
   bidirectional?: boolean;
   /** Size of the dense head; 0 for the recurrent stack alone. Default 1. */
   outputSize?: number;
