@@ -117,7 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n) {
   cfg[LW_CONFIG_OUTPUT_SIZE] = out_size == INT32_MIN ? out_size : out_size - 1; /* 0: no head */
   cfg[LW_CONFIG_LAYERS] = L;
   cfg[LW_CONFIG_BIDIRECTIONAL] = (int32_t)(u8(&r) % 3 == 2);
-  const int32_t cells[] = {LW_CELL_LSTM, LW_CELL_GRU, LW_CELL_RNN, LW_CELL_LSTM, 3, -1}; /* 3, -1: unknown */
+  const int32_t cells[] = {LW_CELL_LSTM, LW_CELL_GRU, LW_CELL_RNN, LW_CELL_LSTM, LW_CELL_CLOCKWORK, -1}; /* the Clockwork without periods and -1: refused */
   cfg[LW_CONFIG_CELL] = cells[u8(&r) % 6];
   cfg[LW_CONFIG_RETURN_SEQUENCES] = (int32_t)(u8(&r) & 1);
   cfg[LW_CONFIG_LOSS] = (int32_t)(u8(&r) % 6); /* 5: unknown */

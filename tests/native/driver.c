@@ -66,12 +66,15 @@ static int models(void) {
   int failures = 0;
   for (int trial = 0; trial < 60; trial++) {
     int L = rnd(1, 3), D = rnd(0, 1), I = rnd(1, 5), O = rnd(1, 4), rs = rnd(0, 1), loss = rnd(0, 4);
-    int cell = rnd(0, 2), gates = cell == LW_CELL_LSTM && trial % 2 ? (int)(next() % (LW_GATE_ALL + 1)) : 0;
+    int cell = rnd(0, 3), gates = cell == LW_CELL_LSTM && trial % 2 ? (int)(next() % (LW_GATE_ALL + 1)) : 0;
     if (gates & LW_GATE_COUPLED) gates &= ~(LW_GATE_NO_INPUT | LW_GATE_NO_FORGET);
-    int32_t cfg[LW_CONFIG_HIDDEN + 3] = {I, O, L, D, cell, rs, loss, trial, gates};
-    for (int l = 0; l < L; l++) cfg[LW_CONFIG_HIDDEN + l] = rnd(1, 9);
+    const int g = cell == LW_CELL_CLOCKWORK ? rnd(1, 3) : 0; /* the Clockwork's modules: periods 1, 3, 5 */
+    if (g) D = 0;                                            /* forward only */
+    int32_t cfg[LW_CONFIG_HIDDEN + 3 + 3] = {I, O, L, D, cell, rs, loss, trial, gates};
+    for (int l = 0; l < L; l++) cfg[LW_CONFIG_HIDDEN + l] = g ? g * rnd(1, 3) : rnd(1, 9);
+    for (int i = 0; i < g; i++) cfg[LW_CONFIG_HIDDEN + L + i] = 2 * i + 1;
     lw_model *m;
-    if (lw_model_create(cfg, LW_CONFIG_HIDDEN + L, 1.0f, trial % 3 ? 0.0f : 0.3f, &m)) return fprintf(stderr, "create failed\n"), 1;
+    if (lw_model_create(cfg, LW_CONFIG_HIDDEN + L + g, 1.0f, trial % 3 ? 0.0f : 0.3f, &m)) return fprintf(stderr, "create failed\n"), 1;
     lw_real hyper[LW_HYPER_COUNT] = {0.01f, 0.9f, 0.999f, 1e-8f, 0.5f, (lw_real)(trial & 1), 0.001f, 1.0f, 0.5f};
     lw_model_set_optimizer(m, trial % 4, hyper, LW_HYPER_COUNT);
     for (int step = 0; step < 3; step++) {
