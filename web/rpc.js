@@ -242,6 +242,7 @@ export const SURFACE = {
     setParameters: { args: [COPY] },
     save: { args: [] },
     toSafetensors: { args: [] },
+    toONNX: { args: [] },
     stream: { args: [COPY], result: STREAM },
     trace: { args: [COPY], result: TRACE },
     forecast: { args: [COPY, COPY] },
@@ -265,6 +266,7 @@ export const OPENERS = {
     create: { args: [OPEN_OPTIONS] },
     load: { args: [COPY, OPEN_OPTIONS] },
     fromPyTorch: { args: [COPY, OPEN_OPTIONS] },
+    fromONNX: { args: [COPY, OPEN_OPTIONS] },
   },
   TextModel: {
     create: { args: [OPEN_OPTIONS] },
