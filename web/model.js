@@ -19,6 +19,7 @@ import { metrics } from './metrics.js';
 import { restore, save } from './persist.js';
 import { readPyTorch, writeSafetensors } from './naming.js';
 import { importONNX, writeONNX } from './interop/onnx.js';
+import { importKeras, writeKeras } from './interop/keras.js';
 import { checkFileConfig, checkFiniteOutputs, checkParameterBudget, largestParameter } from './file-checks.js';
 
 /** @internal shared with worker.js, so the worker entry says and decides the same. */
@@ -405,6 +406,30 @@ export class Model {
     const core = this.#core;
     core.live();
     return writeONNX(core.config, this.parameters(), core.scaling.toJSON());
+  }
+
+  /**
+   * A model from a TF.js / Keras layers model: model.json (object or text)
+   * and its weights (the weight files' bytes concatenated in manifest order,
+   * or { path: bytes }). A Sequential of LSTM, GRU (reset_after), SimpleRNN,
+   * Bidirectional (concat) layers and a Dense or TimeDistributed(Dense) head
+   * (interop/keras.js); anything else is refused by name (ERR_FORMAT).
+   */
+  static async fromKeras(modelJson, weights, options = {}) {
+    const { config, engine, params } = importKeras(modelJson, weights, options, resolveConfig, checkOptions);
+    return Model.#withParameters(config, engine, params);
+  }
+
+  /**
+   * { modelJson, weights }: a TF.js layers model.json (one weight file,
+   * 'weights.bin') and its bytes, for tf.loadLayersModel(tf.io.fromMemory(…)).
+   * The scalers are folded into the first kernel and the head. Cells Keras
+   * has no layer for: ERR_FORMAT.
+   */
+  toKeras() {
+    const core = this.#core;
+    core.live();
+    return writeKeras(core.config, this.parameters(), core.scaling.toJSON());
   }
 
   /**

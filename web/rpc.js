@@ -243,6 +243,7 @@ export const SURFACE = {
     save: { args: [] },
     toSafetensors: { args: [] },
     toONNX: { args: [] },
+    toKeras: { args: [] },
     stream: { args: [COPY], result: STREAM },
     trace: { args: [COPY], result: TRACE },
     forecast: { args: [COPY, COPY] },
@@ -267,6 +268,7 @@ export const OPENERS = {
     load: { args: [COPY, OPEN_OPTIONS] },
     fromPyTorch: { args: [COPY, OPEN_OPTIONS] },
     fromONNX: { args: [COPY, OPEN_OPTIONS] },
+    fromKeras: { args: [COPY, COPY, OPEN_OPTIONS] },
   },
   TextModel: {
     create: { args: [OPEN_OPTIONS] },
