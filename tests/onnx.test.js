@@ -47,7 +47,7 @@ test('fromONNX reads what torch.onnx.export writes and gives PyTorch\'s outputs 
     assert.deepEqual(cfg.hiddenSize, new Array(c.num_layers).fill(c.hidden_size), c.name);
     assert.equal(cfg.outputSize, c.output_size, c.name);
     assert.equal(cfg.loss, { softmax: 'softmax-cross-entropy', sigmoid: 'sigmoid-cross-entropy' }[c.activation] ?? 'mse', c.name);
-    const x = { data: Float32Array.from(c.x), shape: [c.B, c.T, c.input_size] };
+    const x = { data: Float32Array.from(c.x), shape: [c.B, c.T, c.input_size], ...(c.lengths ? { lengths: c.lengths } : {}) };
     const got = c.output_size ? model.predict(x).data : model.forward(x).output;
     const err = relErr(got, c.y);
     assert.ok(err <= TOL, `${c.name}: relative error ${err}`);
@@ -165,6 +165,9 @@ test('fromONNX refuses by name what would compute other numbers', () => {
     ['lstm_bf', (g) => { g.node.at(-1).domain = 'com.microsoft'; }, /com\.microsoft/],
     ['lstm_bf', (g) => { rnnNode(g).input[1] = 'nowhere'; }, /'nowhere'/],
     ['lstm_bf', (g) => { g.initializer = []; }, /no earlier node, input or initializer/],
+    ['lstm_bf', (g) => { g.initializer.push({ name: 'h0', dims: [1, 1, 5], dataType: 1, floatData: [0, 0, 1, 0, 0] }); rnnNode(g).input[5] = 'h0'; }, /initial_h is not zero/],
+    ['lstm_stacked', (g) => { setAttr(rnnNode(g), { name: 'linear_before_reset', type: 2, i: 1 }); rnnNode(g).opType = 'GRU'; }, /GRU layer 0: W has 16 rows, hidden_size 4/],
+    ['lstm_bidir_stacked', (g) => { g.node.filter((n) => n.opType === 'Gather').at(-1).opType = 'Identity'; }, /Concat|layer 1 (forward|reverse)|final states/],
   ];
   for (const [name, edit, pattern] of cases) refused(() => readONNX(edited(name, edit)), pattern);
 });
@@ -203,4 +206,16 @@ test('hostile ONNX bytes: ERR_FORMAT (or ERR_NOT_FINITE for a flipped weight), n
   refused(() => readONNX(edited('lstm_bf', (g) => { g.initializer[0].dims = [g.initializer[0].dims[0] + 1]; })), /bytes of raw data|values/);
   refused(() => readONNX(edited('lstm_bf', (g) => { g.initializer[0].dataType = 10; })), /data type 10/);
   assert.throws(() => readONNX('not bytes'), (err) => err instanceof LstmError && err.code === 'ERR_TYPE');
+});
+
+test('fromONNX reads the project\'s older torch export (lstm_bidir.onnx, opset 14) with its y, h_n and c_n', async () => {
+  const f = fixture('lstm_bidir.json');
+  const model = await Model.fromONNX(fixture('lstm_bidir.onnx'));
+  assert.equal(model.config.bidirectional, true);
+  const [T, Bn, In] = f.x_shape;
+  const out = model.forward({ data: Float32Array.from(f.x), shape: [T, Bn, In] }, { timeMajor: true });
+  for (const [got, want, what] of [[out.output, f.y, 'y'], [out.h, f.h_n, 'h_n'], [out.c, f.c_n, 'c_n']]) {
+    assert.ok(relErr(got, want) <= TOL, `${what}: ${relErr(got, want)}`);
+  }
+  model.dispose();
 });

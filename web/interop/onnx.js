@@ -42,6 +42,8 @@ const CELL_OF = { LSTM: 'lstm', GRU: 'gru', RNN: 'rnn' };
 const DEFAULT_ACTIVATIONS = { LSTM: ['Sigmoid', 'Tanh', 'Tanh'], GRU: ['Sigmoid', 'Tanh'], RNN: ['Tanh'] };
 
 const W = 'fromONNX';
+// ops whose output is all zeros when their data input is
+const ZERO_KEEPING = ['Slice', 'Squeeze', 'Unsqueeze', 'Expand', 'Reshape', 'Gather', 'Transpose', 'Identity', 'Cast', 'Concat', 'Tile'];
 function refuse(message) {
   throw new LstmError('ERR_FORMAT', `${W}: ${message}`);
 }
@@ -200,12 +202,14 @@ class GraphReader {
         return set(0, v.every((x) => Number(x) === 0) ? { k: 'zero' } : { k: 'shape' });
       }
       if (['Identity', 'Cast'].includes(op) && ins[0]?.k === 'const') return set(0, ins[0]);
+      // zeros expanded or reshaped to the batch's size (torch's zero initial states)
+      if (ZERO_KEEPING.includes(op) && ins[0]?.k === 'const' && !ins[0].int && Array.from(ins[0].data).every((v) => v === 0)) return set(0, { k: 'zero' });
       for (let k = 0; k < node.output.length; k++) set(k, { k: 'shape' });
       return undefined;
     }
-    if (data.every((v) => v.k === 'zero')) {
-      if (['Slice', 'Squeeze', 'Unsqueeze', 'Expand', 'Reshape', 'Gather', 'Transpose', 'Identity', 'Cast', 'Concat', 'Tile'].includes(op)) return set(0, { k: 'zero' });
-    }
+    // input 0 is the data (the others shapes and indices); Concat's inputs are all data
+    const zeroConst = (v) => v && (v.k === 'zero' || (v.k === 'const' && Array.from(v.data).every((z) => z === 0)));
+    if (ins[0]?.k === 'zero' && ZERO_KEEPING.includes(op) && (op !== 'Concat' || ins.every(zeroConst))) return set(0, { k: 'zero' });
     const x = ins[0];
     if (!x || x.k === 'const' || x.k === 'shape' || x.k === 'zero' || x.k === 'lengths') {
       if (op === 'Add' && ins[1] && ins[1].k === 'out') return this.add(node, ins[1], ins[0], set);
