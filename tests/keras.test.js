@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Model } from '../web/index.js';
 import { LstmError } from '../web/errors.js';
 import { readKeras } from '../web/interop/keras.js';
-import { lcg, relErr } from './helpers.js';
+import { fixture, lcg, relErr } from './helpers.js';
 
 const TOL = 1e-5;
 const I = 3, B = 4, T = 6;
@@ -171,6 +171,51 @@ test('fromKeras and toKeras refuse by name what they cannot hold', async () => {
   for (const [opts, pattern] of [[{ cell: 'peephole' }, /peephole/], [{ cell: 'cifg' }, /coupled/], [{ cell: 'lstm', gates: { forget: false } }, /forget/]]) {
     const model = await Model.create({ inputSize: 2, hiddenSize: 3, ...opts });
     assert.throws(() => model.toKeras(), (err) => err instanceof LstmError && err.code === 'ERR_FORMAT' && pattern.test(err.message) && /toKeras/.test(err.message));
+    model.dispose();
+  }
+});
+
+/** PyTorch (G·H, cols) gate blocks named by `names` -> a Keras kernel (cols, G·H) with blocks in `order`. */
+function kerasKernel(w, H, cols, names, order) {
+  const out = new Array(cols * names.length * H).fill(0), GH = names.length * H;
+  order.forEach((gate, k) => {
+    const src = names.indexOf(gate);
+    for (let j = 0; j < H; j++) for (let c = 0; c < cols; c++) out[c * GH + k * H + j] = w[(src * H + j) * cols + c];
+  });
+  return out;
+}
+function kerasBias(b, H, names, order) {
+  return order.flatMap((gate) => b.slice(names.indexOf(gate) * H, (names.indexOf(gate) + 1) * H));
+}
+
+test('a Keras 3 GRU (reset_after: true, the TF2 default) made from PyTorch\'s GRU fixtures gives PyTorch\'s outputs', async () => {
+  // Keras's GRU: kernel columns [z | r | h], bias (2, 3H) = [input; recurrent]; PyTorch's r, z, n.
+  // Written out here by gate name, apart from keras.js's reorderGates, so a wrong order shows.
+  const cases = fixture('pytorch_cases.json').cases.filter((c) => c.mode === 'GRU');
+  assert.ok(cases.length >= 2);
+  for (const c of cases) {
+    const H = c.hidden_size, In = c.input_size, D = c.bidirectional ? 2 : 1;
+    const specs = [], data = [];
+    const dirs = D === 2 ? ['', '_reverse'] : [''];
+    dirs.forEach((sfx, d) => {
+      const p = (n) => c.params[`${n}_l0${sfx}`].data;
+      const prefix = D === 2 ? `bidirectional/${d ? 'backward' : 'forward'}_gru/gru_cell` : 'gru/gru_cell';
+      const rzn = ['r', 'z', 'n'], zrh = ['z', 'r', 'n'];
+      specs.push({ name: `${prefix}/kernel`, shape: [In, 3 * H], dtype: 'float32' }, { name: `${prefix}/recurrent_kernel`, shape: [H, 3 * H], dtype: 'float32' },
+        { name: `${prefix}/bias`, shape: [2, 3 * H], dtype: 'float32' });
+      data.push(...kerasKernel(p('weight_ih'), H, In, rzn, zrh), ...kerasKernel(p('weight_hh'), H, H, rzn, zrh),
+        ...kerasBias(p('bias_ih'), H, rzn, zrh), ...kerasBias(p('bias_hh'), H, rzn, zrh));
+    });
+    const gru = { module: 'keras.layers', class_name: 'GRU', config: { name: 'gru', units: H, activation: 'tanh', recurrent_activation: 'sigmoid',
+      use_bias: true, reset_after: true, return_sequences: true, go_backwards: false, stateful: false, unroll: false } };
+    const layer = D === 2 ? { module: 'keras.layers', class_name: 'Bidirectional', config: { name: 'bidirectional', merge_mode: 'concat', layer: gru } } : gru;
+    const modelJson = { modelTopology: { module: 'keras', class_name: 'Sequential', config: { name: 'sequential', layers: [
+      { module: 'keras.layers', class_name: 'InputLayer', config: { batch_shape: [null, null, In], dtype: 'float32', name: 'input_layer' } }, layer] } },
+    weightsManifest: [{ paths: ['model.weights.bin'], weights: specs }] };
+    const model = await Model.fromKeras(modelJson, new Uint8Array(Float32Array.from(data).buffer));
+    const out = model.forward({ data: Float32Array.from(c.x), shape: [c.T, c.B, In] }, { timeMajor: true, h0: c.h0 });
+    assert.ok(relErr(out.output, c.output) <= TOL, `${c.name}: ${relErr(out.output, c.output)}`);
+    assert.ok(relErr(out.h, c.h_n) <= TOL, `${c.name} h_n: ${relErr(out.h, c.h_n)}`);
     model.dispose();
   }
 });
