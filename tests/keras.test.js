@@ -219,3 +219,34 @@ test('a Keras 3 GRU (reset_after: true, the TF2 default) made from PyTorch\'s GR
     model.dispose();
   }
 });
+
+test('hostile model.json: every field replaced by a wrong value gives an LstmError, never another error', async () => {
+  const m = build([tf.layers.masking({ maskValue: 0, inputShape: [null, I] }), tf.layers.bidirectional({ layer: lstm({ units: 3, returnSequences: true }) }),
+    tf.layers.timeDistributed({ layer: tf.layers.dense({ units: 2, activation: 'softmax' }) })]);
+  const { modelJson, weights } = await saved(m);
+  m.dispose();
+  // every path into the JSON
+  const paths = [];
+  const walk = (v, path) => {
+    paths.push(path);
+    if (v && typeof v === 'object') for (const k of Object.keys(v)) walk(v[k], [...path, k]);
+  };
+  walk(modelJson, []);
+  const WRONG = [null, -1, 0, 1.5, 1e12, 'x', '', true, {}, [], [null], { class_name: 'LSTM' }];
+  let refusedCount = 0;
+  for (const path of paths.slice(1)) {
+    for (const bad of WRONG) {
+      const j = structuredClone(modelJson);
+      let at = j;
+      for (const k of path.slice(0, -1)) at = at[k];
+      at[path.at(-1)] = bad;
+      try {
+        readKeras(j, weights);
+      } catch (err) {
+        assert.ok(err instanceof LstmError, `${path.join('.')} = ${JSON.stringify(bad)}: ${err.stack}`);
+        refusedCount++;
+      }
+    }
+  }
+  assert.ok(refusedCount > 100, `${refusedCount} refusals`);
+});

@@ -219,3 +219,35 @@ test('fromONNX reads the project\'s older torch export (lstm_bidir.onnx, opset 1
   }
   model.dispose();
 });
+
+test('hostile ONNX fields: each field of a torch file replaced by a wrong value gives an LstmError, never another error', () => {
+  const model = decodeMessage(fixture('onnx/gru_bidir_stacked.onnx'), MODEL, 'test');
+  const paths = [];
+  const walk = (v, path) => {
+    paths.push(path);
+    if (v && typeof v === 'object' && !(v instanceof Uint8Array)) for (const k of Object.keys(v)) walk(v[k], [...path, k]);
+  };
+  walk(model, []);
+  const WRONG = [-1, 0, 7, 2 ** 40, 'x', ''];
+  const next = lcg(5);
+  let refusedCount = 0, tried = 0;
+  for (const path of paths.slice(1)) {
+    if (next() > 0.35) continue; // a third of the ~2000 paths keeps the test quick
+    const j = structuredClone(model);
+    let at = j;
+    for (const k of path.slice(0, -1)) at = at[k];
+    const old = at[path.at(-1)];
+    // a value of the field's own kind, so the file still encodes
+    const bad = typeof old === 'string' ? WRONG[4 + (tried % 2)] : typeof old === 'number' ? WRONG[tried % 4] : null;
+    if (bad === null) continue;
+    at[path.at(-1)] = bad;
+    tried++;
+    try {
+      readONNX(encodeMessage(j, MODEL));
+    } catch (err) {
+      assert.ok(err instanceof LstmError, `${path.join('.')} = ${JSON.stringify(bad)}: ${err.stack}`);
+      refusedCount++;
+    }
+  }
+  assert.ok(tried > 100 && refusedCount > tried / 3, `${refusedCount} of ${tried} refused`);
+});

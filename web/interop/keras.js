@@ -194,7 +194,7 @@ export function readKeras(modelJson, weights) {
     let dense = layer, perStep = seqOut;
     if (cls === 'TimeDistributed') {
       dense = cfg.layer;
-      if (!isObject(dense) || dense.class_name !== 'Dense') refuse(`TimeDistributed layer '${name}' wraps a ${dense?.class_name}; only Dense is read`);
+      if (!isObject(dense) || dense.class_name !== 'Dense' || !isObject(dense.config)) refuse(`TimeDistributed layer '${name}' wraps a ${dense?.class_name}; only Dense is read`);
       if (!seqOut) refuse(`TimeDistributed layer '${name}' after a layer that returns no sequences`);
     } else if (cls !== 'Dense') {
       refuse(`layer '${name}' is a ${cls}; lstm-wasm reads LSTM, GRU, SimpleRNN, Bidirectional, Dense, TimeDistributed(Dense), Masking, Dropout and InputLayer`);
