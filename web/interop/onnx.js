@@ -692,9 +692,7 @@ export function importONNX(bytes, options, resolve, checkOptions) {
   if (loss && rest.loss !== undefined && rest.loss !== loss) {
     throw new LstmError('ERR_OPTION', `Model.fromONNX: loss '${rest.loss}' disagrees with the graph's output activation (${loss})`);
   }
-  if (!loss && config.outputSize && ['softmax-cross-entropy', 'sigmoid-cross-entropy'].includes(rest.loss)) {
-    // a graph that outputs logits: predict(x, { logits: true }) gives its outputs
-  }
+  // a graph without Softmax/Sigmoid given a classification loss outputs logits: predict(x, { logits: true }) gives them
   if (scalers && rest.normalize !== undefined && rest.normalize !== normalize) {
     throw new LstmError('ERR_OPTION', `Model.fromONNX: normalize ${JSON.stringify(rest.normalize)} disagrees with the graph's scaling (${normalize})`);
   }
