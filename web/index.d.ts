@@ -79,6 +79,12 @@ export type StateDict = Uint8Array | ArrayBuffer | Record<string, { shape: numbe
 /** What the weights do not fix; sizes and cell, if given, must agree with them. */
 export type FromPyTorchOptions = Partial<Pick<CreateOptions, 'loss' | 'returnSequences' | 'normalize' | 'dropout' | 'seed'
   | 'simd' | 'locateWasm' | 'engine' | 'inputSize' | 'hiddenSize' | 'layers' | 'bidirectional' | 'outputSize' | 'cell' | 'gates'>>;
+/** What an ONNX graph does not fix: the loss only when the graph ends without a Softmax or Sigmoid. */
+/** A TF.js layers model.json's content (format, modelTopology, weightsManifest). */
+export type KerasModelJson = Record<string, unknown>;
+/** What a Keras model does not fix (as for ONNX). */
+export type FromKerasOptions = FromONNXOptions;
+export type FromONNXOptions = Partial<Pick<CreateOptions, 'loss' | 'normalize' | 'dropout' | 'seed' | 'simd' | 'locateWasm' | 'engine'>>;
 /** predict()'s result for inputs S: the fast form { data, shape } for the fast form, else nested arrays. */
 export type Prediction<S> = S extends SequenceBatch ? { data: Float32Array; shape: number[] } : any[];
 /** One sequence for trace(): its steps, or the fast form with a batch of 1. */
@@ -157,6 +163,10 @@ export class Model {
   static create(options: CreateOptions): Promise<Model>;
   static load(bytes: ModelBytes, options?: LoadOptions): Promise<Model>;
   static fromPyTorch(stateDict: StateDict, options?: FromPyTorchOptions): Promise<Model>;
+  /** An ONNX file's LSTM/GRU/RNN nodes and head (as torch.onnx.export writes them). */
+  static fromONNX(bytes: ModelBytes, options?: FromONNXOptions): Promise<Model>;
+  /** A TF.js / Keras Sequential model: model.json (object or text) and its weight bytes (concatenated, or by path). */
+  static fromKeras(modelJson: KerasModelJson | string, weights: Uint8Array | ArrayBuffer | Record<string, Uint8Array | ArrayBuffer>, options?: FromKerasOptions): Promise<Model>;
   readonly config: ModelConfig;
   readonly engine: { simd: boolean; version: string; variant: string };
   train(inputs: Sequences, targets: Targets, options?: TrainOptions): Promise<History>;
@@ -175,6 +185,10 @@ export class Model {
   setParameters(values: Record<string, ArrayLike<number>>): void;
   save(): Uint8Array;
   toSafetensors(): Uint8Array;
+  /** An ONNX file (opset 14) that ONNX Runtime runs with predict()'s outputs. */
+  toONNX(): Uint8Array;
+  /** A TF.js layers model.json and its one weight file's bytes ('weights.bin'). */
+  toKeras(): { modelJson: KerasModelJson; weights: Uint8Array };
   dispose(): void;
 }
 

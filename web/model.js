@@ -18,6 +18,8 @@ import { forecast } from './forecast.js';
 import { metrics } from './metrics.js';
 import { restore, save } from './persist.js';
 import { readPyTorch, writeSafetensors } from './naming.js';
+import { importONNX, writeONNX } from './interop/onnx.js';
+import { importKeras, writeKeras } from './interop/keras.js';
 import { checkFileConfig, checkFiniteOutputs, checkParameterBudget, largestParameter } from './file-checks.js';
 
 /** @internal shared with worker.js, so the worker entry says and decides the same. */
@@ -361,17 +363,73 @@ export class Model {
    */
   static async fromPyTorch(stateDict, options = {}) {
     const { config: resolved, engine, params, names, scalers } = readPyTorch(stateDict, options, resolveConfig);
-    const model = new Model(await engineOptions(engine), resolved, CONSTRUCT);
+    const model = await Model.#withParameters(resolved, engine, params);
+    model.#core.names = names;
+    model.#core.scaling.input = scalers.input;
+    model.#core.scaling.target = scalers.target;
+    return model;
+  }
+
+  /** A model of this configuration holding these parameters (disposed again if they do not fit). */
+  static async #withParameters(config, engine, params) {
+    const model = new Model(await engineOptions(engine), config, CONSTRUCT);
     try {
       model.setParameters(params);
     } catch (err) {
       model.dispose();
       throw err;
     }
-    model.#core.names = names;
+    return model;
+  }
+
+  /**
+   * A model from an ONNX file's bytes: the LSTM, GRU or RNN nodes (one per
+   * layer) and a Gemm or MatMul+Add head, as torch.onnx.export writes them
+   * (interop/onnx.js). Anything that would compute other numbers is refused
+   * by name (ERR_FORMAT). Options: loss (when the graph has no Softmax or
+   * Sigmoid to fix it), normalize, dropout, seed and the engine options.
+   */
+  static async fromONNX(bytes, options = {}) {
+    const { config, engine, params, scalers } = importONNX(bytes, options, resolveConfig, checkOptions);
+    const model = await Model.#withParameters(config, engine, params);
     model.#core.scaling.input = scalers.input;
     model.#core.scaling.target = scalers.target;
     return model;
+  }
+
+  /**
+   * The model as ONNX bytes (opset 14) that ONNX Runtime runs with predict()'s
+   * outputs: input (batch, steps, inputSize), the scalers, one node per layer,
+   * the head and its Softmax/Sigmoid. Cells ONNX cannot express: ERR_FORMAT.
+   */
+  toONNX() {
+    const core = this.#core;
+    core.live();
+    return writeONNX(core.config, this.parameters(), core.scaling.toJSON());
+  }
+
+  /**
+   * A model from a TF.js / Keras layers model: model.json (object or text)
+   * and its weights (the weight files' bytes concatenated in manifest order,
+   * or { path: bytes }). A Sequential of LSTM, GRU (reset_after), SimpleRNN,
+   * Bidirectional (concat) layers and a Dense or TimeDistributed(Dense) head
+   * (interop/keras.js); anything else is refused by name (ERR_FORMAT).
+   */
+  static async fromKeras(modelJson, weights, options = {}) {
+    const { config, engine, params } = importKeras(modelJson, weights, options, resolveConfig, checkOptions);
+    return Model.#withParameters(config, engine, params);
+  }
+
+  /**
+   * { modelJson, weights }: a TF.js layers model.json (one weight file,
+   * 'weights.bin') and its bytes, for tf.loadLayersModel(tf.io.fromMemory(…)).
+   * The scalers are folded into the first kernel and the head. Cells Keras
+   * has no layer for: ERR_FORMAT.
+   */
+  toKeras() {
+    const core = this.#core;
+    core.live();
+    return writeKeras(core.config, this.parameters(), core.scaling.toJSON());
   }
 
   /**

@@ -242,6 +242,8 @@ export const SURFACE = {
     setParameters: { args: [COPY] },
     save: { args: [] },
     toSafetensors: { args: [] },
+    toONNX: { args: [] },
+    toKeras: { args: [] },
     stream: { args: [COPY], result: STREAM },
     trace: { args: [COPY], result: TRACE },
     forecast: { args: [COPY, COPY] },
@@ -265,6 +267,8 @@ export const OPENERS = {
     create: { args: [OPEN_OPTIONS] },
     load: { args: [COPY, OPEN_OPTIONS] },
     fromPyTorch: { args: [COPY, OPEN_OPTIONS] },
+    fromONNX: { args: [COPY, OPEN_OPTIONS] },
+    fromKeras: { args: [COPY, COPY, OPEN_OPTIONS] },
   },
   TextModel: {
     create: { args: [OPEN_OPTIONS] },

@@ -88,6 +88,7 @@ export class TextModel {
    * Other options are Model#train's.
    */
   async train(data, options = {}) {
+    affirm(options !== null && typeof options === 'object', 'ERR_TYPE', `TextModel.train: options must be an object, got ${options === null ? 'null' : typeof options}`);
     const { seqLength: sl, ...rest } = options;
     const isText = typeof data === 'string';
     affirm(isText || (Array.isArray(data) && data.length && data.every((s) => typeof s === 'string')), 'ERR_TYPE',

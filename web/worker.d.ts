@@ -3,7 +3,7 @@
 // the two cannot drift apart. Each model runs in its own Web Worker or Node
 // worker thread; `engine` is left out (an engine cannot cross threads).
 import type * as Main from './index.js';
-import type { CreateOptions, FromPyTorchOptions, LoadOptions, ModelBytes, StateDict, TextModelOptions } from './index.js';
+import type { CreateOptions, FromKerasOptions, FromONNXOptions, KerasModelJson, FromPyTorchOptions, LoadOptions, ModelBytes, StateDict, TextModelOptions } from './index.js';
 
 export { LstmError, ERROR_CODES, features, windows } from './index.js';
 export type {
@@ -43,6 +43,8 @@ export declare class Model {
   static create(options: WorkerCreateOptions): Promise<Model>;
   static load(bytes: ModelBytes, options?: Omit<LoadOptions, 'engine'>): Promise<Model>;
   static fromPyTorch(stateDict: StateDict, options?: Omit<FromPyTorchOptions, 'engine'>): Promise<Model>;
+  static fromONNX(bytes: ModelBytes, options?: Omit<FromONNXOptions, 'engine'>): Promise<Model>;
+  static fromKeras(modelJson: KerasModelJson | string, weights: Uint8Array | ArrayBuffer | Record<string, Uint8Array | ArrayBuffer>, options?: Omit<FromKerasOptions, 'engine'>): Promise<Model>;
 }
 /** The main entry's Model, every method async; config is a copy kept in the calling thread; dispose() also ends the worker. */
 export interface Model extends ModelMethods {}
