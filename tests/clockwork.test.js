@@ -200,6 +200,10 @@ test('clockwork: bad configurations are refused with what to change', async () =
   await bad({ periods: [] }, 'ERR_TYPE', /periods must be an array/);
   await bad({ bidirectional: true }, 'ERR_OPTION', /runs forward in time only/);
   await assert.rejects(Model.create({ cell: 'rnn', inputSize: 1, hiddenSize: 8, periods: [1, 2] }), /periods: applies to cell 'clockwork' only/);
+  const m = await Model.create({ cell: 'clockwork', inputSize: 1, hiddenSize: 8 });
+  assert.throws(() => m.toONNX(), /ONNX RNN has no Clockwork modules/);
+  assert.throws(() => m.toKeras(), /cell 'clockwork' has no Keras layer/);
+  m.dispose();
   // the engine checks the same on its own
   const e = await engine('scalar'), ex = e.exports;
   const create = (ints) => e.scoped((s) => ex.lw_model_create(s.int32(ints), ints.length, 1, 0, s.int32(1)));
