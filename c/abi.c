@@ -16,7 +16,7 @@ static const entry status[] = {E(LW_STATUS_, OK), E(LW_STATUS_, BAD_ARGUMENT), E
 static const entry cell[] = {E(LW_CELL_, LSTM), E(LW_CELL_, GRU), E(LW_CELL_, RNN), E(LW_CELL_, CLOCKWORK)};
 static const entry gate[] = {E(LW_GATE_, NO_INPUT), E(LW_GATE_, NO_FORGET), E(LW_GATE_, NO_OUTPUT),
                              E(LW_GATE_, NO_INPUT_ACT), E(LW_GATE_, NO_OUTPUT_ACT), E(LW_GATE_, PEEPHOLES),
-                             E(LW_GATE_, COUPLED), E(LW_GATE_, SQUASH_1997), E(LW_GATE_, FULL_RECURRENCE), E(LW_GATE_, ALL)};
+                             E(LW_GATE_, COUPLED), E(LW_GATE_, SQUASH_1997), E(LW_GATE_, FULL_RECURRENCE), E(LW_GATE_, DEPTH), E(LW_GATE_, ALL)};
 static const entry loss[] = {E(LW_LOSS_, MSE), E(LW_LOSS_, MAE), E(LW_LOSS_, HUBER), E(LW_LOSS_, SOFTMAX_CE),
                              E(LW_LOSS_, SIGMOID_CE)};
 static const entry optim[] = {E(LW_OPTIM_, SGD), E(LW_OPTIM_, ADAM), E(LW_OPTIM_, ADAMW), E(LW_OPTIM_, RMSPROP)};
@@ -29,7 +29,9 @@ static const entry hyper[] = {E(LW_HYPER_, LR), E(LW_HYPER_, BETA1), E(LW_HYPER_
                               E(LW_HYPER_, MOMENTUM), E(LW_HYPER_, NESTEROV), E(LW_HYPER_, WEIGHT_DECAY),
                               E(LW_HYPER_, CLIP_NORM), E(LW_HYPER_, CLIP_VALUE), E(LW_HYPER_, COUNT)};
 static const entry tensor[] = {E(LW_TENSOR_, W_IH), E(LW_TENSOR_, W_HH), E(LW_TENSOR_, B_IH), E(LW_TENSOR_, B_HH),
-                               E(LW_TENSOR_, HEAD_W), E(LW_TENSOR_, HEAD_B), E(LW_TENSOR_, W_PEEP), E(LW_TENSOR_, W_GATE)};
+                               E(LW_TENSOR_, HEAD_W), E(LW_TENSOR_, HEAD_B), E(LW_TENSOR_, W_PEEP), E(LW_TENSOR_, W_GATE),
+                               E(LW_TENSOR_, W_DEPTH), E(LW_TENSOR_, B_DEPTH), E(LW_TENSOR_, W_DEPTH_CELL),
+                               E(LW_TENSOR_, W_DEPTH_BELOW)};
 static const entry tensor_info[] = {E(LW_TENSOR_INFO_, KIND), E(LW_TENSOR_INFO_, LAYER), E(LW_TENSOR_INFO_, DIR),
                                     E(LW_TENSOR_INFO_, OFFSET), E(LW_TENSOR_INFO_, ROWS), E(LW_TENSOR_INFO_, COLS),
                                     E(LW_TENSOR_INFO_, RANK), E(LW_TENSOR_INFO_, SIZE)};
@@ -40,7 +42,8 @@ static const entry limits[] = {E(LW_, MAX_LAYERS), E(LW_, MAX_SIZE), E(LW_, MAX_
 /* PyTorch's base name of each tensor kind, in enum lw_tensor_kind order
  * (weight_ih_l0, ...; the head is a Linear: head.weight, head.bias). */
 static const char *const tensor_names[] = {"weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight", "bias",
-                                           "weight_peephole", "weight_gate_recurrence"};
+                                           "weight_peephole", "weight_gate_recurrence", "weight_depth", "bias_depth",
+                                           "weight_depth_cell", "weight_depth_below"};
 
 static char json[4096];
 static int used;

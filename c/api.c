@@ -72,6 +72,16 @@ LW_EXPORT int lw_model_create(const int32_t *cfg, int n, float forget_bias, floa
     if (cfg[LW_CONFIG_HIDDEN + l] % g)
       return fail(LW_STATUS_BAD_ARGUMENT, "hiddenSize[%d]: %d does not split into %d Clockwork modules; use a multiple of %d",
                   l, cfg[LW_CONFIG_HIDDEN + l], g, g);
+  if (cfg[LW_CONFIG_GATES] & LW_GATE_DEPTH) {
+    if (L < 2) return fail(LW_STATUS_BAD_ARGUMENT, "gates: the depth gate links layers: it needs 2 layers or more, got %d", L);
+    for (int l = 1; l < L; l++)
+      if (cfg[LW_CONFIG_HIDDEN + l] != cfg[LW_CONFIG_HIDDEN])
+        return fail(LW_STATUS_BAD_ARGUMENT, "gates: the depth gate adds the cell state below: every layer needs hiddenSize %d, layer %d has %d",
+                    cfg[LW_CONFIG_HIDDEN], l, cfg[LW_CONFIG_HIDDEN + l]);
+    if (cfg[LW_CONFIG_GATES] & ~(LW_GATE_DEPTH | LW_GATE_PEEPHOLES | LW_GATE_COUPLED))
+      return fail(LW_STATUS_BAD_ARGUMENT, "gates: the depth gate combines with peepholes and the coupled gate only (switches 0x%x)",
+                  cfg[LW_CONFIG_GATES]);
+  }
   if (g && cfg[LW_CONFIG_BIDIRECTIONAL])
     return fail(LW_STATUS_BAD_ARGUMENT, "bidirectional: a Clockwork RNN runs forward in time only");
   if (!isfinite(forget_bias)) return fail(LW_STATUS_BAD_ARGUMENT, "forgetBias: must be finite");

@@ -16,7 +16,8 @@
  *   c = f c(t-1) + i g
  *   o = sigmoid(a_o + p_o c(t))     (1 without an output gate)
  *   h = o tanh(c)                   (o c without output activation; o (2 sigmoid(c) - 1) in 1997) */
-static void lstm_variant_forward(const lw_dir *d, int n, real *gates, const real *c_prev, real *c, real *h) {
+static void lstm_variant_forward(const lw_dir *d, int n, real *gates, const real *c_prev, real *c, real *h,
+                                 const lw_depth_io *dep) {
   const int H = d->H, fl = d->flags, peep = fl & LW_GATE_PEEPHOLES;
   /* without peepholes w_peep is NULL, and an offset from NULL is undefined even unused */
   const real *pi = d->w_peep, *pf = peep ? pi + H : NULL, *po = peep ? pi + 2 * H : NULL;
@@ -29,6 +30,13 @@ static void lstm_variant_forward(const lw_dir *d, int n, real *gates, const real
       real f = fl & LW_GATE_COUPLED ? 1 - i : fl & LW_GATE_NO_FORGET ? 1 : lw_sigmoid(gf[j] + (peep ? pf[j] * cp[j] : 0));
       real g = fl & LW_GATE_NO_INPUT_ACT ? gg[j] : fl & LW_GATE_SQUASH_1997 ? 4 * lw_sigmoid(gg[j]) - 2 : lw_tanh(gg[j]);
       cr[j] = f * cp[j] + i * g;
+      if (dep) { /* depth gate: d = sigmoid(W_d x + b_d + w_dc c(t-1) + w_dl c_below); c += d c_below */
+        const real *cb = dep->c_below + (size_t)r * H;
+        real *da = dep->act + (size_t)r * H;
+        const real dg = lw_sigmoid(da[j] + d->w_dc[j] * cp[j] + d->w_dl[j] * cb[j]);
+        cr[j] += dg * cb[j];
+        da[j] = dg;
+      }
       real o = fl & LW_GATE_NO_OUTPUT ? 1 : lw_sigmoid(go[j] + (peep ? po[j] * cr[j] : 0));
       real s = fl & LW_GATE_NO_OUTPUT_ACT ? cr[j] : fl & LW_GATE_SQUASH_1997 ? 2 * lw_sigmoid(cr[j]) - 1 : lw_tanh(cr[j]);
       hr[j] = o * s;
@@ -40,7 +48,8 @@ static void lstm_variant_forward(const lw_dir *d, int n, real *gates, const real
 /* Its backward: dh in; dc in as dL/dc(t), out as dL/dc(t-1); dgates out
  * (gradients of the pre-activations); dpeep (3H) accumulated. */
 static void lstm_variant_backward(const lw_dir *d, int n, const real *gates, const real *c_prev, const real *c,
-                                  const real *dact, const real *dh, real *dc, real *dgates, real *dpeep) {
+                                  const real *dact, const real *dh, real *dc, real *dgates, real *dpeep,
+                                  const lw_depth_io *dep) {
   const int H = d->H, fl = d->flags, peep = fl & LW_GATE_PEEPHOLES;
   /* without peepholes w_peep is NULL, and an offset from NULL is undefined even unused */
   const real *pi = d->w_peep, *pf = peep ? pi + H : NULL, *po = peep ? pi + 2 * H : NULL;
@@ -70,6 +79,14 @@ static void lstm_variant_backward(const lw_dir *d, int n, const real *gates, con
       else if (!(fl & LW_GATE_NO_INPUT_ACT)) dag *= 1 - g * g;
       di[j] = dai, df[j] = daf, dg[j] = dag, dout[j] = dao;
       dcr[j] = dct * f + (peep ? dai * pi[j] + daf * pf[j] : 0);
+      if (dep) { /* depth gate: dL/da_d = dct c_below d (1 - d); c_below gets dct d and a_d's share */
+        const size_t q = (size_t)r * H + j;
+        const real cb = dep->c_below[q], dg = dep->act[q], dad = dct * cb * dg * (1 - dg);
+        dep->dact[q] = dad;
+        dep->dc_below[q] = dct * dg + dad * d->w_dl[j];
+        dcr[j] += dad * d->w_dc[j];
+        d->dw_dc[j] += dad * cp[j], d->dw_dl[j] += dad * cb;
+      }
       if (peep) dpeep[j] += dai * cp[j], dpeep[H + j] += daf * cp[j], dpeep[2 * H + j] += dao * cr[j];
     }
   }
@@ -116,39 +133,39 @@ static void gru_backward(int n, int H, const real *gates, const real *aux, const
 /* Each cell's step, in the signature of lw_cell_ops (the table below). */
 
 static void lstm_step(const lw_dir *d, int step, int n, real *gates, const real *rec, const real *h_prev,
-                      const real *c_prev, real *c, real *h, real *aux) {
-  if (d->flags) lstm_variant_forward(d, n, gates, c_prev, c, h);
+                      const real *c_prev, real *c, real *h, real *aux, const lw_depth_io *dep) {
+  if (d->flags) lstm_variant_forward(d, n, gates, c_prev, c, h, dep);
   else lw_lstm_cell_fwd(n, d->H, gates, c_prev, c, h);
 }
 
 static void lstm_step_back(const lw_dir *d, int step, int n, const real *gates, const real *aux, const real *h_prev,
-                           const real *c_prev, const real *c, const real *dact, real *dh, real *dc, real *dgx, real *dgh) {
-  if (d->flags) lstm_variant_backward(d, n, gates, c_prev, c, dact, dh, dc, dgx, d->dw_peep);
+                           const real *c_prev, const real *c, const real *dact, real *dh, real *dc, real *dgx, real *dgh, const lw_depth_io *dep) {
+  if (d->flags) lstm_variant_backward(d, n, gates, c_prev, c, dact, dh, dc, dgx, d->dw_peep, dep);
   else lw_lstm_cell_bwd(n, d->H, gates, c_prev, c, dh, dc, dgx);
   memset(dh, 0, (size_t)n * d->H * sizeof(real)); /* all of dh went into the gates */
 }
 
 static void gru_step(const lw_dir *d, int step, int n, real *gates, const real *rec, const real *h_prev,
-                     const real *c_prev, real *c, real *h, real *aux) {
+                     const real *c_prev, real *c, real *h, real *aux, const lw_depth_io *dep) {
   memset(c, 0, (size_t)n * d->H * sizeof(real)); /* no cell state: c stays zero */
   gru_forward(n, d->H, gates, rec, h_prev, h, aux);
 }
 
 static void gru_step_back(const lw_dir *d, int step, int n, const real *gates, const real *aux, const real *h_prev,
-                          const real *c_prev, const real *c, const real *dact, real *dh, real *dc, real *dgx, real *dgh) {
+                          const real *c_prev, const real *c, const real *dact, real *dh, real *dc, real *dgx, real *dgh, const lw_depth_io *dep) {
   gru_backward(n, d->H, gates, aux, h_prev, dh, dgx, dgh);
 }
 
 /* h = tanh(a) */
 static void rnn_step(const lw_dir *d, int step, int n, real *gates, const real *rec, const real *h_prev,
-                     const real *c_prev, real *c, real *h, real *aux) {
+                     const real *c_prev, real *c, real *h, real *aux, const lw_depth_io *dep) {
   memset(c, 0, (size_t)n * d->H * sizeof(real)); /* no cell state: c stays zero */
   for (size_t k = 0; k < (size_t)n * d->H; k++) h[k] = gates[k] = lw_tanh(gates[k]);
 }
 
 /* da = dh (1 - h^2) */
 static void rnn_step_back(const lw_dir *d, int step, int n, const real *gates, const real *aux, const real *h_prev,
-                          const real *c_prev, const real *c, const real *dact, real *dh, real *dc, real *dgx, real *dgh) {
+                          const real *c_prev, const real *c, const real *dact, real *dh, real *dc, real *dgx, real *dgh, const lw_depth_io *dep) {
   for (size_t k = 0; k < (size_t)n * d->H; k++) dgx[k] = dh[k] * (1 - gates[k] * gates[k]), dh[k] = 0;
 }
 
@@ -190,7 +207,7 @@ static void clockwork_zero(const lw_dir *d, real *w) {
 /* running: h = tanh(a); kept: h = h(t-1). gates gets h either way (h may
  * alias h_prev in a stream: element by element, never memcpy) */
 static void clockwork_step(const lw_dir *d, int step, int n, real *gates, const real *rec, const real *h_prev,
-                           const real *c_prev, real *c, real *h, real *aux) {
+                           const real *c_prev, real *c, real *h, real *aux, const lw_depth_io *dep) {
   const int H = d->H, m = H / d->n_periods;
   memset(c, 0, (size_t)n * H * sizeof(real)); /* no cell state: c stays zero */
   for (int i = 0; i < d->n_periods; i++) {
@@ -204,7 +221,7 @@ static void clockwork_step(const lw_dir *d, int step, int n, real *gates, const 
 /* running: da = dh (1 - h^2), and dh goes on through W_hh (clockwork_recurrent_back);
  * kept: da = 0, and dh(t) passes unchanged to h(t-1) */
 static void clockwork_step_back(const lw_dir *d, int step, int n, const real *gates, const real *aux, const real *h_prev,
-                                const real *c_prev, const real *c, const real *dact, real *dh, real *dc, real *dgx, real *dgh) {
+                                const real *c_prev, const real *c, const real *dact, real *dh, real *dc, real *dgx, real *dgh, const lw_depth_io *dep) {
   const int H = d->H, m = H / d->n_periods;
   for (int i = 0; i < d->n_periods; i++) {
     const int runs = clockwork_runs(d, step, i);

@@ -21,6 +21,16 @@ real lw_rng_uniform(lw_rng *r, real lo, real hi); /* [lo, hi) */
 
 struct lw_dir;
 
+/* The depth gate's buffers for a step's n rows (NULL without it): act (n,H)
+ * in as W_d x + b_d, out as d; c_below (n,H) the layer below's c(t); in the
+ * backward, dact (n,H) gets dL/d(pre-activation of d) and dc_below (n,H)
+ * gets dL/dc_below (written, not added). */
+typedef struct lw_depth_io {
+  real *act;
+  const real *c_below;
+  real *dact, *dc_below;
+} lw_depth_io;
+
 /* One kind of cell: everything the rest of the engine asks of it (the table
  * in cells.c, by enum lw_cell). */
 typedef struct lw_cell_ops {
@@ -34,9 +44,10 @@ typedef struct lw_cell_ops {
   const char *trace;     /* trace rows: each gate row's name, then c and h ("-": not a quantity of this cell) */
   /* one step for n rows, and its backward (the buffers are lw_cell_forward's and lw_cell_backward's) */
   void (*forward)(const struct lw_dir *d, int step, int n, real *gates, const real *rec, const real *h_prev,
-                  const real *c_prev, real *c, real *h, real *aux);
+                  const real *c_prev, real *c, real *h, real *aux, const lw_depth_io *dep);
   void (*backward)(const struct lw_dir *d, int step, int n, const real *gates, const real *aux, const real *h_prev,
-                   const real *c_prev, const real *c, const real *dact, real *dh, real *dc, real *dgx, real *dgh);
+                   const real *c_prev, const real *c, const real *dact, real *dh, real *dc, real *dgx, real *dgh,
+                   const lw_depth_io *dep);
   /* NULL for the full product; else the cell's own, for a W_hh with structural zeros (the Clockwork RNN):
    * rec (n,G) += h_prev (n,H) . W_hh^T at this step, and dh (n,H) += dgh (n,G) . W_hh */
   void (*recurrent)(const struct lw_dir *d, int step, int n, const real *h_prev, real *rec);
@@ -54,7 +65,10 @@ typedef struct lw_dir {
   real *w_ih, *w_hh, *b_ih, *b_hh; /* (G,in) (G,H) (G) (G) */
   real *w_peep;                    /* (3H) i, f, o; NULL without peepholes */
   real *w_gate;                    /* (3H,3H) full gate recurrence; NULL without */
-  real *dw_ih, *dw_hh, *db_ih, *db_hh, *dw_peep, *dw_gate;
+  real *w_depth, *b_depth, *w_dc, *w_dl; /* depth gate (layers l >= 1): (H,in) (H) (H) (H); NULL without */
+  real *dw_ih, *dw_hh, *db_ih, *db_hh, *dw_peep, *dw_gate, *dw_depth, *db_depth, *dw_dc, *dw_dl;
+  real *w_depthT, *w_depthP;       /* (in,H) rows ld_D apart, (H,in) rows ld_in apart */
+  int ld_D;
   /* packed copies (model.c), rows ld_* floats apart, padded (lw_padded_ld) */
   real *w_ihT, *w_hhT;             /* (in,G) (H,G) for the forward GEMMs, adjacent, rows ld_T apart */
   real *w_ihP, *w_hhP;             /* (G,in) (G,H) for the backward GEMMs, rows ld_in and ld_H apart */
@@ -64,6 +78,7 @@ typedef struct lw_dir {
   real *gates;                     /* (T,B,G) gate activations (i,f,g,o / r,z,n / h) */
   real *hs, *cs;                   /* (T+1,B,H) states; see layer.c for the slot order */
   real *aux;                       /* GRU: (T,B,H) W_hn h + b_hn of each step */
+  real *depth;                     /* depth gate: (T,B,H) its activations d */
   int sparse_in;                   /* the layer's input is sparse (lw_sparse): set once per batch by
                                     * lw_stack_forward, for both directions and the backward */
   const int *periods;              /* Clockwork: (n_periods) ascending; module i is units [i H/g, (i+1) H/g) */
@@ -75,7 +90,7 @@ typedef struct lw_dir {
 /* One parameter tensor (model.c's table, in parameter-buffer order). */
 enum lw_init { LW_INIT_CELL = 0, LW_INIT_HEAD = 1 }; /* U(+-1/sqrt(H)) or U(+-1/sqrt(fan_in)) */
 #define LW_NO_PACK UINT64_MAX
-#define LW_MAX_TENSORS (LW_MAX_LAYERS * 2 * 6 + 2) /* 6 per direction at most, then the head's 2 */
+#define LW_MAX_TENSORS (LW_MAX_LAYERS * 2 * 10 + 2) /* 10 per direction at most, then the head's 2 */
 typedef struct lw_tensor {
   int kind;             /* enum lw_tensor_kind */
   int layer, dir;       /* 0, 0 for the head */
@@ -111,6 +126,7 @@ typedef struct lw_scratch {
   real *dgates_h;                  /* GRU: (T,B,maxG) gradients of the recurrent term */
   real *rec;                       /* GRU: (row block, maxG) recurrent term of a step (forward) */
   real *dact, *dact_next;          /* FGR: (B,3*maxH) gradients reaching the gates of the step before */
+  real *ddepth;                    /* depth gate: (T,B,maxH) gradients of its pre-activations */
 } lw_scratch;
 
 /* A stack of L layers x D directions over one batch, with dropout between
@@ -130,6 +146,7 @@ typedef struct lw_stack {
   real *drop[LW_MAX_LAYERS];       /* (T,B,in_l) dropout-scaled inputs of layer l>0 */
   real *dmask[LW_MAX_LAYERS];      /* (T,B,in_l) dropout masks (0 or 1/(1-p)) */
   real *dy_a, *dy_b;               /* (T,B,max width) ping-pong gradient buffers */
+  real *dcb[2][2];                 /* depth gate: [ping-pong][direction] (T,B,H) dL/dc of the layer below at each step */
   real *hn, *cn;                   /* (L*D,B,H_l) final states, sorted order */
   real *dhn, *dcn;                 /* (L*D,B,H_l) their gradients, then those of the initial states */
   lw_scratch scratch;
@@ -244,19 +261,19 @@ void lw_head_backward(lw_head *h, lw_stack *s, const lw_batch *b);
 void lw_layer_forward(const lw_batch *b, lw_dir *d, int reverse, const real *x, real *y, int ystride, int yoff,
                       lw_scratch *s);
 void lw_layer_backward(const lw_batch *b, lw_dir *d, int reverse, const real *x, const real *dy, int dystride,
-                       int dyoff, real *dh, real *dc, real *dx, lw_scratch *s);
+                       int dyoff, real *dh, real *dc, real *dx, const real *dc_above, real *dc_below, lw_scratch *s);
 
 /* cells.c: one step of a cell for n rows (see there for the buffers); step
  * is the absolute step index (batch t0 + t; the stream's count), for cells
  * that depend on it (the Clockwork RNN) */
 static inline void lw_cell_forward(const lw_dir *d, int step, int n, real *gates, const real *rec, const real *h_prev,
-                                   const real *c_prev, real *c, real *h, real *aux) {
-  d->ops->forward(d, step, n, gates, rec, h_prev, c_prev, c, h, aux);
+                                   const real *c_prev, real *c, real *h, real *aux, const lw_depth_io *dep) {
+  d->ops->forward(d, step, n, gates, rec, h_prev, c_prev, c, h, aux, dep);
 }
 static inline void lw_cell_backward(const lw_dir *d, int step, int n, const real *gates, const real *aux,
                                     const real *h_prev, const real *c_prev, const real *c, const real *dact, real *dh,
-                                    real *dc, real *dgx, real *dgh) {
-  d->ops->backward(d, step, n, gates, aux, h_prev, c_prev, c, dact, dh, dc, dgx, dgh);
+                                    real *dc, real *dgx, real *dgh, const lw_depth_io *dep) {
+  d->ops->backward(d, step, n, gates, aux, h_prev, c_prev, c, dact, dh, dc, dgx, dgh, dep);
 }
 const lw_cell_ops *lw_cell_kind(int cell); /* NULL for an unknown cell */
 int lw_cell_count(void);

@@ -70,6 +70,11 @@ void lw_layer_forward(const lw_batch *b, lw_dir *d, int reverse, const real *x, 
   }
   if (d->sparse_in) lw_gemm_sparse_nn(T * B, G, in, x, d->w_ihT, d->ld_T, d->gates);
   else lw_gemm_nn(T * B, G, in, x, in, d->w_ihT, d->ld_T, d->gates, G);
+  if (d->w_depth) { /* the depth gate's input term, every step at once: depth = x . W_d^T + b_d */
+    for (size_t r = 0; r < (size_t)T * B; r++) memcpy(d->depth + r * H, d->b_depth, H * sizeof(real));
+    if (d->sparse_in) lw_gemm_sparse_nn(T * B, H, in, x, d->w_depthT, d->ld_D, d->depth);
+    else lw_gemm_nn(T * B, H, in, x, in, d->w_depthT, d->ld_D, d->depth, H);
+  }
 
   for (int k = 0; k < T; k++) {
     const int t = reverse ? T - 1 - k : k;
@@ -92,7 +97,11 @@ void lw_layer_forward(const lw_batch *b, lw_dir *d, int reverse, const real *x, 
       else lw_gemm_nn(rows, G, H, h_prev + hr, H, d->w_hhT, d->ld_T, rec, G);
       const int vr = prev_rows(b, d, reverse, k, t, r, rows);
       if (vr > 0) lw_gate_recurrence_forward(d, vr, g + gr - (reverse ? -1 : 1) * (ptrdiff_t)B * G, g + gr);
-      lw_cell_forward(d, b->t0 + t, rows, g + gr, rec, h_prev + hr, c_prev + hr, c + hr, h + hr, aux ? aux + hr : NULL);
+      /* the depth gate reads the layer below's c at the same step: the same slot of the same direction */
+      const lw_depth_io dep = {d->w_depth ? d->depth + (size_t)t * BH + hr : NULL, d->w_depth ? d->below->cs + cur * BH + hr : NULL,
+                               NULL, NULL};
+      lw_cell_forward(d, b->t0 + t, rows, g + gr, rec, h_prev + hr, c_prev + hr, c + hr, h + hr, aux ? aux + hr : NULL,
+                      d->w_depth ? &dep : NULL);
     }
     /* ended rows carry their state */
     memcpy(h + (size_t)n * H, h_prev + (size_t)n * H, (size_t)(B - n) * H * sizeof(real));
@@ -107,9 +116,12 @@ void lw_layer_forward(const lw_batch *b, lw_dir *d, int reverse, const real *x, 
 
 /* dy: gradient of this layer's output (T,B,ystride), zero past each length.
  * dh, dc: (B,H) in as the gradients of the final states, out as those of the
- * initial states. dx (T,B,in) is accumulated into (+=). */
+ * initial states. dx (T,B,in) is accumulated into (+=). dc_above (T,B,H) or
+ * NULL: dL/dc(t) from the depth gate of the layer above, added at each step;
+ * dc_below (T,B,H): written with dL/dc of the layer below at each step
+ * (zero past each length) when this layer has a depth gate. */
 void lw_layer_backward(const lw_batch *b, lw_dir *d, int reverse, const real *x, const real *dy, int dystride, int dyoff,
-                       real *dh, real *dc, real *dx, lw_scratch *s) {
+                       real *dh, real *dc, real *dx, const real *dc_above, real *dc_below, lw_scratch *s) {
   const int B = b->B, T = b->T, H = d->H, G = d->G, in = d->in, split = d->ops->split_recurrent;
   const size_t BH = (size_t)B * H;
   real *dG = s->dgates;                /* (T,B,G) gradients of the input projection */
@@ -123,6 +135,8 @@ void lw_layer_backward(const lw_batch *b, lw_dir *d, int reverse, const real *x,
     const real *dyt = dy + (size_t)t * B * dystride + dyoff;
     for (int q = 0; q < n; q++)
       for (int j = 0; j < H; j++) dh[(size_t)q * H + j] += dyt[(size_t)q * dystride + j];
+    if (dc_above) /* c(t) also fed the depth gate of the layer above */
+      for (size_t q = 0; q < (size_t)n * H; q++) dc[q] += dc_above[(size_t)t * BH + q];
     const size_t gt = (size_t)t * B * G;
     const real *aux = split ? d->aux + (size_t)t * BH : NULL;
     const real *hp = d->hs + prev * BH, *cp = d->cs + prev * BH, *ct = d->cs + cur * BH;
@@ -132,8 +146,11 @@ void lw_layer_backward(const lw_batch *b, lw_dir *d, int reverse, const real *x,
     for (int r = 0; r < n; r += LW_ROWS_REC) {
       const int rows = n - r < LW_ROWS_REC ? n - r : LW_ROWS_REC;
       const size_t gr = gt + (size_t)r * G, hr = (size_t)r * H;
+      const size_t dr = (size_t)t * BH + hr;
+      const lw_depth_io dep = {d->w_depth ? d->depth + dr : NULL, d->w_depth ? d->below->cs + cur * BH + hr : NULL,
+                               d->w_depth ? s->ddepth + dr : NULL, d->w_depth ? dc_below + dr : NULL};
       lw_cell_backward(d, b->t0 + t, rows, d->gates + gr, aux ? aux + hr : NULL, hp + hr, cp + hr, ct + hr,
-                       d->w_gate ? dact + 3 * hr : NULL, dh + hr, dc + hr, dG + gr, dGH + gr);
+                       d->w_gate ? dact + 3 * hr : NULL, dh + hr, dc + hr, dG + gr, dGH + gr, d->w_depth ? &dep : NULL);
       if (d->ops->recurrent_back) d->ops->recurrent_back(d, b->t0 + t, rows, dGH + gr, dh + hr);
       else lw_gemm_nn(rows, H, G, dGH + gr, G, d->w_hhP, d->ld_H, dh + hr, H);
       const int vr = prev_rows(b, d, reverse, k, t, r, rows);
@@ -145,6 +162,10 @@ void lw_layer_backward(const lw_batch *b, lw_dir *d, int reverse, const real *x,
       dact = dact_next, dact_next = tmp;
     }
     memset(dG + gt + (size_t)n * G, 0, (size_t)(B - n) * G * sizeof(real));
+    if (d->w_depth) { /* ended rows: no depth gate, nothing for the layer below */
+      memset(s->ddepth + (size_t)t * BH + (size_t)n * H, 0, (size_t)(B - n) * H * sizeof(real));
+      memset(dc_below + (size_t)t * BH + (size_t)n * H, 0, (size_t)(B - n) * H * sizeof(real));
+    }
     if (split) memset(dGH + gt + (size_t)n * G, 0, (size_t)(B - n) * G * sizeof(real));
   }
   /* Weight gradients as large products over all T*B rows */
@@ -158,4 +179,12 @@ void lw_layer_backward(const lw_batch *b, lw_dir *d, int reverse, const real *x,
     for (int j = 0; j < G; j++) d->db_ih[j] += gx[j], d->db_hh[j] += gh[j];
   }
   if (dx) lw_gemm_nn(T * B, in, G, dG, G, d->w_ihP, d->ld_in, dx, in);
+  if (d->w_depth) { /* the depth gate's input term: dW_d += ddepth^T . x, db_d, dx += ddepth . W_d */
+    const real *dD = s->ddepth;
+    if (d->sparse_in) gemm_sparse_tn(H, in, T * B, dD, H, x, d->dw_depth);
+    else lw_gemm_tn(H, in, T * B, dD, H, x, in, d->dw_depth, in);
+    for (size_t r = 0; r < (size_t)T * B; r++)
+      for (int j = 0; j < H; j++) d->db_depth[j] += dD[r * H + j];
+    if (dx) lw_gemm_nn(T * B, in, H, dD, H, d->w_depthP, d->ld_in, dx, in);
+  }
 }

@@ -59,7 +59,8 @@ enum lw_gate {
   LW_GATE_COUPLED = 64,         /* CIFG: f = 1 - i (ONNX input_forget = 1) */
   LW_GATE_SQUASH_1997 = 128,    /* g = 4 sigmoid - 2, h = o * (2 sigmoid(c) - 1) */
   LW_GATE_FULL_RECURRENCE = 256, /* FGR: i, f, o also see i, f, o of the step before */
-  LW_GATE_ALL = 2 * LW_GATE_FULL_RECURRENCE - 1, /* every switch: keep the last bit above */
+  LW_GATE_DEPTH = 512,          /* depth gate (Yao et al. 2015): layers l >= 1 add d * c of the layer below to c */
+  LW_GATE_ALL = 2 * LW_GATE_DEPTH - 1, /* every switch: keep the last bit above */
 };
 
 enum lw_loss {
@@ -125,6 +126,10 @@ enum lw_tensor_kind {
   LW_TENSOR_HEAD_B = 5, /* (O) */
   LW_TENSOR_W_PEEP = 6, /* (3H) peephole weights, order i, f, o */
   LW_TENSOR_W_GATE = 7, /* (3H, 3H) FGR weights: rows i, f, o receive columns i, f, o of t-1 */
+  LW_TENSOR_W_DEPTH = 8,       /* (H, In) depth gate, layers l >= 1: d = sigmoid(W_d x + b_d + w_dc c(t-1) + w_dl c_below) */
+  LW_TENSOR_B_DEPTH = 9,       /* (H) b_d */
+  LW_TENSOR_W_DEPTH_CELL = 10, /* (H) w_dc, on this layer's c(t-1) */
+  LW_TENSOR_W_DEPTH_BELOW = 11, /* (H) w_dl, on the layer below's c(t) */
 };
 
 /* Layout of the int32 array lw_model_tensor_info fills. */

@@ -20,6 +20,7 @@ static int max_hidden(const lw_model *m) {
 static const lw_cell_ops *cell_of(const lw_model *m) { return lw_cell_kind(m->stack.cell); }
 static int peepholes(const lw_model *m) { return cell_of(m)->switches && (m->stack.flags & LW_GATE_PEEPHOLES); }
 static int full_recurrence(const lw_model *m) { return cell_of(m)->switches && (m->stack.flags & LW_GATE_FULL_RECURRENCE); }
+static int depth_gated(const lw_model *m) { return cell_of(m)->switches && (m->stack.flags & LW_GATE_DEPTH); }
 
 /* ---- The tensor table: one list drives count, layout, init, packing and
  * lw_model_tensor_info (llm.c's fill_in_parameter_sizes) ---- */
@@ -60,12 +61,20 @@ void lw_model_plan_tensors(lw_model *m) {
       add_tensor(m, LW_TENSOR_B_HH, l, d, G, 1, 1, LW_INIT_CELL, &off);
       if (peepholes(m)) add_tensor(m, LW_TENSOR_W_PEEP, l, d, 3 * H, 1, 1, LW_INIT_CELL, &off);
       lw_tensor *gate = full_recurrence(m) ? add_tensor(m, LW_TENSOR_W_GATE, l, d, 3 * H, 3 * H, 2, LW_INIT_CELL, &off) : NULL;
+      lw_tensor *depth = NULL; /* the depth gate, in layers l >= 1 */
+      if (depth_gated(m) && l > 0) {
+        depth = add_tensor(m, LW_TENSOR_W_DEPTH, l, d, H, in, 2, LW_INIT_CELL, &off);
+        add_tensor(m, LW_TENSOR_B_DEPTH, l, d, H, 1, 1, LW_INIT_CELL, &off);
+        add_tensor(m, LW_TENSOR_W_DEPTH_CELL, l, d, H, 1, 1, LW_INIT_CELL, &off);
+        add_tensor(m, LW_TENSOR_W_DEPTH_BELOW, l, d, H, 1, 1, LW_INIT_CELL, &off);
+      }
       /* W_ih^T and W_hh^T adjacent: stream.c multiplies [x, h] by both in one product */
       pack_transposed(ih, lw_padded_ld(G), &packed);
       pack_transposed(hh, lw_padded_ld(G), &packed);
       pack_padded(ih, lw_padded_ld(in), &packed);
       pack_padded(hh, lw_padded_ld(H), &packed);
       if (gate) pack_transposed(gate, 3 * H, &packed); /* unpadded: cells.c reads it with ld 3H */
+      if (depth) pack_transposed(depth, lw_padded_ld(H), &packed), pack_padded(depth, lw_padded_ld(in), &packed);
     }
   const int head_in = m->stack.D * m->stack.H[m->stack.L - 1];
   if (m->head.O) {
@@ -101,7 +110,11 @@ int lw_model_init(lw_model *m) {
     for (int d = 0; d < m->stack.D; d++) {
       lw_dir *dir = &m->stack.dirs[l][d];
       dir->ops = cell_of(m), dir->in = layer_in(m, l), dir->H = m->stack.H[l], dir->G = dir->ops->gates * dir->H;
-      dir->cell = m->stack.cell, dir->flags = dir->ops->switches ? m->stack.flags : 0;
+      /* layer 0 of a depth-gated stack is a plain LSTM: nothing below it */
+      dir->cell = m->stack.cell, dir->flags = dir->ops->switches ? m->stack.flags & ~(l ? 0 : LW_GATE_DEPTH) : 0;
+      dir->ld_D = lw_padded_ld(dir->H);
+      dir->w_depth = dir->b_depth = dir->w_dc = dir->w_dl = dir->dw_depth = dir->db_depth = dir->dw_dc = dir->dw_dl = NULL;
+      dir->w_depthT = dir->w_depthP = NULL;
       dir->ld_T = lw_padded_ld(dir->G), dir->ld_in = lw_padded_ld(dir->in), dir->ld_H = lw_padded_ld(dir->H);
       dir->w_peep = dir->dw_peep = dir->w_gate = dir->dw_gate = dir->w_gateT = NULL;
       dir->below = l ? &m->stack.dirs[l - 1][d] : NULL;
@@ -119,6 +132,10 @@ int lw_model_init(lw_model *m) {
     case LW_TENSOR_B_HH: dir->b_hh = p, dir->db_hh = g; break;
     case LW_TENSOR_W_PEEP: dir->w_peep = p, dir->dw_peep = g; break;
     case LW_TENSOR_W_GATE: dir->w_gate = p, dir->dw_gate = g, dir->w_gateT = kT; break;
+    case LW_TENSOR_W_DEPTH: dir->w_depth = p, dir->dw_depth = g, dir->w_depthT = kT, dir->w_depthP = kP; break;
+    case LW_TENSOR_B_DEPTH: dir->b_depth = p, dir->db_depth = g; break;
+    case LW_TENSOR_W_DEPTH_CELL: dir->w_dc = p, dir->dw_dc = g; break;
+    case LW_TENSOR_W_DEPTH_BELOW: dir->w_dl = p, dir->dw_dl = g; break;
     case LW_TENSOR_HEAD_W: m->head.w = p, m->head.dw = g, m->head.wT = kT; break;
     default: m->head.b = p, m->head.db = g;
     }
@@ -220,8 +237,9 @@ static uint64_t workspace_plan(lw_model *m, uint64_t B, uint64_t T, int with_dro
       TAKE(dir->gates, TB * dir->G);
       TAKE(dir->hs, (T + 1) * B * H);
       TAKE(dir->cs, (T + 1) * B * H);
-      NONE(dir->aux);
+      NONE(dir->aux), NONE(dir->depth);
       if (split) TAKE(dir->aux, TB * H);
+      if (depth_gated(m) && l > 0) TAKE(dir->depth, TB * H);
     }
   }
   const uint64_t rows = m->head.per_step ? TB : B, LDBH = (uint64_t)m->stack.L * m->stack.D * B * maxH;
@@ -232,6 +250,14 @@ static uint64_t workspace_plan(lw_model *m, uint64_t B, uint64_t T, int with_dro
   if (split) TAKE(m->stack.scratch.dgates_h, TB * maxG), TAKE(m->stack.scratch.rec, LW_ROWS_REC * maxG);
   NONE(m->stack.scratch.dact), NONE(m->stack.scratch.dact_next);
   if (full_recurrence(m)) TAKE(m->stack.scratch.dact, 3 * B * maxH), TAKE(m->stack.scratch.dact_next, 3 * B * maxH);
+  /* depth gate: its pre-activations' gradients, and dL/dc handed down, per direction, ping-pong between layers */
+  NONE(m->stack.scratch.ddepth);
+  for (int k = 0; k < 4; k++) NONE(m->stack.dcb[k / 2][k % 2]);
+  if (depth_gated(m)) {
+    TAKE(m->stack.scratch.ddepth, TB * maxH);
+    for (int p = 0; p < 2; p++)
+      for (int d = 0; d < m->stack.D; d++) TAKE(m->stack.dcb[p][d], TB * maxH);
+  }
   TAKE(m->head.feat, B * m->head.in), TAKE(m->head.dfeat, B * m->head.in);
   TAKE(m->head.logits, rows * m->head.O), TAKE(m->head.dlogits, rows * m->head.O), TAKE(m->head.target, rows * m->head.O);
   TAKE(m->stack.hn, LDBH), TAKE(m->stack.cn, LDBH), TAKE(m->stack.dhn, LDBH), TAKE(m->stack.dcn, LDBH);

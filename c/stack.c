@@ -61,9 +61,12 @@ void lw_stack_backward(lw_stack *s, const lw_batch *b, real *dx) {
     const real *input = l == 0 ? s->x : (s->drop[l] && s->training ? s->drop[l] : s->y[l - 1]);
     real *dxl = l == 0 ? dx : dnext;
     if (dxl) memset(dxl, 0, (size_t)T * B * in * sizeof(real));
+    /* depth gate: layer l+1 left dL/dc(t) of this layer in dcb[l+1 & 1]; this layer's, if it has one, go to dcb[l & 1] */
     for (int d = 0; d < s->D; d++) {
       size_t off = lw_state_offset(s, B, l, d);
-      lw_layer_backward(b, &s->dirs[l][d], d, input, dy, s->D * H, d * H, s->dhn + off, s->dcn + off, dxl, &s->scratch);
+      const real *dc_above = l + 1 < s->L && s->dirs[l + 1][d].w_depth ? s->dcb[(l + 1) & 1][d] : NULL;
+      lw_layer_backward(b, &s->dirs[l][d], d, input, dy, s->D * H, d * H, s->dhn + off, s->dcn + off, dxl, dc_above,
+                        s->dirs[l][d].w_depth ? s->dcb[l & 1][d] : NULL, &s->scratch);
     }
     if (l > 0 && s->drop[l] && s->training) {
       size_t n = (size_t)T * B * in;

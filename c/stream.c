@@ -22,6 +22,7 @@ struct lw_stream {
   real *rec;   /* GRU: (maxG) the recurrent term */
   real *aux, *c_next;
   real *prev;  /* FGR: (sum of 4 H_l) each layer's gate activations of the step before */
+  real *depth; /* depth gate: (max H_l) its input term, then its activation */
 };
 
 static size_t state_size(const lw_model *m) {
@@ -37,11 +38,11 @@ lw_stream *lw_stream_init(lw_model *m) {
   size_t S = state_size(m), O = m->head.O ? m->head.O : m->stack.H[m->stack.L - 1];
   lw_stream *s = calloc(1, sizeof *s);
   size_t maxG = (size_t)lw_cell_kind(m->stack.cell)->gates * maxH;
-  real *buf = calloc(m->stack.I + O + 6 * S + 2 * maxG + 2 * (size_t)maxH, sizeof(real));
+  real *buf = calloc(m->stack.I + O + 6 * S + 2 * maxG + 3 * (size_t)maxH, sizeof(real));
   if (!s || !buf) return free(s), free(buf), NULL;
   s->magic = LW_STREAM_MAGIC, s->m = m, s->x = buf, s->h = buf + m->stack.I, s->c = s->h + S, s->out = s->c + S;
   s->gates = s->out + O, s->rec = s->gates + maxG, s->aux = s->rec + maxG, s->c_next = s->aux + maxH;
-  s->prev = s->c_next + maxH;
+  s->prev = s->c_next + maxH, s->depth = s->prev + 4 * S;
   return s;
 }
 
@@ -92,7 +93,14 @@ void lw_stream_advance(lw_stream *s, int raw) {
         lw_gemm_nn(1, G, d->in + H, in, d->in + H, d->w_ihT, d->ld_T, s->gates, G);
     }
     if (d->w_gate) lw_gate_recurrence_forward(d, 1, prev, s->gates); /* prev is zero at the first step */
-    lw_cell_forward(d, step, 1, s->gates, s->rec, h, c, s->c_next, h, s->aux);
+    /* the depth gate: its input term as layer.c, and the layer below's c, updated just before (c - H) */
+    lw_depth_io dep = {s->depth, d->w_depth ? c - H : NULL, NULL, NULL};
+    if (d->w_depth) {
+      memcpy(s->depth, d->b_depth, H * sizeof(real));
+      if (lw_sparse(in, d->in)) lw_gemm_sparse_nn(1, H, d->in, in, d->w_depthT, d->ld_D, s->depth);
+      else lw_gemm_nn(1, H, d->in, in, d->in, d->w_depthT, d->ld_D, s->depth, H);
+    }
+    lw_cell_forward(d, step, 1, s->gates, s->rec, h, c, s->c_next, h, s->aux, d->w_depth ? &dep : NULL);
     memcpy(c, s->c_next, H * sizeof(real));
     if (d->w_gate) memcpy(prev, s->gates, G * sizeof(real));
     prev += G;

@@ -10,7 +10,7 @@ import { LstmError } from './errors.js';
 export const CELL = Object.freeze({ lstm: 0, gru: 1, rnn: 2, clockwork: 3 });
 /** enum lw_gate: each bit turns a Greff et al. switch away from the plain LSTM */
 export const GATE = Object.freeze({ noInput: 1, noForget: 2, noOutput: 4, noInputAct: 8, noOutputAct: 16, peepholes: 32,
-  coupled: 64, squash1997: 128, fullRecurrence: 256 });
+  coupled: 64, squash1997: 128, fullRecurrence: 256, depth: 512 });
 /** enum lw_loss, in enum order */
 export const LOSSES = Object.freeze(['mse', 'mae', 'huber', 'softmax-cross-entropy', 'sigmoid-cross-entropy']);
 /** enum lw_optim, in enum order */
@@ -23,7 +23,8 @@ export const HYPER_COUNT = 9;
 /** flags of lw_model_predict, lw_model_forward and lw_model_grad_rows */
 export const FLAG = Object.freeze({ timeMajor: 1, raw: 2, training: 4 });
 /** enum lw_tensor_kind: the recurrent tensors' PyTorch stems by kind, and the head's two kinds */
-export const TENSOR_STEMS = Object.freeze(['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh', null, null, 'weight_peephole', 'weight_gate_recurrence']);
+export const TENSOR_STEMS = Object.freeze(['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh', null, null, 'weight_peephole', 'weight_gate_recurrence',
+  'weight_depth', 'bias_depth', 'weight_depth_cell', 'weight_depth_below']);
 export const TENSOR = Object.freeze({ headWeight: 4, headBias: 5 });
 /** enum lw_tensor_info_index: what lw_model_tensor_info writes, and how many */
 export const TENSOR_INFO = Object.freeze({ kind: 0, layer: 1, dir: 2, offset: 3, rows: 4, cols: 5, rank: 6, size: 7 });
