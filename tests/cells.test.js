@@ -17,13 +17,13 @@ test('gateFlags gives c/lw.h enum lw_gate bits for each switch away from the pla
 
 test('each cell name creates the model its row says: switches in config, trace rows in trace()', async () => {
   for (const cell of CELL_NAMES) {
-    const model = await Model.create({ inputSize: 1, hiddenSize: 2, cell, seed: 1 });
+    const model = await Model.create({ inputSize: 1, hiddenSize: 2, cell, seed: 1, ...(cell === 'clockwork' ? { periods: [1, 2] } : {}) });
     const { gates } = model.config;
     if (CELLS[cell].switches === null) assert.equal(gates, null, cell);
     else assert.deepEqual(gates, { ...SWITCH_DEFAULTS, ...CELLS[cell].switches }, cell);
     const [entry] = model.trace([0.5, -0.5]);
     const keys = Object.keys(entry).filter((k) => k !== 'layer' && k !== 'direction');
-    assert.deepEqual(keys, CELLS[cell].trace.filter(Boolean), cell);
+    assert.deepEqual(keys, [...CELLS[cell].trace.filter(Boolean), ...(CELLS[cell].derived ?? [])], cell);
     for (const k of keys) assert.ok(TRACE_QUANTITIES.some((q) => q.key === k), `${cell}: the gate view does not know '${k}'`);
     model.dispose();
   }

@@ -20,6 +20,7 @@ export const SWITCHES = Object.freeze({
   coupled: { plain: false, bit: GATE_BITS.coupled },
   fullRecurrence: { plain: false, bit: GATE_BITS.fullRecurrence },
   originalSquashing: { plain: false, bit: GATE_BITS.squash1997 },
+  depth: { plain: false, bit: GATE_BITS.depth }, // Yao et al. 2015: layers l >= 1 gate the cell state below into theirs
 });
 export const SWITCH_NAMES = Object.freeze(Object.keys(SWITCHES));
 /** Every switch at its plain-LSTM value: { input: true, …, originalSquashing: false }. */
@@ -41,6 +42,7 @@ export const TRACE_QUANTITIES = Object.freeze([
   { key: 'n', name: 'candidate', scale: 'signed' },
   { key: 'c', name: 'cell state', scale: 'signed' },
   { key: 'h', name: 'hidden state', scale: 'signed' },
+  { key: 'ran', name: 'module ran (Clockwork)', scale: 'unit' },
 ]);
 // ONNX's LSTM has peepholes (input P) and input_forget (the coupled gate); it has
 // no switch to drop a gate or an activation, no gate-to-gate recurrence, and no
@@ -53,6 +55,7 @@ const LSTM_ONNX = {
   outputActivation: 'ONNX LSTM always squashes the cell output (activation h)',
   fullRecurrence: 'ONNX LSTM has no gate-to-gate recurrence',
   originalSquashing: 'ONNX LSTM has no 1997 squashing (activations are fixed sigmoid/tanh)',
+  depth: 'ONNX LSTM has no depth gate between layers',
 };
 
 /**
@@ -60,6 +63,7 @@ const LSTM_ONNX = {
  *   engine    the engine cell (engine-abi.js CELL key)
  *   switches  the Greff switches this name fixes (null: the cell takes none)
  *   trace     trace()'s rows per step in the engine's order; null rows are not reported
+ *   derived   (optional) trace() rows computed in JS: 'ran', 1 for each unit of a Clockwork module that ran
  *   pytorch   the module prefix a model made here gets in its state dict
  *   gateOrder the gate blocks of weight_ih/weight_hh, PyTorch's order
  *   onnx      the ONNX operator, and per switch away from its plain value why
@@ -73,7 +77,7 @@ export const CELLS = Object.freeze({
   gru: { engine: 'gru', switches: null, trace: ['r', 'z', 'n', null, 'h'], pytorch: 'gru.', gateOrder: ['r', 'z', 'n'], onnx: { op: 'GRU', cannot: {} } },
   rnn: { engine: 'rnn', switches: null, trace: [null, null, 'h'], pytorch: 'rnn.', gateOrder: [], onnx: { op: 'RNN', cannot: {} } },
   // Koutník et al. 2014: nn.RNN's tensors with a block upper-triangular W_hh; ONNX's RNN has no clocked modules
-  clockwork: { engine: 'clockwork', switches: null, trace: [null, null, 'h'], pytorch: 'rnn.', gateOrder: [],
+  clockwork: { engine: 'clockwork', switches: null, trace: [null, null, 'h'], derived: ['ran'], pytorch: 'rnn.', gateOrder: [],
     onnx: { op: 'RNN', cannot: {}, never: 'ONNX RNN has no Clockwork modules (units that run every p-th step)' } },
 });
 for (const cell of Object.values(CELLS)) for (const part of [cell, cell.switches, cell.trace, cell.gateOrder, cell.onnx]) Object.freeze(part);

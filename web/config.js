@@ -35,6 +35,7 @@ export function resolveConfig(options) {
   }
   const bidirectional = checkBool(o.bidirectional ?? false, 'bidirectional');
   const periods = resolvePeriods(cell, o.periods, hidden, bidirectional);
+  if (gates?.depth) checkDepthGate(gates, hidden);
   affirm(o.inputSize !== undefined, 'ERR_OPTION', 'Model.create: inputSize is required (1 for a plain series)');
   const loss = checkOneOf(o.loss ?? 'mse', 'loss', LOSSES);
   const normalize = o.normalize === undefined ? (REGRESSION.has(loss) ? 'zscore' : false)
@@ -57,6 +58,15 @@ export function resolveConfig(options) {
     forgetBias: checkNumber(o.forgetBias ?? 1, 'forgetBias', -100, 100),
     normalize,
   };
+}
+
+/** The depth gate (Yao et al. 2015) links each layer to the one below: 2 layers or more, one size, few other switches. */
+function checkDepthGate(gates, hidden) {
+  affirm(hidden.length >= 2, 'ERR_OPTION', `gates.depth: the depth gate links a layer to the one below it; it needs layers: 2 or more, not ${hidden.length}`);
+  hidden.forEach((H, l) => affirm(H === hidden[0], 'ERR_OPTION',
+    `gates.depth: the depth gate adds the cell state below into each layer's, so every layer needs the same hiddenSize (layer 0 has ${hidden[0]}, layer ${l} has ${H})`));
+  const other = SWITCH_NAMES.filter((k) => k !== 'depth' && k !== 'peepholes' && k !== 'coupled' && gates[k] !== SWITCH_DEFAULTS[k]);
+  affirm(!other.length, 'ERR_OPTION', `gates.depth: combines with peepholes and coupled only, not with ${other.map((k) => `${k}: ${gates[k]}`).join(', ')}`);
 }
 
 /** A Clockwork RNN's periods (ascending, each hidden size a multiple of their count), or null for the other cells. */

@@ -128,7 +128,7 @@ export interface TrainOptions {
 export interface TraceEntry {
   layer: number;
   direction: 'forward' | 'reverse';
-  /** LSTM cells: i, f, g, o, c, h. GRU: r, z, n, h. RNN: h. */
+  /** LSTM cells: i, f, g, o, c, h. GRU: r, z, n, h. RNN: h. Clockwork: h, and ran (1 for the units of each module that ran). */
   [gate: string]: number[][] | number | string;
 }
 
@@ -136,7 +136,7 @@ export interface TraceEntry {
 export interface Stream {
   /** Feeds one step (a number, or inputSize numbers); returns the output after it: a number when outputSize is 1. */
   step(x: number | ArrayLike<number>): number | Float32Array;
-  /** Zeroes the state. */
+  /** Zeroes the state (and restarts a Clockwork's step count). */
   reset(): void;
   /** Frees the stream; disposing the model frees its streams too. */
   dispose(): void;

@@ -9,7 +9,7 @@ import { LstmError, affirm } from './errors.js';
 import { fromOutputs, toSequences } from './data.js';
 import { checkBool, checkOptions, checkVector } from './validate.js';
 import { decodeModel } from './format.js';
-import { CELLS } from './cells.js';
+import { CELLS, clockworkRuns } from './cells.js';
 import { REGRESSION, resolveConfig } from './config.js';
 import { DISPOSED, FLAG_RAW, FLAG_TIME_MAJOR, ModelCore, STREAM_DISPOSED } from './core.js';
 import { train } from './training.js';
@@ -201,6 +201,8 @@ export class Model {
           names.forEach((k, r) => { if (k) entry[k].push(Array.from(flat.subarray(at + r * H, at + (r + 1) * H))); });
           at += rowsPer * H;
         }
+        // which Clockwork modules ran at each step: a pure function of the step and the periods
+        if (c.periods) entry.ran = Array.from({ length: T }, (_, t) => clockworkRuns(c.periods, t).flatMap((r) => new Array(H / c.periods.length).fill(r ? 1 : 0)));
         result.push(entry);
       }
     }

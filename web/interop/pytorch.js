@@ -11,7 +11,7 @@ import { LstmError, affirm } from '../errors.js';
 import { checkScalers } from '../file-checks.js';
 import { decodeSafetensors } from './safetensors.js';
 
-const LSTM_NAME = /^(.*?)(weight_ih|weight_hh|bias_ih|bias_hh|weight_peephole|weight_gate_recurrence)_l(\d+)(_reverse)?$/;
+const LSTM_NAME = /^(.*?)(weight_ih|weight_hh|bias_ih|bias_hh|weight_peephole|weight_gate_recurrence|weight_depth|bias_depth|weight_depth_cell|weight_depth_below)_l(\d+)(_reverse)?$/;
 const CELL_BY_GATES = { 4: 'lstm', 3: 'gru', 1: 'rnn' };
 
 /** { name: { shape, data: Float32Array } } from safetensors bytes or a plain object. */
@@ -68,6 +68,7 @@ export function fromStateDict(tensors) {
   let cell = null;
   const peep = lstm.has('weight_peephole_l0');
   const fullRecurrence = lstm.has('weight_gate_recurrence_l0');
+  const depth = lstm.has('weight_depth_l1'); // the depth gate: layers l >= 1 only
   for (let l = 0; l < layers; l++) {
     for (const sfx of bidirectional ? ['', '_reverse'] : ['']) {
       const wih = lstm.get(`weight_ih_l${l}${sfx}`), whh = lstm.get(`weight_hh_l${l}${sfx}`);
@@ -104,6 +105,15 @@ export function fromStateDict(tensors) {
           `fromPyTorch: weight_gate_recurrence_l${l}${sfx} must have shape [${3 * H}, ${3 * H}] (i, f, o by i, f, o)`);
         params[`weight_gate_recurrence_l${l}${sfx}`] = r.data;
       }
+      if (depth && l > 0) {
+        // d = sigmoid(W_d x + b_d + w_dc c(t-1) + w_dl c_below): (H, in) and three (H)
+        for (const [stem, shape] of [['weight_depth', [H, inWant]], ['bias_depth', [H]], ['weight_depth_cell', [H]], ['weight_depth_below', [H]]]) {
+          const t = lstm.get(`${stem}_l${l}${sfx}`);
+          affirm(kind === 'lstm', 'ERR_FORMAT', `fromPyTorch: ${stem}_l${l}${sfx} belongs to a depth-gated LSTM, not a ${kind}`);
+          affirm(t && same(t.shape, shape), 'ERR_SHAPE', `fromPyTorch: ${stem}_l${l}${sfx} must have shape [${shape}] (the depth gate)`);
+          params[`${stem}_l${l}${sfx}`] = t.data;
+        }
+      }
     }
   }
   const extra = [...lstm.keys()].filter((k) => !(k in params));
@@ -127,7 +137,8 @@ export function fromStateDict(tensors) {
   affirm(!unknown.length, 'ERR_FORMAT', `fromPyTorch: tensors that belong to no LSTM or Linear head: ${unknown.join(', ')}`);
   return {
     config: { inputSize: tensors[`${prefix}weight_ih_l0`].shape[1], hiddenSize, layers, bidirectional, outputSize,
-      cell: peep ? 'peephole' : cell, ...(fullRecurrence ? { gates: { fullRecurrence: true } } : {}) },
+      cell: peep ? 'peephole' : cell,
+      ...(fullRecurrence || depth ? { gates: { ...(fullRecurrence ? { fullRecurrence: true } : {}), ...(depth ? { depth: true } : {}) } } : {}) },
     params,
     names: { prefix, head: head ?? 'head.' },
   };
@@ -161,7 +172,7 @@ const META_ONLY_FIELDS = ['cell', 'gates', 'periods', 'loss', 'returnSequences',
 // The switches of a plain 'lstm' (model.js resolveGates): a model whose other
 // switches differ from these computes something the tensor names do not say.
 const PLAIN_GATES = { input: true, forget: true, output: true, inputActivation: true, outputActivation: true, coupled: false,
-  originalSquashing: false };
+  originalSquashing: false, depth: false };
 
 // the Clockwork RNN holds nn.RNN's tensors (its W_hh's lower blocks zero): only the metadata tells them apart
 const family = (cell) => (cell === 'gru' || cell === 'rnn' ? cell : cell === 'clockwork' ? 'rnn' : 'lstm');
@@ -257,7 +268,7 @@ export function importStateDict(stateDict, options, resolve) {
   const config = resolve({ normalize: false, ...options, ...fixed });
   // what the metadata says the cell is must be what the tensors hold
   if (family(config.cell) !== family(inferred.cell)) conflict(`cell '${config.cell}' in the metadata, ${family(inferred.cell).toUpperCase()} tensors`);
-  const has = { peepholes: inferred.cell === 'peephole', fullRecurrence: Boolean(inferred.gates?.fullRecurrence) };
+  const has = { peepholes: inferred.cell === 'peephole', fullRecurrence: Boolean(inferred.gates?.fullRecurrence), depth: Boolean(inferred.gates?.depth) };
   for (const [s, present] of Object.entries(has)) {
     const said = Boolean(config.gates?.[s]);
     affirm(meta || said === present, 'ERR_OPTION', `fromPyTorch: gates.${s} ${said} disagrees with the weights (they ${present ? 'have' : 'lack'} its tensors)`);
