@@ -94,7 +94,8 @@ static double param_count(const int32_t *cfg) {
   for (int l = 0; l < L; l++) {
     const double H = cfg[LW_CONFIG_HIDDEN + l];
     const int gates = cfg[LW_CONFIG_GATES];
-    p += D * (G * H * (in + H + 2) + (gates & LW_GATE_PEEPHOLES ? 3 * H : 0) + (gates & LW_GATE_FULL_RECURRENCE ? 9 * H * H : 0));
+    p += D * (G * H * (in + H + 2) + (gates & LW_GATE_PEEPHOLES ? 3 * H : 0) + (gates & LW_GATE_FULL_RECURRENCE ? 9 * H * H : 0) +
+              (gates & LW_GATE_DEPTH && l ? H * (in + 3) : 0));
     in = D * H;
   }
   return p + (in + 1) * cfg[LW_CONFIG_OUTPUT_SIZE];
@@ -122,8 +123,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n) {
   cfg[LW_CONFIG_RETURN_SEQUENCES] = (int32_t)(u8(&r) & 1);
   cfg[LW_CONFIG_LOSS] = (int32_t)(u8(&r) % 6); /* 5: unknown */
   cfg[LW_CONFIG_SEED] = (int32_t)u32(&r);
-  const uint32_t gates = u16(&r); /* bit 9: an unknown switch; bit 15: switches on a cell without them */
-  cfg[LW_CONFIG_GATES] = cfg[LW_CONFIG_CELL] == LW_CELL_LSTM || (gates & 0x8000) ? (int32_t)(gates & 1023) : 0;
+  const uint32_t gates = u16(&r); /* bit 9: the depth gate; bit 10: an unknown switch; bit 15: switches on a cell without them */
+  cfg[LW_CONFIG_GATES] = cfg[LW_CONFIG_CELL] == LW_CELL_LSTM || (gates & 0x8000) ? (int32_t)(gates & 2047) : 0;
   const int nh = ok_layers ? L : 1;
   for (int l = 0; l < nh; l++) cfg[LW_CONFIG_HIDDEN + l] = size_of(&r, 9);
   const uint32_t dropout_byte = u8(&r);

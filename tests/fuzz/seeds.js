@@ -11,7 +11,7 @@ const OUT = new URL('./seeds/', import.meta.url);
 const CELLS = { lstm: 0, gru: 1, rnn: 2 }; // indexes into the harness's cells[]
 const OPS = { predict: 0, train: 1, rows: 2, forward: 3 };
 // enum lw_gate bits (c/lw.h)
-const GATE = { peepholes: 32, coupled: 64, squash1997: 128, noForget: 2, fullRecurrence: 256, noOutputAct: 16 };
+const GATE = { peepholes: 32, coupled: 64, squash1997: 128, noForget: 2, fullRecurrence: 256, noOutputAct: 16, depth: 512 };
 
 const u32 = (v) => [v & 255, (v >>> 8) & 255, (v >>> 16) & 255, (v >>> 24) & 255];
 const size = (v) => [255, ...u32(v)]; // the exact value, whatever the field's small range
@@ -48,6 +48,9 @@ const SEEDS = {
   'cifg-dropout': seed({ hidden: [4, 4, 2], gates: GATE.coupled, dropout: 0.25, calls: all.map((op) => [op, 3, 4, 1]) }),
   'lstm1997-sigmoid': seed({ hidden: [5], gates: GATE.noForget | GATE.squash1997, loss: 4, optimizer: 0, calls: all.map((op) => [op, 2, 3]) }),
   'no-head': seed({ output: 0, hidden: [3], calls: [['forward', 2, 3, 5], ['predict', 1, 1]] }),
+  'depth-gate-bidirectional-dropout': seed({ hidden: [4, 4, 4], bidirectional: true, gates: GATE.depth | GATE.peepholes, dropout: 0.25,
+    calls: all.map((op) => [op, 3, 5, 1]) }),
+  'depth-gate-cifg': seed({ hidden: [3, 3], gates: GATE.depth | GATE.coupled, perStep: true, calls: all.map((op) => [op, 2, 4, 1]) }),
   'noaf-huber-bidirectional': seed({ hidden: [3], bidirectional: true, gates: GATE.noOutputAct, loss: 2, calls: all.map((op) => [op, 5, 2, 1]) }),
 };
 

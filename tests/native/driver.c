@@ -68,10 +68,14 @@ static int models(void) {
     int L = rnd(1, 3), D = rnd(0, 1), I = rnd(1, 5), O = rnd(1, 4), rs = rnd(0, 1), loss = rnd(0, 4);
     int cell = rnd(0, 3), gates = cell == LW_CELL_LSTM && trial % 2 ? (int)(next() % (LW_GATE_ALL + 1)) : 0;
     if (gates & LW_GATE_COUPLED) gates &= ~(LW_GATE_NO_INPUT | LW_GATE_NO_FORGET);
+    gates &= ~LW_GATE_DEPTH;
+    /* every fifth LSTM a depth-gated stack: 2 layers or more of one size, peepholes or the coupled gate at most */
+    const int depth = cell == LW_CELL_LSTM && trial % 5 == 0;
+    if (depth) gates = LW_GATE_DEPTH | (gates & (LW_GATE_PEEPHOLES | LW_GATE_COUPLED)), L = rnd(2, 3);
     const int g = cell == LW_CELL_CLOCKWORK ? rnd(1, 3) : 0; /* the Clockwork's modules: periods 1, 3, 5 */
     if (g) D = 0;                                            /* forward only */
     int32_t cfg[LW_CONFIG_HIDDEN + 3 + 3] = {I, O, L, D, cell, rs, loss, trial, gates};
-    for (int l = 0; l < L; l++) cfg[LW_CONFIG_HIDDEN + l] = g ? g * rnd(1, 3) : rnd(1, 9);
+    for (int l = 0; l < L; l++) cfg[LW_CONFIG_HIDDEN + l] = g ? g * rnd(1, 3) : depth && l ? cfg[LW_CONFIG_HIDDEN] : rnd(1, 9);
     for (int i = 0; i < g; i++) cfg[LW_CONFIG_HIDDEN + L + i] = 2 * i + 1;
     lw_model *m;
     if (lw_model_create(cfg, LW_CONFIG_HIDDEN + L + g, 1.0f, trial % 3 ? 0.0f : 0.3f, &m)) return fprintf(stderr, "create failed\n"), 1;
