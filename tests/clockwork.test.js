@@ -216,3 +216,13 @@ test('clockwork: bad configurations are refused with what to change', async () =
   assert.equal(create([1, 1, 1, 0, 3, 0, 0, 1, 0, 8]), 1, 'no periods');
   assert.equal(create([1, 1, 1, 0, 2, 0, 0, 1, 0, 8, 1]), 1, 'periods on an RNN');
 });
+
+test('clockwork: trace() shows which modules ran, and a module that did not run kept its state', async () => {
+  const model = await Model.create({ cell: 'clockwork', periods: [1, 2, 3], inputSize: 1, hiddenSize: 6, seed: 4 });
+  const [entry] = model.trace([0.3, -0.2, 0.9, 0.1, -0.7, 0.4, 0.5]);
+  entry.ran.forEach((row, t) => {
+    assert.deepEqual(row, [1, 1, t % 2 ? 0 : 1, t % 2 ? 0 : 1, t % 3 ? 0 : 1, t % 3 ? 0 : 1], `step ${t}`);
+    row.forEach((r, u) => { if (!r) assert.equal(entry.h[t][u], t ? entry.h[t - 1][u] : 0, `step ${t} unit ${u} kept`); });
+  });
+  model.dispose();
+});
