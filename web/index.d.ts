@@ -28,6 +28,7 @@ export interface GateSwitches {
   peepholes?: boolean;        // true: c(t-1) feeds i and f, c(t) feeds o
   coupled?: boolean;          // true: CIFG, f = 1 − i
   fullRecurrence?: boolean;   // true: FGR, i, f, o also see i, f, o of the step before
+  depth?: boolean;            // true: the depth gate (Yao et al. 2015), layers l >= 1 gate the cell state below into theirs
   /** true: Hochreiter & Schmidhuber 1997's g = 4σ − 2 and h = o·(2σ(c) − 1). */
   originalSquashing?: boolean;
 }
