@@ -226,3 +226,12 @@ test('clockwork: trace() shows which modules ran, and a module that did not run 
   });
   model.dispose();
 });
+
+test('clockwork: on the paper\'s generation task it beats an RNN of about the same number of weights', async () => {
+  const { runSignal } = await import('./tasks/clockwork-signal.js');
+  const cw = await runSignal({ cell: 'clockwork', hiddenSize: 32, periods: [1, 2, 4, 8, 16, 32, 64, 128], epochs: 300 });
+  const rnn = await runSignal({ cell: 'rnn', hiddenSize: 25, epochs: 300 });
+  assert.ok(Math.abs(cw.weights - rnn.weights) < 50, `${cw.weights} and ${rnn.weights} weights`);
+  assert.ok(cw.nmse < 0.05, `clockwork NMSE ${cw.nmse}`);
+  assert.ok(rnn.nmse > 5 * cw.nmse, `rnn NMSE ${rnn.nmse}, clockwork ${cw.nmse}`);
+});

@@ -3,7 +3,7 @@
 // the Markdown table to stdout and to tests/papers/results.md; progress goes
 // to stderr. Asserts nothing: tests/papers.test.js holds the pass/fail bars.
 //   node tests/papers/run.js [--quick] [--seeds N] [--only <task id>]
-// --only reber|adding|order|continual|timing prints those rows; --quick and
+// --only reber|adding|order|continual|timing|signal prints those rows; --quick and
 // --only write no file, so results.md always holds a full run.
 // --quick: 2 seeds, shorter budgets and shorter spike gaps: a few minutes.
 import { writeFileSync } from 'node:fs';
@@ -15,6 +15,7 @@ import { ADDING_PAPER, ADDING_TEST, runAdding } from '../tasks/adding.js';
 import { ORDER_PAPER, ORDER_TEST, runOrder } from '../tasks/temporal-order.js';
 import { CONTINUAL_PAPER, CONTINUAL_TEST, runContinual } from '../tasks/continual-reber.js';
 import { TIMING_PAPER, TIMING_TEST, runTiming } from '../tasks/spike-timing.js';
+import { SIGNAL_PAPER, SIGNAL_T, runSignal } from '../tasks/clockwork-signal.js';
 
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(name);
@@ -85,6 +86,23 @@ for (const row of ROWS.filter((r) => !ONLY || r.id === ONLY)) {
     + `${solved.length ? `${thousands(median(solved.map((r) => r.sequences)))} ${row.unit}` : '—'} | ${row.paper} | ${notes} |`);
 }
 
+// The Clockwork RNN's generation task: about 700 weights each, median over the seeds (not the paper's audio: see the task)
+const SIGNAL_ROWS = [
+  { cell: 'clockwork', hiddenSize: 32, periods: [1, 2, 4, 8, 16, 32, 64, 128] },
+  { cell: 'rnn', hiddenSize: 25 },
+  { cell: 'lstm', hiddenSize: 12 },
+];
+const signalLines = [];
+if (!ONLY || ONLY === 'signal') {
+  for (const row of SIGNAL_ROWS) {
+    const runs = [];
+    for (let seed = 1; seed <= SEEDS; seed++) runs.push(await runSignal({ ...row, seed, epochs: QUICK ? 300 : 1000 }));
+    process.stderr.write(`signal ${row.cell}: NMSE ${runs.map((r) => r.nmse.toFixed(4)).join(', ')}\n`);
+    signalLines.push(`| \`${row.cell}\`${row.periods ? ` (periods ${row.periods.join(', ')})` : ''} | ${runs[0].weights} | `
+      + `${median(runs.map((r) => r.nmse)).toFixed(4)} | ${median(runs.map((r) => r.msPerEpoch)).toFixed(2)} |`);
+  }
+}
+
 const minutes = ((Date.now() - started) / 60000).toFixed(1);
 const table = [
   `Seeds 1–${SEEDS}${QUICK ? ' (--quick)' : ''}; engine ${engine.variant}; ${minutes} min on this machine.`,
@@ -94,6 +112,15 @@ const table = [
   '|---|---|---|---|---|---|---|',
   ...lines,
   '',
+  ...(signalLines.length ? [
+    `Generating a ${SIGNAL_T}-step signal from no input (Koutník et al. 2014, section 4.1; tests/tasks/clockwork-signal.js), ${QUICK ? 300 : 1000} epochs of Adam.`,
+    `The paper (unchecked here: its audio is not shipped): ${SIGNAL_PAPER}.`,
+    '',
+    '| Cell | Weights | Median normalised MSE | ms per epoch |',
+    '|---|---|---|---|',
+    ...signalLines,
+    '',
+  ] : []),
 ].join('\n');
 process.stdout.write(table);
 if (!ONLY && !QUICK) { // results.md holds full runs only
