@@ -56,7 +56,10 @@ export function loadEngine(options = {}) {
   if (!cache.has(key)) {
     const p = instantiate(url, variant).catch((err) => {
       cache.delete(key);
-      throw err instanceof LstmError ? err : new LstmError('ERR_ENGINE', `could not load the engine from ${key}: ${err.message}`);
+      if (err instanceof LstmError) throw err;
+      // a bundler that copies no assets (esbuild, Rollup) leaves the .wasm files behind: say where to point
+      const fix = options.locateWasm ? 'check what locateWasm returns for it' : `copy lstm-wasm's web/wasm/${file} where it is served and pass locateWasm: (file) => url to Model.create (README, "Install and bundlers")`;
+      throw new LstmError('ERR_ENGINE', `could not load the engine from ${key}: ${err.message}; ${fix}`);
     });
     cache.set(key, p);
   }
