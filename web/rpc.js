@@ -369,7 +369,8 @@ export class Connection {
       worker.addEventListener('message', (e) => this.#receive(e.data));
       worker.addEventListener('error', (e) => {
         e.preventDefault?.();
-        this.#crash(e.message ? `it threw ${e.message}` : 'it failed to load or threw');
+        // no message: its script did not load, as when esbuild or Rollup left worker-host.js out
+        this.#crash(e.message ? `it threw ${e.message}` : "it failed to load or threw (is worker-host.js next to the bundle? esbuild and Rollup need lstm-wasm/worker-host.js as a second entry point: README, \"Install and bundlers\")");
       });
       worker.addEventListener('messageerror', () => this.#crash('a message from it could not be read'));
     }

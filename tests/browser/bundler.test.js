@@ -164,6 +164,25 @@ test('esbuild: the worker script as a second entry point, the .wasm files copied
   await checkDist(dist);
 });
 
+test('esbuild without the copy: the error names the URL it tried and locateWasm', { skip, timeout: 120_000 }, async () => {
+  const esbuild = await import('esbuild');
+  const app = makeApp('esbuild-bare');
+  const dist = join(app, 'dist');
+  await esbuild.build({ absWorkingDir: app, bundle: true, format: 'esm', outdir: dist, logLevel: 'silent', entryPoints: { main: 'src/main.js' } });
+  writeFileSync(join(dist, 'index.html'), PAGE('', 'main.js'));
+  const server = await serve(dist);
+  const page = await browser.newPage();
+  try {
+    await page.goto(server.url);
+    await page.waitForFunction(() => document.getElementById('out').textContent !== 'loading', null, { timeout: 60_000 });
+    const text = await page.locator('#out').textContent();
+    assert.match(text, /^error: could not load the engine from http:\/\/127\.0\.0\.1:\d+\/wasm\/lstm-simd\.wasm: HTTP 404; .*web\/wasm\/lstm-simd\.wasm.*locateWasm/);
+  } finally {
+    await page.close();
+    await server.close();
+  }
+});
+
 test('Rollup: node-resolve, the worker script as a second input, the .wasm files copied', { skip, timeout: 120_000 }, async () => {
   const { rollup } = await import('rollup');
   const { nodeResolve } = await import('@rollup/plugin-node-resolve');
