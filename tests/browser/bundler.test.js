@@ -157,7 +157,7 @@ test('esbuild: the worker script as a second entry point, the .wasm files copied
   const dist = join(app, 'dist');
   await esbuild.build({
     absWorkingDir: app, bundle: true, format: 'esm', outdir: dist, logLevel: 'silent',
-    entryPoints: { main: 'src/main.js', 'worker-host': 'lstm-wasm/worker-host.js' },
+    entryPoints: ['src/main.js', 'lstm-wasm/worker-host.js'], entryNames: '[name]',
   });
   cpSync(join(app, 'node_modules/lstm-wasm/web/wasm'), join(dist, 'wasm'), { recursive: true });
   writeFileSync(join(dist, 'index.html'), PAGE('', 'main.js'));
