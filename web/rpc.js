@@ -327,8 +327,9 @@ export async function spawn() {
       return new Worker(new URL('./worker-host.js', import.meta.url), { type: 'module' });
     }
     const threads = await import(/* @vite-ignore */ /* webpackIgnore: true */ NODE_THREADS);
-    // a thread inherits Node's flags, but --input-type (node --input-type=module -e ...) stops it loading a file
-    const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
+    // a thread inherits Node's flags, but --input-type (node --input-type=module -e ...) stops it loading a file;
+    // globalThis.process, or Parcel installs a `process` polyfill into the user's project
+    const execArgv = globalThis.process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
     // HERE, not import.meta.url: webpack would take new URL(HOST, import.meta.url) for a dependency it cannot resolve
     return new threads.Worker(new URL(HOST, HERE), { execArgv });
   } catch (err) {
