@@ -2,7 +2,7 @@
 // `npm pack` makes is unpacked into an app's node_modules/lstm-wasm (a real
 // copy, not a link, so bundlers treat it as a dependency: Vite pre-bundles it
 // in dev), a tiny app importing 'lstm-wasm' and 'lstm-wasm/worker' is built
-// with webpack 5, Vite (build and dev server), esbuild, Rollup, or served as
+// with webpack 5, Vite (build and dev server), esbuild, Rollup, Parcel, or served as
 // is with an import map, and run in Debian's Chromium (one for all). The app
 // trains the same seeded model in the page and in a worker: the same bits.
 // Each bundler gets exactly the config the README's "Install and bundlers"
@@ -196,6 +196,25 @@ test('Rollup: node-resolve, the worker script as a second input, the .wasm files
   await bundle.close();
   cpSync(join(app, 'node_modules/lstm-wasm/web/wasm'), join(dist, 'wasm'), { recursive: true });
   writeFileSync(join(dist, 'index.html'), PAGE('', 'main.js'));
+  await checkDist(dist);
+});
+
+test('Parcel 2: packageExports on in the app\'s package.json; emits the engine files and the worker', { skip, timeout: 120_000 }, async () => {
+  const { Parcel } = await import('@parcel/core');
+  const app = makeApp('parcel');
+  // the one line: Parcel reads package.json "exports" only when told to
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'parcel', private: true, type: 'module', '@parcel/resolver-default': { packageExports: true } }));
+  writeFileSync(join(app, 'package-lock.json'), '{}'); // makes the app Parcel's project root, not this repository
+  writeFileSync(join(app, 'index.html'), PAGE('', './src/main.js'));
+  const dist = join(app, 'dist');
+  const parcel = new Parcel({
+    entries: join(app, 'index.html'), defaultConfig: '@parcel/config-default', shouldDisableCache: true, cacheDir: join(app, '.parcel-cache'),
+    mode: 'production', logLevel: 'error', shouldAutoInstall: false, defaultTargetOptions: { distDir: dist, engines: { browsers: 'Chrome >= 120' } },
+  });
+  const { bundleGraph } = await parcel.run();
+  const names = bundleGraph.getBundles().map((b) => b.filePath.slice(dist.length + 1));
+  assert.equal(names.filter((n) => n.endsWith('.wasm')).length >= 2, true, `bundles ${names}`);
+  assert.ok(names.some((n) => n.startsWith('worker-host')), `bundles ${names}`);
   await checkDist(dist);
 });
 
