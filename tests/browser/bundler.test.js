@@ -2,7 +2,7 @@
 // `npm pack` makes is unpacked into an app's node_modules/lstm-wasm (a real
 // copy, not a link, so bundlers treat it as a dependency: Vite pre-bundles it
 // in dev), a tiny app importing 'lstm-wasm' and 'lstm-wasm/worker' is built
-// with webpack 5, Vite (build and dev server), esbuild, Rollup, Parcel, or served as
+// with webpack 5, Vite 7 and 8 (build and dev server), esbuild, Rollup, Parcel, or served as
 // is with an import map, and run in Debian's Chromium (one for all). The app
 // trains the same seeded model in the page and in a worker: the same bits.
 // Each bundler gets exactly the config the README's "Install and bundlers"
@@ -126,30 +126,33 @@ test('webpack 5: no config, no warning; emits the two engine files and the worke
   await checkDist(dist);
 });
 
-test('Vite build: no config; emits the two engine files, hashed', { skip, timeout: 120_000 }, async () => {
-  const { build } = await import('vite');
-  const app = makeApp('vite-build');
-  writeFileSync(join(app, 'index.html'), PAGE('', '/src/main.js'));
-  await build({ root: app, configFile: false, logLevel: 'warn', build: { outDir: join(app, 'dist'), target: 'es2022' } });
-  const wasm = wasmFiles(join(app, 'dist', 'assets'));
-  assert.equal(wasm.length, 2, `emitted ${wasm}`);
-  assert.match(wasm[0], /^lstm-[\w-]+\.wasm$/);
-  assert.match(wasm[1], /^lstm-simd-[\w-]+\.wasm$/);
-  await checkDist(join(app, 'dist'));
-});
+// Vite 7 (vite) and Vite 8 (vite8, an npm alias): the same two tests each
+for (const [pkg, major] of [['vite', 7], ['vite8', 8]]) {
+  test(`Vite ${major} build: no config; emits the two engine files, hashed`, { skip, timeout: 120_000 }, async () => {
+    const { build } = await import(pkg);
+    const app = makeApp(`vite${major}-build`);
+    writeFileSync(join(app, 'index.html'), PAGE('', '/src/main.js'));
+    await build({ root: app, configFile: false, logLevel: 'warn', build: { outDir: join(app, 'dist'), target: 'es2022' } });
+    const wasm = wasmFiles(join(app, 'dist', 'assets'));
+    assert.equal(wasm.length, 2, `emitted ${wasm}`);
+    assert.match(wasm[0], /^lstm-[\w-]+\.wasm$/);
+    assert.match(wasm[1], /^lstm-simd-[\w-]+\.wasm$/);
+    await checkDist(join(app, 'dist'));
+  });
 
-test('Vite dev server: no config (the package is pre-bundled as a dependency)', { skip, timeout: 120_000 }, async () => {
-  const { createServer: createVite } = await import('vite');
-  const app = makeApp('vite-dev');
-  writeFileSync(join(app, 'index.html'), PAGE('', '/src/main.js'));
-  const server = await createVite({ root: app, configFile: false, logLevel: 'warn', server: { port: 0, host: '127.0.0.1' } });
-  await server.listen();
-  try {
-    await check(server.resolvedUrls.local[0]);
-  } finally {
-    await server.close();
-  }
-});
+  test(`Vite ${major} dev server: no config (the package is pre-bundled as a dependency)`, { skip, timeout: 120_000 }, async () => {
+    const { createServer: createVite } = await import(pkg);
+    const app = makeApp(`vite${major}-dev`);
+    writeFileSync(join(app, 'index.html'), PAGE('', '/src/main.js'));
+    const server = await createVite({ root: app, configFile: false, logLevel: 'warn', server: { port: 0, host: '127.0.0.1' } });
+    await server.listen();
+    try {
+      await check(server.resolvedUrls.local[0]);
+    } finally {
+      await server.close();
+    }
+  });
+}
 
 test('esbuild: the worker script as a second entry point, the .wasm files copied', { skip, timeout: 120_000 }, async () => {
   const esbuild = await import('esbuild');
