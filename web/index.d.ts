@@ -226,6 +226,14 @@ export function windows(
   options: { window: number; horizon?: number; stride?: number },
 ): { inputs: any[]; targets: any[] };
 
+/**
+ * Reorders a tensor made of gate blocks stacked along its first axis (each
+ * block H rows of `cols` values, default 1): `from` and `to` name the gates in
+ * order, one letter each, e.g. reorderGates(W, H, 'iofg', 'ifgo', inputSize)
+ * for an ONNX LSTM weight into lstm-wasm's (PyTorch's) order.
+ */
+export function reorderGates(data: Float32Array | Float64Array | readonly number[], H: number, from: string, to: string, cols?: number): Float32Array;
+
 export class LstmError extends Error {
   code: string;
 }

@@ -6,6 +6,7 @@
 // serves it. Also Connection (one worker: calls out, answers and progress
 // back), which a pool of workers can drive too. Internal to the package.
 import { LstmError } from './errors.js';
+import { prebundledUrl } from './engine.js';
 import { fromOutputs, toSequences, toTargets } from './data.js';
 import { DISPOSED, REGRESSION } from './model.js'; // the main entry's words and losses
 
@@ -17,6 +18,7 @@ export const DISPOSE_GRACE_MS = 500;
 // variables, so bundlers neither copy the host a second time nor stub Node's module
 const HOST = './worker-host.js';
 const NODE_THREADS = 'node:worker_threads';
+const HERE = import.meta.url;
 const WASM_FILES = ['lstm-simd.wasm', 'lstm.wasm'];
 
 const isPlain = (v) => v !== null && typeof v === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(v));
@@ -323,11 +325,17 @@ export function transferable(value, list) {
 /** A dedicated worker running worker-host.js; the Web Worker line is written out in full so Vite and webpack bundle it. */
 export async function spawn() {
   try {
-    if (typeof Worker === 'function') return new Worker(new URL('./worker-host.js', import.meta.url), { type: 'module' });
+    if (typeof Worker === 'function') {
+      const prebundled = prebundledUrl('worker-host.js'); // Vite's dev server (engine.js)
+      if (prebundled) return new Worker(prebundled, { type: 'module' });
+      return new Worker(new URL('./worker-host.js', import.meta.url), { type: 'module' });
+    }
     const threads = await import(/* @vite-ignore */ /* webpackIgnore: true */ NODE_THREADS);
-    // a thread inherits Node's flags, but --input-type (node --input-type=module -e ...) stops it loading a file
-    const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
-    return new threads.Worker(new URL(HOST, import.meta.url), { execArgv });
+    // a thread inherits Node's flags, but --input-type (node --input-type=module -e ...) stops it loading a file;
+    // globalThis.process, or Parcel installs a `process` polyfill into the user's project
+    const execArgv = globalThis.process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
+    // HERE, not import.meta.url: webpack would take new URL(HOST, import.meta.url) for a dependency it cannot resolve
+    return new threads.Worker(new URL(HOST, HERE), { execArgv });
   } catch (err) {
     throw new LstmError('ERR_ENGINE', `could not start a worker: ${err.message}`);
   }
@@ -366,7 +374,8 @@ export class Connection {
       worker.addEventListener('message', (e) => this.#receive(e.data));
       worker.addEventListener('error', (e) => {
         e.preventDefault?.();
-        this.#crash(e.message ? `it threw ${e.message}` : 'it failed to load or threw');
+        // no message: its script did not load, as when esbuild or Rollup left worker-host.js out
+        this.#crash(e.message ? `it threw ${e.message}` : "it failed to load or threw (is worker-host.js next to the bundle? esbuild and Rollup need lstm-wasm/worker-host.js as a second entry point: README, \"Install and bundlers\")");
       });
       worker.addEventListener('messageerror', () => this.#crash('a message from it could not be read'));
     }
