@@ -31,6 +31,7 @@ export class ModelCore {
     this.scaling = new Scaling(config.returnSequences);
     this.names = { prefix: '', head: 'head.' }; // state-dict prefixes, kept from fromPyTorch
     this.training = false;
+    this.stopTraining = false; // model.stopTraining (TF.js): the loop stops at the next batch; train() clears it
     this.epochsTrained = 0; // shuffles use seed + this, so train(2) then train(2) equals train(4)
     this.window = 0; // longest training sequence: the context forecast() gives a many-to-one model
     this.streams = new Set();

@@ -82,7 +82,11 @@ export type Prediction<S> = S extends SequenceBatch ? { data: Float32Array; shap
 /** One sequence for trace(): its steps, or the fast form with a batch of 1. */
 export type Sequence = ArrayLike<number | ArrayLike<number>> | SequenceBatch;
 
-export interface EpochInfo { epoch: number; loss: number; valLoss?: number; learningRate: number; samplesPerSecond: number }
+export interface EpochInfo {
+  epoch: number; loss: number; valLoss?: number; learningRate: number; samplesPerSecond: number;
+  /** With `metrics`: the metrics asked for, and val<Name> with validation data. */
+  accuracy?: number; valAccuracy?: number; mae?: number; valMae?: number; mse?: number; valMse?: number;
+}
 export interface BatchInfo { epoch: number; batch: number; loss: number; samplesPerSecond: number }
 
 export interface TrainOptions {
@@ -104,8 +108,10 @@ export interface TrainOptions {
   validationData?: [Sequences, Targets];
   shuffle?: boolean;
   seed?: number;
-  onEpochEnd?: (info: EpochInfo) => void;
-  onBatchEnd?: (info: BatchInfo) => void;
+  /** Awaited when it returns a promise; returning false stops training after this epoch. */
+  onEpochEnd?: (info: EpochInfo) => void | boolean | Promise<void | boolean>;
+  /** Awaited when it returns a promise; returning false stops training after this batch. */
+  onBatchEnd?: (info: BatchInfo) => void | boolean | Promise<void | boolean>;
   signal?: AbortSignal;
   /** Milliseconds of work between yields to the event loop. Default 16. */
   yieldEvery?: number;
@@ -114,6 +120,16 @@ export interface TrainOptions {
   /** Learning rate per epoch of this call; onEpochEnd reports it as learningRate. */
   schedule?: { type: 'step'; every?: number; gamma?: number } | { type: 'exponential'; gamma?: number }
     | { type: 'cosine'; epochs?: number; minLearningRate?: number };
+  /** Keras's EarlyStopping. monitor: 'valLoss' by default with validation data, else 'loss'. */
+  earlyStopping?: boolean | { monitor?: 'valLoss' | 'loss'; patience?: number; minDelta?: number; restoreBest?: boolean };
+  /** Keras's ReduceLROnPlateau (defaults factor 0.1, patience 10, minDelta 1e-4, minLearningRate 0). */
+  reduceOnPlateau?: boolean | { monitor?: 'valLoss' | 'loss'; factor?: number; patience?: number; minDelta?: number; minLearningRate?: number };
+  /** Per-epoch metrics in the history: 'accuracy' (classification), 'mae', 'mse' (regression); true for all the loss has. */
+  metrics?: boolean | ('accuracy' | 'mae' | 'mse')[];
+  /** Loss weight per class ({ [class]: weight } or an array), softmax-cross-entropy only. */
+  classWeight?: Record<number, number> | ArrayLike<number>;
+  /** Loss weight per training sequence, softmax-cross-entropy only. */
+  sampleWeight?: ArrayLike<number>;
 }
 
 /** One layer and direction of trace(): T rows of H numbers for each gate the cell has, and its states. */
@@ -134,7 +150,14 @@ export interface Stream {
   dispose(): void;
 }
 
-export interface History { loss: number[]; valLoss: number[]; epochs: number; stopped: boolean }
+export interface History {
+  loss: number[]; valLoss: number[]; epochs: number; stopped: boolean;
+  /** With earlyStopping: the epoch (from 0) whose monitored value was best. */
+  bestEpoch?: number;
+  /** With reduceOnPlateau: the rate of each epoch. */
+  learningRate?: number[];
+  accuracy?: number[]; valAccuracy?: number[]; mae?: number[]; valMae?: number[]; mse?: number[]; valMse?: number[];
+}
 
 export interface ForwardResult { output: Float32Array; h: Float32Array; c: Float32Array }
 export interface BackwardResult {
@@ -157,6 +180,8 @@ export class Model {
   static fromPyTorch(stateDict: StateDict, options?: FromPyTorchOptions): Promise<Model>;
   readonly config: ModelConfig;
   readonly engine: { simd: boolean; version: string; variant: string };
+  /** true stops a running train() after the current batch (TF.js); each train() starts with it false. */
+  stopTraining: boolean;
   train(inputs: Sequences, targets: Targets, options?: TrainOptions): Promise<History>;
   fit(inputs: Sequences, targets: Targets, options?: TrainOptions): Promise<History>;
   /** Nested arrays for nested inputs (numbers when outputSize is 1 in regression), the fast form for the fast form. */

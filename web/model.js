@@ -10,7 +10,7 @@ import { fromOutputs, toSequences } from './data.js';
 import { checkBool, checkOptions, checkVector } from './validate.js';
 import { decodeModel } from './format.js';
 import { CELLS } from './cells.js';
-import { REGRESSION, resolveConfig } from './config.js';
+import { REGRESSION, checkDropoutApplies, resolveConfig } from './config.js';
 import { DISPOSED, FLAG_RAW, FLAG_TIME_MAJOR, ModelCore, STREAM_DISPOSED } from './core.js';
 import { train } from './training.js';
 import { Stream } from './stream.js';
@@ -67,6 +67,7 @@ export class Model {
    */
   static async create(options) {
     const config = resolveConfig(options);
+    checkDropoutApplies(config, 'Model.create');
     return new Model(await engineOptions(options), config, CONSTRUCT);
   }
 
@@ -88,6 +89,19 @@ export class Model {
    */
   train(inputs, targets, options = {}) {
     return train(this.#core, { inputs, targets }, options);
+  }
+
+  /**
+   * Set to true (in a callback, or anywhere while train() runs) to stop
+   * training after the running batch, as TF.js's model.stopTraining; each
+   * train() starts with it false.
+   */
+  get stopTraining() {
+    return this.#core.stopTraining;
+  }
+
+  set stopTraining(value) {
+    this.#core.stopTraining = Boolean(value);
   }
 
   /** Same as train(), for Keras and TF.js habits. */

@@ -427,11 +427,17 @@ export class Connection {
     if (!call) return;
     if (progress) {
       if (call.failure) return;
-      try {
-        call.onProgress?.(progress, info);
-      } catch (err) {
+      const fail = (err) => {
         call.failure = err;
         this.#post({ abort: id });
+      };
+      try {
+        // a callback's false (or a promise of it) stops the worker at its next batch, as an AbortSignal does
+        const r = call.onProgress?.(progress, info);
+        if (r === false) this.#post({ abort: id });
+        else if (r && typeof r.then === 'function') r.then((v) => { if (v === false) this.#post({ abort: id }); }, fail);
+      } catch (err) {
+        fail(err);
       }
       return;
     }
@@ -445,6 +451,11 @@ export class Connection {
     this.#pending.get(id)?.cleanup?.();
     this.#pending.delete(id);
     if (!this.#pending.size) this.#worker.unref?.();
+  }
+
+  /** Asks the worker to stop every running train() at its next batch (model.stopTraining = true). */
+  abortAll() {
+    for (const id of this.#pending.keys()) this.#post({ abort: id });
   }
 
   /** Rejects every pending call with closed() and ends the worker. */

@@ -32,6 +32,10 @@ export class TextModel {
   static async create(options = {}) {
     const o = checkOptions(options, CREATE_OPTIONS, 'TextModel.create');
     const tm = new TextModel({ hiddenSize: 128, layers: 2, seed: 42, ...o }, CONSTRUCT);
+    const { layers, hiddenSize, dropout } = tm.#options;
+    const L = Array.isArray(hiddenSize) && o.layers === undefined ? hiddenSize.length : layers;
+    affirm(!(dropout > 0 && L < 2), 'ERR_OPTION', `TextModel.create: dropout ${dropout} applies between stacked layers, and this model has one layer; `
+      + 'use layers: 2 or more, or dropout: 0 (recurrent dropout is not available yet)');
     if (o.vocabulary !== undefined) {
       const chars = typeof o.vocabulary === 'string' ? Array.from(o.vocabulary) : o.vocabulary;
       affirm(Array.isArray(chars) && chars.length && chars.every((c) => typeof c === 'string' && c.length >= 1 && c !== BOUNDARY), 'ERR_TYPE',

@@ -85,6 +85,7 @@ class Stream {
 export class Model {
   #conn;
   #state; // { config, engine, stream(id) }
+  #stop = false;
 
   /** Use Model.create, Model.load or Model.fromPyTorch. */
   constructor(conn, info, token) {
@@ -94,7 +95,20 @@ export class Model {
   }
 
   static {
-    build(Model, 'Model', SURFACE.Model, (self, name, spec, args) => self.#conn.invoke(name, spec, args, self.#state.config, self.#state));
+    build(Model, 'Model', SURFACE.Model, (self, name, spec, args) => {
+      if (name === 'train') self.#stop = false;
+      return self.#conn.invoke(name, spec, args, self.#state.config, self.#state);
+    });
+  }
+
+  /** true stops a running train() at the worker's next batch (as an AbortSignal); each train() starts with it false. */
+  get stopTraining() {
+    return this.#stop;
+  }
+
+  set stopTraining(value) {
+    this.#stop = Boolean(value);
+    if (this.#stop) this.#conn.abortAll();
   }
 
   /** The configuration (a copy); throws ERR_DISPOSED once disposed, as in the main entry. */

@@ -1,0 +1,191 @@
+// What users coming from TF.js, Keras and brain.js reach for first (issue 16),
+// each against a reference that can fail: early stopping's restored weights
+// against a shorter run's bits, the plateau rule replayed over the history,
+// awaited and stopping callbacks, per-epoch metrics against evaluate() and
+// the weights' bits unchanged by them, sample and class weights against the
+// weighted sum of per-row gradients, and dropout refused where it cannot apply.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Model, TextModel, LstmError } from '../web/index.js';
+import { bits } from './helpers.js';
+
+const fails = async (fn, code, pattern) => {
+  await assert.rejects(async () => fn(), (err) => err instanceof LstmError && err.code === code && pattern.test(err.message));
+};
+
+/** 64 windows of a sine, their next values, and a class (rising or not). */
+function sine(n = 64, T = 8) {
+  const xs = [], ys = [], cls = [];
+  for (let i = 0; i < n; i++) {
+    xs.push(Array.from({ length: T }, (_, t) => Math.sin(i * 0.37 + t * 0.5)));
+    ys.push(Math.sin(i * 0.37 + T * 0.5));
+    cls.push(ys[i] > xs[i][T - 1] ? 1 : 0);
+  }
+  return { xs, ys, cls };
+}
+const REG = { inputSize: 1, hiddenSize: 6, seed: 3 };
+const CLS = { inputSize: 1, hiddenSize: 6, seed: 3, outputSize: 2, loss: 'softmax-cross-entropy' };
+const paramBits = (m) => Object.values(m.parameters()).map((p) => bits(p).join(',')).join(';');
+
+test('earlyStopping stops after patience epochs without improvement, and restoreBest gives the best epoch\'s bits', async () => {
+  const { xs, ys } = sine();
+  const opts = { epochs: 40, learningRate: 0.08, validationSplit: 0.25, batchSize: 8 };
+  const m = await Model.create(REG);
+  const h = await m.train(xs, ys, { ...opts, earlyStopping: { patience: 2, restoreBest: true } });
+  assert.ok(h.stopped && h.epochs < 40, `stopped early (${h.epochs} epochs)`);
+  const best = h.valLoss.indexOf(Math.min(...h.valLoss));
+  assert.equal(h.bestEpoch, best);
+  assert.equal(h.epochs, best + 3, 'two epochs of patience after the best one');
+  const ref = await Model.create(REG);
+  await ref.train(xs, ys, { ...opts, epochs: best + 1 });
+  assert.equal(paramBits(m), paramBits(ref), 'the weights of the best epoch');
+  // minDelta: an improvement smaller than it does not count
+  const d = await Model.create(REG);
+  const hd = await d.train(xs, ys, { ...opts, earlyStopping: { monitor: 'loss', minDelta: 1e9 } });
+  assert.equal(hd.epochs, 2, 'the first epoch improves on nothing; the second, by less than minDelta, stops it');
+  await fails(() => m.train(xs, ys, { epochs: 1, earlyStopping: { monitor: 'valLoss' } }), 'ERR_OPTION', /valLoss' needs validation data/);
+  await fails(() => m.train(xs, ys, { epochs: 1, earlyStopping: { patience: -1 } }), 'ERR_RANGE', /earlyStopping.patience/);
+  await fails(() => m.train(xs, ys, { epochs: 1, earlyStopping: { wait: 1 } }), 'ERR_OPTION', /unknown option 'wait'/);
+  for (const x of [m, ref, d]) x.dispose();
+});
+
+test('reduceOnPlateau follows Keras\'s rule over the monitored loss, and the rates are the ones used', async () => {
+  const { xs, ys } = sine();
+  const rop = { monitor: 'loss', factor: 0.5, patience: 1, minDelta: 0, minLearningRate: 0.01 };
+  const m = await Model.create(REG);
+  const seen = [];
+  const h = await m.train(xs, ys, { epochs: 25, learningRate: 0.2, batchSize: 16, reduceOnPlateau: rop, onEpochEnd: (e) => seen.push(e.learningRate) });
+  // replay: best, wait; a trigger multiplies by factor (floored) and restarts the wait
+  let best = Infinity, wait = 0, lr = 0.2;
+  const want = [];
+  for (const loss of h.loss) {
+    want.push(lr);
+    if (loss < best) { best = loss; wait = 0; } else if (++wait >= rop.patience) { if (lr > 0.01) lr = Math.max(0.01, lr * 0.5); wait = 0; }
+  }
+  assert.deepEqual(h.learningRate, want);
+  assert.deepEqual(seen, want);
+  assert.ok(want.some((r) => r < 0.2), `the rate fell at least once: ${want}`);
+  m.dispose();
+});
+
+test('async callbacks are awaited; returning false or model.stopTraining stops, at the bits of a shorter run', async () => {
+  const { xs, ys } = sine();
+  const opts = { epochs: 6, learningRate: 0.05, batchSize: 16 };
+  const m = await Model.create(REG);
+  const events = [];
+  await m.train(xs, ys, {
+    ...opts, epochs: 2,
+    onBatchEnd: (b) => { events.push(`b${b.epoch}.${b.batch}`); },
+    onEpochEnd: async (e) => { await new Promise((r) => setTimeout(r, 20)); events.push(`e${e.epoch} done`); },
+  });
+  assert.deepEqual(events, ['b0.0', 'b0.1', 'b0.2', 'b0.3', 'e0 done', 'b1.0', 'b1.1', 'b1.2', 'b1.3', 'e1 done']);
+  const ref = await Model.create(REG);
+  await ref.train(xs, ys, { ...opts, epochs: 2 });
+  const a = await Model.create(REG);
+  const ha = await a.train(xs, ys, { ...opts, onEpochEnd: async (e) => e.epoch !== 1 });
+  assert.deepEqual([ha.epochs, ha.stopped], [2, true]);
+  assert.equal(paramBits(a), paramBits(ref));
+  const b = await Model.create(REG);
+  const hb = await b.train(xs, ys, { ...opts, onBatchEnd: (x) => { if (x.epoch === 1 && x.batch === 3) b.stopTraining = true; } });
+  assert.deepEqual([hb.epochs, hb.stopped], [2, true], 'a stop in the last batch of an epoch counts the epoch');
+  assert.equal(paramBits(b), paramBits(ref));
+  assert.equal(b.stopTraining, true);
+  const hb2 = await b.train(xs, ys, { ...opts, epochs: 1 });
+  assert.deepEqual([hb2.epochs, hb2.stopped, b.stopTraining], [1, false, false], 'train() clears stopTraining');
+  // a stop in the middle of an epoch: the epoch is not counted (as with an AbortSignal)
+  const c = await Model.create(REG);
+  const hc = await c.train(xs, ys, { ...opts, onBatchEnd: async (x) => !(x.epoch === 1 && x.batch === 1) });
+  assert.deepEqual([hc.epochs, hc.stopped, hc.loss.length], [1, true, 1]);
+  for (const x of [m, ref, a, b, c]) x.dispose();
+});
+
+test('per-epoch metrics are evaluate()\'s after each epoch, and leave the weights\' bits as without them', async () => {
+  const { xs, ys, cls } = sine();
+  const opts = { epochs: 3, learningRate: 0.05, batchSize: 16, validationSplit: 0.25 };
+  const m = await Model.create(CLS);
+  const accs = [];
+  const h = await m.train(xs, cls, { ...opts, metrics: ['accuracy'], onEpochEnd: (e) => accs.push([e.accuracy, e.valAccuracy]) });
+  const ref = await Model.create(CLS);
+  const hr = await ref.train(xs, cls, opts);
+  assert.equal(paramBits(m), paramBits(ref));
+  assert.deepEqual(h.loss, hr.loss);
+  assert.deepEqual(h.valLoss, hr.valLoss);
+  assert.equal(h.accuracy.length, 3);
+  assert.deepEqual(accs, h.accuracy.map((a, k) => [a, h.valAccuracy[k]]));
+  // the split keeps the last quarter for validation (no shuffle of the split itself)
+  const n = xs.length, nv = n - Math.round(n * 0.75);
+  assert.equal(h.valAccuracy[2], m.evaluate(xs.slice(n - nv), cls.slice(n - nv)).accuracy);
+  assert.equal(h.accuracy[2], m.evaluate(xs.slice(0, n - nv), cls.slice(0, n - nv)).accuracy);
+  const r = await Model.create(REG);
+  const hm = await r.train(xs, ys, { epochs: 2, metrics: true, validationData: [xs.slice(0, 16), ys.slice(0, 16)] });
+  const ev = r.evaluate(xs, ys), evVal = r.evaluate(xs.slice(0, 16), ys.slice(0, 16));
+  assert.ok(Math.abs(hm.mae[1] - ev.mae) < 1e-6 && Math.abs(hm.mse[1] - ev.mse) < 1e-6, `${hm.mae[1]} vs ${ev.mae}`);
+  assert.ok(Math.abs(hm.valMae[1] - evVal.mae) < 1e-6);
+  const plain = await r.train(xs, ys, { epochs: 1 });
+  assert.deepEqual(Object.keys(plain), ['loss', 'valLoss', 'epochs', 'stopped'], 'no new keys unless asked');
+  await fails(() => r.train(xs, ys, { metrics: ['accuracy'] }), 'ERR_OPTION', /not a metric of a regression loss; the metrics are mae, mse/);
+  for (const x of [m, ref, r]) x.dispose();
+});
+
+test('sampleWeight and classWeight weigh each row\'s loss exactly (softmax cross-entropy), and are refused where they cannot', async () => {
+  const { xs, ys, cls } = sine(12);
+  const w = xs.map((_, i) => (i % 3) + 0.5);
+  const lr = 0.1, opts = { epochs: 1, optimizer: 'sgd', learningRate: lr, batchSize: 12, shuffle: false };
+  const m = await Model.create(CLS);
+  const p0 = m.parameters();
+  // reference: p0 - lr · Σ w_i g_i / N, from each row's own gradient
+  const sum = {};
+  xs.forEach((x, i) => {
+    const { grads } = m.gradients([x], [cls[i]]);
+    for (const [k, g] of Object.entries(grads)) { sum[k] ??= new Float64Array(g.length); g.forEach((v, j) => { sum[k][j] += w[i] * v; }); }
+  });
+  const h = await m.train(xs, cls, { ...opts, sampleWeight: w });
+  const p1 = m.parameters();
+  let worst = 0;
+  for (const k of Object.keys(p0)) p0[k].forEach((v, j) => { worst = Math.max(worst, Math.abs(p1[k][j] - (v - lr * sum[k][j] / 12))); });
+  assert.ok(worst < 1e-6, `largest difference from the weighted update: ${worst}`);
+  // the reported loss is the weighted mean, as Keras reports it
+  const m2 = await Model.create(CLS);
+  let wl = 0;
+  xs.forEach((x, i) => { wl += w[i] * m2.evaluate([x], [cls[i]]).loss; });
+  assert.ok(Math.abs(h.loss[0] - wl / 12) < 1e-5, `${h.loss[0]} vs ${wl / 12}`);
+  // classWeight is sampleWeight by class; weights of 1 change no bit
+  const a = await Model.create(CLS), b = await Model.create(CLS), c = await Model.create(CLS);
+  await a.train(xs, cls, { ...opts, classWeight: { 0: 1, 1: 3 } });
+  await b.train(xs, cls, { ...opts, sampleWeight: cls.map((k) => (k ? 3 : 1)) });
+  await c.train(xs, cls, { ...opts, classWeight: [1, 1] });
+  assert.equal(paramBits(a), paramBits(b));
+  await m2.train(xs, cls, opts);
+  assert.equal(paramBits(c), paramBits(m2));
+  const r = await Model.create(REG);
+  await fails(() => r.train(xs, ys, { sampleWeight: w }), 'ERR_OPTION', /softmax-cross-entropy' only for now, not 'mse'/);
+  await fails(() => a.train(xs, cls, { classWeight: { 2: 1 } }), 'ERR_OPTION', /class '2' is not a class index from 0 to 1/);
+  await fails(() => a.train(xs, cls, { sampleWeight: [1] }), 'ERR_SHAPE', /sampleWeight has 1 weights but there are 12/);
+  for (const x of [m, m2, a, b, c, r]) x.dispose();
+});
+
+test('dropout on a one-layer model is refused at create (it would be ignored), with the fix', async () => {
+  await fails(() => Model.create({ ...REG, dropout: 0.2 }), 'ERR_OPTION', /dropout 0.2 applies between stacked layers.*layers: 2 or more/);
+  await fails(() => TextModel.create({ layers: 1, dropout: 0.2 }), 'ERR_OPTION', /applies between stacked layers/);
+  const ok = await Model.create({ ...REG, hiddenSize: [4, 4], dropout: 0.2 });
+  ok.dispose();
+});
+
+test('in lstm-wasm/worker: the new train() options cross, and false or stopTraining stops the worker', async () => {
+  const W = await import('../web/worker.js');
+  const { xs, ys, cls } = sine();
+  const m = await W.Model.create(CLS);
+  try {
+    const h = await m.train(xs, cls, { epochs: 50, batchSize: 4, metrics: true, validationSplit: 0.25,
+      earlyStopping: { patience: 100 }, reduceOnPlateau: { patience: 100 }, classWeight: { 1: 2 }, onEpochEnd: (e) => e.epoch < 1 });
+    assert.ok(h.stopped && h.epochs >= 2 && h.epochs < 50, `stopped after ${h.epochs}`);
+    assert.equal(h.accuracy.length, h.epochs);
+    const h2 = await m.train(xs, cls, { epochs: 50, batchSize: 4, onBatchEnd: () => { m.stopTraining = true; } });
+    assert.ok(h2.stopped && h2.epochs < 50);
+  } finally {
+    await m.dispose();
+  }
+  const r = await W.Model.create(REG);
+  await assert.rejects(r.train(xs, ys, { sampleWeight: xs.map(() => 1) }), /softmax-cross-entropy' only/);
+  await r.dispose();
+});
