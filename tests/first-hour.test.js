@@ -189,3 +189,38 @@ test('in lstm-wasm/worker: the new train() options cross, and false or stopTrain
   await assert.rejects(r.train(xs, ys, { sampleWeight: xs.map(() => 1) }), /softmax-cross-entropy' only/);
   await r.dispose();
 });
+
+test('summary() lays out the layers as TF.js prints them, and countParams() counts every parameter', async () => {
+  const m = await Model.create({ inputSize: 3, hiddenSize: [10, 8], bidirectional: true, outputSize: 2 });
+  const lines = [];
+  const text = m.summary({ print: (l) => lines.push(l) });
+  // per direction: 4H·I + 4H·H + 2·4H (PyTorch's two biases)
+  const l1 = 2 * (40 * 3 + 40 * 10 + 80), l2 = 2 * (32 * 20 + 32 * 8 + 64), head = 16 * 2 + 2;
+  assert.equal(m.countParams(), l1 + l2 + head);
+  assert.equal(m.countParams(), Object.values(m.parameters()).reduce((n, p) => n + p.length, 0));
+  assert.equal(text, [
+    '_'.repeat(65),
+    'Layer (type)                 Output shape              Param #',
+    '='.repeat(65),
+    `lstm_1 (Bidirectional(LSTM)) [null,null,20]            ${l1}`,
+    '_'.repeat(65),
+    `lstm_2 (Bidirectional(LSTM)) [null,16]                 ${l2}`,
+    '_'.repeat(65),
+    `dense_1 (Dense)              [null,2]                  ${head}`,
+    '='.repeat(65),
+    `Total params: ${l1 + l2 + head}`, `Trainable params: ${l1 + l2 + head}`, 'Non-trainable params: 0', '_'.repeat(65),
+  ].join('\n'));
+  assert.deepEqual(lines, text.split('\n'));
+  const g = await Model.create({ inputSize: 1, hiddenSize: 4, cell: 'gru', returnSequences: true, outputSize: 0 });
+  // 3H·I + 3H·H + 2·3H
+  assert.match(g.summary(), /gru_1 \(GRU\) +\[null,null,4\] +84\n=+\nTotal params: 84\n/);
+  assert.throws(() => g.summary({ print: 1 }), /print must be a function/);
+  const W = await import('../web/worker.js');
+  const wm = await W.Model.create({ inputSize: 3, hiddenSize: [10, 8], bidirectional: true, outputSize: 2 });
+  const wl = [];
+  assert.equal(await wm.summary({ print: (l) => wl.push(l) }), text);
+  assert.deepEqual(wl, lines);
+  assert.equal(await wm.countParams(), l1 + l2 + head);
+  await wm.dispose();
+  m.dispose(), g.dispose();
+});

@@ -195,6 +195,10 @@ export class Model {
   forecast(series: ArrayLike<number> | ArrayLike<ArrayLike<number>>, steps: number): (number | number[])[];
   parameters(): Record<string, Float32Array>;
   parameterShapes(): Record<string, number[]>;
+  /** The number of parameters (all trained). */
+  countParams(): number;
+  /** Layers, output shapes and parameter counts, as TF.js prints them; `print` gets each line. */
+  summary(options?: { print?: (line: string) => void }): string;
   setParameters(values: Record<string, ArrayLike<number>>): void;
   save(): Uint8Array;
   toSafetensors(): Uint8Array;

@@ -242,6 +242,46 @@ export class Model {
     return this.#core.read((ex) => ex.lw_model_params(this.#core.ptr));
   }
 
+  /** The number of parameters (every weight and bias; all are trained). */
+  countParams() {
+    return this.#core.tensors().reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
+  }
+
+  /**
+   * The layers, their output shapes and parameter counts, laid out as TF.js's
+   * model.summary() prints them (null: the batch, and the steps where they
+   * vary). Returns the text; `print` (TF.js's printFn) gets it line by line.
+   * @param {{ print?: (line: string) => void }} [options]
+   * @returns {string}
+   */
+  summary(options = {}) {
+    const o = checkOptions(options, ['print'], 'summary');
+    affirm(o.print === undefined || typeof o.print === 'function', 'ERR_TYPE', 'summary: print must be a function, such as console.log');
+    const c = this.config, tensors = this.#core.tensors();
+    const size = (t) => t.shape.reduce((a, b) => a * b, 1);
+    const type = { lstm: 'LSTM', peephole: 'LSTM', cifg: 'LSTM', lstm1997: 'LSTM', gru: 'GRU', rnn: 'SimpleRNN' }[c.cell];
+    const D = c.bidirectional ? 2 : 1, rows = [];
+    for (let l = 0; l < c.layers; l++) {
+      const perStep = l < c.layers - 1 || c.returnSequences;
+      const shape = perStep ? `[null,null,${D * c.hiddenSize[l]}]` : `[null,${D * c.hiddenSize[l]}]`;
+      const n = tensors.filter((t) => t.layer === l && t.name !== 'head.weight' && t.name !== 'head.bias').reduce((a, t) => a + size(t), 0);
+      rows.push([`${type.toLowerCase()}_${l + 1} (${c.bidirectional ? `Bidirectional(${type})` : type})`, shape, n]);
+    }
+    if (c.outputSize > 0) {
+      const n = tensors.filter((t) => t.name === 'head.weight' || t.name === 'head.bias').reduce((a, t) => a + size(t), 0);
+      rows.push(['dense_1 (Dense)', c.returnSequences ? `[null,null,${c.outputSize}]` : `[null,${c.outputSize}]`, n]);
+    }
+    // TF.js's layout: 65 columns, fields at 45% and 85%
+    const cols = [29, 55, 65];
+    const line = (fields) => fields.map((f, k) => String(f).padEnd(cols[k] - (k ? cols[k - 1] : 0) - 1).slice(0, cols[k] - (k ? cols[k - 1] : 0) - 1) + ' ').join('').trimEnd();
+    const total = this.countParams();
+    const out = ['_'.repeat(65), line(['Layer (type)', 'Output shape', 'Param #']), '='.repeat(65)];
+    rows.forEach((r, k) => out.push(line(r), k === rows.length - 1 ? '='.repeat(65) : '_'.repeat(65)));
+    out.push(`Total params: ${total}`, `Trainable params: ${total}`, 'Non-trainable params: 0', '_'.repeat(65));
+    if (o.print) for (const l of out) o.print(l);
+    return out.join('\n');
+  }
+
   /** Shapes by parameter name. */
   parameterShapes() {
     return Object.fromEntries(this.#core.tensors().map((t) => [t.name, t.shape]));

@@ -177,6 +177,16 @@ const OPEN_OPTIONS = {
   receive: ({ options, wasm }) => (wasm ? { ...options, locateWasm: (file) => wasm[file] } : options),
 };
 
+/** summary()'s options: `print` stays here and is called with the lines that come back (PRINTED). */
+const SUMMARY_OPTIONS = {
+  send(options, call) {
+    if (!isPlain(options) || typeof options.print !== 'function') return copy(options, call.transfer);
+    const { print, ...rest } = options;
+    call.print = print;
+    return rest;
+  },
+};
+
 // ------------------------------------------------------------ result codecs
 // { serve?(value, serving) -> what travels back, take?(received, call, state) -> what the caller gets }
 
@@ -205,6 +215,14 @@ const PREDICTION = {
     const c = call.config, [B, T] = call.seq.shape;
     return fromOutputs(out.data, { batch: B, steps: T, outputSize: c.outputSize, lengths: call.seq.lengths,
       perStep: c.returnSequences, scalar: c.outputSize === 1 && REGRESSION.has(c.loss) });
+  },
+};
+
+/** summary()'s text, printed here line by line when the caller gave `print`. */
+const PRINTED = {
+  take(text, call) {
+    if (call.print) for (const line of text.split('\n')) call.print(line);
+    return text;
   },
 };
 
@@ -239,6 +257,8 @@ export const SURFACE = {
     backward: { args: [COPY, COPY] },
     parameters: { args: [] },
     parameterShapes: { args: [] },
+    countParams: { args: [] },
+    summary: { args: [SUMMARY_OPTIONS], result: PRINTED },
     setParameters: { args: [COPY] },
     save: { args: [] },
     toSafetensors: { args: [] },
