@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Model, TextModel, LstmError } from '../web/index.js';
 import { bits } from './helpers.js';
+import { coreOf as coreOfModel } from '../web/model.js';
 
 const fails = async (fn, code, pattern) => {
   await assert.rejects(async () => fn(), (err) => err instanceof LstmError && err.code === code && pattern.test(err.message));
@@ -223,4 +224,79 @@ test('summary() lays out the layers as TF.js prints them, and countParams() coun
   assert.equal(await wm.countParams(), l1 + l2 + head);
   await wm.dispose();
   m.dispose(), g.dispose();
+});
+
+test('save({ optimizer: false }) is an inference file: same outputs, no moments, training after it starts afresh', async () => {
+  const { xs, ys } = sine();
+  const m = await Model.create(REG);
+  await m.train(xs, ys, { epochs: 2, batchSize: 16 });
+  const full = m.save(), slim = m.save({ optimizer: false });
+  const P = m.countParams();
+  // the moments (2·P float32) are left out; the directory entry and the JSON differ by a few bytes
+  assert.ok(Math.abs(full.length - slim.length - 2 * P * 4) < 64, `${full.length} - ${slim.length} vs ${2 * P * 4}`);
+  const a = await Model.load(slim);
+  assert.deepEqual(a.predict(xs), m.predict(xs));
+  assert.equal(paramBits(a), paramBits(m));
+  // training after it: as a model with these weights whose optimizer never ran
+  const fresh = await Model.load(full);
+  const fc = coreOfModel(fresh);
+  fc.engine.exports.lw_model_set_optim_steps(fc.ptr, 0);
+  fc.engine.writeReals(fc.engine.exports.lw_model_optim_state(fc.ptr), new Float32Array(2 * P));
+  await a.train(xs, ys, { epochs: 1, batchSize: 16 });
+  await fresh.train(xs, ys, { epochs: 1, batchSize: 16 });
+  assert.equal(paramBits(a), paramBits(fresh));
+  // the full file still resumes exactly; a file claiming to be both is refused
+  const b = await Model.load(full);
+  assert.deepEqual(b.save(), full);
+  const t = await TextModel.create({ hiddenSize: 4, layers: 1 });
+  await t.train('abcabcabc', { epochs: 1 });
+  const tl = await TextModel.load(t.save({ optimizer: false }));
+  assert.equal(tl.generate('a', 5, { seed: 1 }), t.generate('a', 5, { seed: 1 }));
+  assert.throws(() => m.save({ optimizer: 'no' }), /optimizer must be/);
+  for (const x of [m, a, fresh, b, t, tl]) x.dispose();
+});
+
+test('Model.load reads a Uint8Array, an ArrayBuffer, a Blob, a Response and a URL (an error status is refused)', async () => {
+  const { createServer } = await import('node:http');
+  const m = await Model.create(REG);
+  const bytes = m.save(), want = m.predict([[1, 2, 3]]);
+  const server = createServer((req, res) => {
+    if (req.url === '/m.lstm') { res.writeHead(200, { 'content-type': 'application/octet-stream' }); res.end(Buffer.from(bytes)); } else { res.writeHead(404); res.end('no'); }
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${server.address().port}`;
+  try {
+    const sources = [bytes, bytes.slice().buffer, new Blob([bytes]), new Response(bytes), `${base}/m.lstm`, new URL(`${base}/m.lstm`)];
+    for (const s of sources) {
+      const x = await Model.load(s);
+      assert.deepEqual(x.predict([[1, 2, 3]]), want);
+      x.dispose();
+    }
+    await fails(() => Model.load(`${base}/missing`), 'ERR_FORMAT', /answered 404/);
+    await fails(() => Model.load(new Blob([new Uint8Array(3)])), 'ERR_FORMAT', /truncated/);
+    await fails(() => Model.load(42), 'ERR_TYPE', /expected a Uint8Array or ArrayBuffer/);
+    const W = await import('../web/worker.js');
+    const w = await W.Model.load(new Response(bytes));
+    assert.deepEqual(await w.predict([[1, 2, 3]]), want);
+    assert.equal((await w.save({ optimizer: false })).length, m.save({ optimizer: false }).length);
+    await w.dispose();
+  } finally {
+    server.close();
+    m.dispose();
+  }
+});
+
+test('the README\'s localStorage lines round-trip a model (base64)', async () => {
+  const { readFileSync } = await import('node:fs');
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const block = /```js\n(\/\/ localStorage\n[\s\S]*?)\/\/ IndexedDB/.exec(readme)?.[1];
+  assert.ok(block, 'the README has the localStorage lines');
+  const store = new Map();
+  const localStorage = { setItem: (k, v) => store.set(k, String(v)), getItem: (k) => store.get(k) ?? null };
+  const model = await Model.create(REG);
+  const run = new Function('Model', 'model', 'localStorage', `return (async () => { ${block}; return fromStorage; })();`);
+  const loaded = await run(Model, model, localStorage);
+  assert.match(store.get('my-model'), /^[A-Za-z0-9+/]+=*$/);
+  assert.deepEqual(loaded.predict([[0.5, 1]]), model.predict([[0.5, 1]]));
+  model.dispose(), loaded.dispose();
 });

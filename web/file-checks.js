@@ -185,9 +185,15 @@ export function checkExtra(extra, config) {
   if (has('optimizer')) {
     const o = x.optimizer;
     if (!isObject(o)) fail(where, `bad optimizer state: optimizer is ${show(o)}, not { kind, steps }`);
-    for (const key of Object.keys(o)) if (key !== 'kind' && key !== 'steps') fail(where, `bad optimizer state: unknown field '${key}' in optimizer`);
+    for (const key of Object.keys(o)) if (key !== 'kind' && key !== 'steps' && key !== 'saved') fail(where, `bad optimizer state: unknown field '${key}' in optimizer`);
     optimizer = { kind: count(o.kind ?? 1, 'bad optimizer state: optimizer.kind', OPTIMIZER_KINDS - 1),
       steps: count(o.steps ?? 0, 'bad optimizer state: optimizer.steps') };
+    // save({ optimizer: false }): an inference file, without the moments (and so with no steps taken)
+    if (o.saved !== undefined) {
+      if (o.saved !== false) fail(where, `bad optimizer state: optimizer.saved is ${show(o.saved)}; only false (an inference file) is written`);
+      if (optimizer.steps !== 0) fail(where, `bad optimizer state: an inference file (optimizer.saved false) has steps ${optimizer.steps}, not 0`);
+      optimizer.saved = false;
+    }
   }
   let rng = null;
   if (has('rng')) {

@@ -70,6 +70,10 @@ export interface Engine {
 
 /** save()'s bytes. */
 export type ModelBytes = Uint8Array | ArrayBuffer;
+/** Where Model.load and TextModel.load read save()'s bytes: the bytes, a URL to fetch, a Response or a Blob. */
+export type ModelSource = ModelBytes | string | URL | Response | Blob;
+/** save()'s options: optimizer false writes an inference file, without the optimizer's moments. */
+export interface SaveOptions { optimizer?: boolean }
 /** How Model.load and TextModel.load find the engine. */
 export type LoadOptions = Pick<CreateOptions, 'simd' | 'locateWasm' | 'engine'>;
 /** A PyTorch state dict: safetensors bytes, or tensors by name. */
@@ -176,7 +180,7 @@ export interface ModelConfig {
 export class Model {
   private constructor();
   static create(options: CreateOptions): Promise<Model>;
-  static load(bytes: ModelBytes, options?: LoadOptions): Promise<Model>;
+  static load(source: ModelSource, options?: LoadOptions): Promise<Model>;
   static fromPyTorch(stateDict: StateDict, options?: FromPyTorchOptions): Promise<Model>;
   readonly config: ModelConfig;
   readonly engine: { simd: boolean; version: string; variant: string };
@@ -200,7 +204,7 @@ export class Model {
   /** Layers, output shapes and parameter counts, as TF.js prints them; `print` gets each line. */
   summary(options?: { print?: (line: string) => void }): string;
   setParameters(values: Record<string, ArrayLike<number>>): void;
-  save(): Uint8Array;
+  save(options?: SaveOptions): Uint8Array;
   toSafetensors(): Uint8Array;
   dispose(): void;
 }
@@ -222,7 +226,7 @@ export interface TextModelOptions {
 export class TextModel {
   private constructor();
   static create(options?: TextModelOptions): Promise<TextModel>;
-  static load(bytes: ModelBytes, options?: LoadOptions): Promise<TextModel>;
+  static load(source: ModelSource, options?: LoadOptions): Promise<TextModel>;
   /** In index order; null before the first train without a given vocabulary. */
   readonly vocabulary: string[] | null;
   /** The underlying Model. */
@@ -232,7 +236,7 @@ export class TextModel {
   generate(prompt?: string, length?: number, options?: { temperature?: number; seed?: number }): string;
   trace(text: string): TraceEntry[];
   toSafetensors(): Uint8Array;
-  save(): Uint8Array;
+  save(options?: SaveOptions): Uint8Array;
   dispose(): void;
 }
 

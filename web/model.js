@@ -16,7 +16,7 @@ import { train } from './training.js';
 import { Stream } from './stream.js';
 import { forecast } from './forecast.js';
 import { metrics } from './metrics.js';
-import { restore, save } from './persist.js';
+import { readSource, restore, save } from './persist.js';
 import { readPyTorch, writeSafetensors } from './naming.js';
 import { checkFileConfig, checkFiniteOutputs, checkParameterBudget, largestParameter } from './file-checks.js';
 
@@ -255,6 +255,7 @@ export class Model {
    * @returns {string}
    */
   summary(options = {}) {
+    this.#core.live();
     const o = checkOptions(options, ['print'], 'summary');
     affirm(o.print === undefined || typeof o.print === 'function', 'ERR_TYPE', 'summary: print must be a function, such as console.log');
     const c = this.config, tensors = this.#core.tensors();
@@ -373,19 +374,26 @@ export class Model {
     this.#core.free();
   }
 
-  /** Everything needed to resume training exactly, as bytes (format.js). */
-  save() {
-    return save(this.#core);
+  /**
+   * Everything needed to resume training exactly, as bytes (format.js);
+   * `{ optimizer: false }` leaves out the optimizer's moments: an inference
+   * file (a third of the size with Adam) whose training after load starts afresh.
+   */
+  save(options = {}) {
+    this.#core.live();
+    const o = checkOptions(options, ['optimizer'], 'save');
+    return save(this.#core, { optimizer: checkBool(o.optimizer ?? true, 'optimizer') });
   }
 
   /**
-   * A model from save()'s bytes; checks the bytes fully before using them.
-   * @param {Uint8Array|ArrayBuffer} bytes
+   * A model from save()'s bytes, checked fully before use: a Uint8Array or
+   * ArrayBuffer, a URL to fetch, a Response or a Blob.
+   * @param {Uint8Array|ArrayBuffer|string|URL|Response|Blob} source
    * @param {{ simd?: boolean, locateWasm?: Function }} [options]
    */
-  static async load(bytes, options = {}) {
+  static async load(source, options = {}) {
     const o = checkOptions(options, ['simd', 'locateWasm', 'engine'], 'Model.load');
-    const { config, tensors, extra } = decodeModel(bytes);
+    const { config, tensors, extra } = decodeModel(await readSource(source, 'Model.load'));
     checkFileConfig(config);
     let resolved;
     try {

@@ -260,7 +260,7 @@ export const SURFACE = {
     countParams: { args: [] },
     summary: { args: [SUMMARY_OPTIONS], result: PRINTED },
     setParameters: { args: [COPY] },
-    save: { args: [] },
+    save: { args: [COPY] },
     toSafetensors: { args: [] },
     stream: { args: [COPY], result: STREAM },
     trace: { args: [COPY], result: TRACE },
@@ -270,7 +270,7 @@ export const SURFACE = {
     train: { args: [AS_IS, TRAIN_OPTIONS], result: LEARNED },
     trace: { args: [AS_IS], result: TRACE },
     generate: { args: [AS_IS, AS_IS, AS_IS] },
-    save: { args: [] },
+    save: { args: [COPY] },
     toSafetensors: { args: [] },
   },
   Stream: {

@@ -171,10 +171,10 @@ export class TextModel {
     return this.#model.toSafetensors();
   }
 
-  /** Bytes of the Model file, vocabulary included. */
-  save() {
+  /** Bytes of the Model file, vocabulary included; `{ optimizer: false }` as Model#save. */
+  save(options = {}) {
     affirm(this.#model && this.#mode, 'ERR_OPTION', 'TextModel.save: train the model first');
-    return this.#model.save();
+    return this.#model.save(options);
   }
 
   static async load(bytes, options = {}) {

@@ -3,11 +3,11 @@
 // the two cannot drift apart. Each model runs in its own Web Worker or Node
 // worker thread; `engine` is left out (an engine cannot cross threads).
 import type * as Main from './index.js';
-import type { CreateOptions, FromPyTorchOptions, LoadOptions, ModelBytes, StateDict, TextModelOptions } from './index.js';
+import type { CreateOptions, FromPyTorchOptions, LoadOptions, ModelSource, StateDict, TextModelOptions } from './index.js';
 
 export { LstmError, ERROR_CODES, features, windows } from './index.js';
 export type {
-  BackwardResult, BatchInfo, CreateOptions, EpochInfo, ForwardResult, GateSwitches, History, ModelConfig, Prediction, Sequence,
+  BackwardResult, BatchInfo, CreateOptions, EpochInfo, ForwardResult, GateSwitches, History, ModelConfig, ModelSource, Prediction, SaveOptions, Sequence,
   SequenceBatch, Sequences, StateDict, Targets, TextModelOptions, TraceEntry, TrainOptions,
 } from './index.js';
 
@@ -41,7 +41,7 @@ interface ModelMethods extends Promisified<Omit<Main.Model, 'stream' | 'predict'
 export declare class Model {
   private constructor();
   static create(options: WorkerCreateOptions): Promise<Model>;
-  static load(bytes: ModelBytes, options?: Omit<LoadOptions, 'engine'>): Promise<Model>;
+  static load(source: ModelSource, options?: Omit<LoadOptions, 'engine'>): Promise<Model>;
   static fromPyTorch(stateDict: StateDict, options?: Omit<FromPyTorchOptions, 'engine'>): Promise<Model>;
 }
 /** The main entry's Model, every method async; config is a copy kept in the calling thread; dispose() also ends the worker. */
@@ -53,7 +53,7 @@ interface TextModelMethods extends Promisified<Omit<Main.TextModel, 'model'>> {}
 export declare class TextModel {
   private constructor();
   static create(options?: Omit<TextModelOptions, 'engine'>): Promise<TextModel>;
-  static load(bytes: ModelBytes, options?: Omit<LoadOptions, 'engine'>): Promise<TextModel>;
+  static load(source: ModelSource, options?: Omit<LoadOptions, 'engine'>): Promise<TextModel>;
 }
 /** The main entry's TextModel, every method async; vocabulary as of the last create, load or train. */
 export interface TextModel extends TextModelMethods {}

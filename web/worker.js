@@ -8,6 +8,7 @@
 import { LstmError } from './errors.js';
 import { DISPOSED, STREAM_DISPOSED } from './model.js'; // the main entry's words
 import { Connection, OPENERS, SURFACE, spawn } from './rpc.js';
+import { readSource } from './persist.js';
 
 export { LstmError, ERROR_CODES, features, windows } from './index.js';
 
@@ -18,6 +19,8 @@ const CONSTRUCT = Symbol('construct');
 
 /** Starts a worker and makes the model in it with `Model.create` (etc.); the proxy holds the connection. */
 async function open(Proxy, kind, name, args) {
+  // a URL, Response or Blob is read here (a Response cannot cross; a relative URL is this page's)
+  if (name === 'load') args = [await readSource(args[0], `${kind}.load`), ...args.slice(1)];
   const conn = new Connection(await spawn());
   try {
     const info = await conn.invoke(`${kind}.${name}`, OPENERS[kind][name], args, null, null);
