@@ -300,3 +300,78 @@ test('the README\'s localStorage lines round-trip a model (base64)', async () =>
   assert.deepEqual(loaded.predict([[0.5, 1]]), model.predict([[0.5, 1]]));
   model.dispose(), loaded.dispose();
 });
+
+test('TextModel: unseeded generate differs per call, topK/topP cut the distribution, stop ends the text', async () => {
+  const tm = await TextModel.create({ hiddenSize: 16, layers: 1, seed: 5 });
+  const text = 'the cat sat on the mat. the dog sat on the log. '.repeat(6);
+  await tm.train(text, { epochs: 3, seqLength: 32 });
+  const seen = new Set(Array.from({ length: 6 }, () => tm.generate('the ', 30, { temperature: 2 })));
+  assert.ok(seen.size > 1, 'six unseeded calls are not all the same');
+  const seeded = tm.generate('the ', 30, { seed: 3 });
+  assert.equal(tm.generate('the ', 30, { seed: 3 }), seeded, 'a seed repeats the text');
+  // topK: 1 is greedy: any seed, any temperature, the same argmax text
+  const greedy = tm.generate('the ', 30, { topK: 1, temperature: 3, seed: 1 });
+  assert.equal(tm.generate('the ', 30, { topK: 1, temperature: 3, seed: 99 }), greedy);
+  assert.equal(tm.generate('the ', 30, { topP: 1e-6, seed: 7 }), greedy, 'a tiny topP keeps only the likeliest');
+  // topK/topP left at their neutral values give the seeded text bit for bit
+  assert.equal(tm.generate('the ', 30, { seed: 3, topP: 1 }), seeded);
+  assert.equal(tm.generate('the ', 30, { seed: 3, topK: tm.vocabulary.length + 1 }), seeded);
+  // topK 2: every character drawn is one of the two likeliest at its step (checked through a stream)
+  const drawn = tm.generate('t', 20, { topK: 2, temperature: 5, seed: 4 });
+  const m = tm.model, V = tm.vocabulary.length + 1, s = m.stream({ logits: true }), x = new Float32Array(V);
+  const feed = (k) => { x.fill(0); x[k] = 1; return s.step(x); };
+  feed(0);
+  let z = feed(tm.vocabulary.indexOf('t') + 1);
+  for (const ch of drawn) {
+    const k = tm.vocabulary.indexOf(ch) + 1;
+    const rank = Array.from(z).filter((v) => v > z[k]).length;
+    assert.ok(rank < 2, `'${ch}' ranked ${rank}`);
+    z = feed(k);
+  }
+  s.dispose();
+  // stop: the text ends before the stop string
+  const full = tm.generate('the ', 60, { seed: 3 });
+  const at = full.indexOf('t', 1);
+  if (at > 0) assert.equal(tm.generate('the ', 60, { seed: 3, stop: full.slice(at, at + 2) }), full.slice(0, full.indexOf(full.slice(at, at + 2))));
+  assert.equal(tm.generate('the ', 60, { seed: 3, stop: ['\u2603', full.slice(0, 3)] }), '');
+  assert.throws(() => tm.generate('', 5, { topP: 0 }), /topP must be above 0/);
+  assert.throws(() => tm.generate('', 5, { stop: '' }), /stop must be a non-empty string/);
+  // an unknown character in the prompt is an error naming it and where it is
+  assert.throws(() => tm.generate('the Z', 5), (err) => err.code === 'ERR_OPTION' && /character "Z" \(at 4\) is not in the vocabulary/.test(err.message));
+  tm.dispose();
+});
+
+test('TextModel.evaluate gives the mean loss per character and its perplexity; longer vocabulary entries are refused', async () => {
+  const tm = await TextModel.create({ hiddenSize: 8, layers: 1, seed: 2 });
+  const text = 'abcabcabcabcabcabc';
+  const h = await tm.train(text, { epochs: 4, seqLength: 64, shuffle: false });
+  // one window holds the whole text: evaluate after training is the loss of one more forward pass on it
+  const e = tm.evaluate(text);
+  assert.ok(Math.abs(e.perplexity - Math.exp(e.loss)) < 1e-12);
+  assert.ok(e.loss < h.loss[0], `${e.loss} below the first epoch's ${h.loss[0]}`);
+  // against a hand count from the stream's probabilities: -mean log p(next)
+  const V = tm.vocabulary.length + 1, s = tm.model.stream(), x = new Float32Array(V);
+  let nll = 0, prev = 0;
+  for (const ch of text) {
+    x.fill(0); x[prev] = 1;
+    const p = s.step(x), k = tm.vocabulary.indexOf(ch) + 1;
+    nll -= Math.log(p[k]);
+    prev = k;
+  }
+  s.dispose();
+  assert.ok(Math.abs(e.loss - nll / text.length) < 1e-4, `${e.loss} vs ${nll / text.length}`);
+  assert.throws(() => tm.evaluate('abd'), /character "d" \(at 2\) is not in the vocabulary/);
+  assert.throws(() => tm.evaluate(['ab', 'c']), /learned one text/);
+  const names = await TextModel.create({ hiddenSize: 8, layers: 1 });
+  await names.train(['ann', 'bob'], { epochs: 1 });
+  const two = names.evaluate(['ann', 'bob']), one = names.evaluate('ann');
+  assert.ok(Number.isFinite(two.loss) && Number.isFinite(one.loss));
+  await fails(() => TextModel.create({ vocabulary: ['a', 'bc'] }), 'ERR_OPTION', /vocabulary entry "bc" is 2 characters/);
+  const emoji = await TextModel.create({ vocabulary: ['a', '\u{1F600}'], hiddenSize: 2, layers: 1 });
+  assert.deepEqual(emoji.vocabulary, ['a', '\u{1F600}'], 'one character, two UTF-16 units');
+  const W = await import('../web/worker.js');
+  const tw = await W.TextModel.load(tm.save());
+  assert.deepEqual(await tw.evaluate(text), e);
+  await tw.dispose();
+  for (const x of [tm, names, emoji]) x.dispose();
+});

@@ -233,7 +233,14 @@ export class TextModel {
   readonly model: Model | null;
   /** One text (cut into seqLength windows, default 64) or a list of strings (each its own sequence). */
   train(data: string | string[], options?: TrainOptions & { seqLength?: number }): Promise<History>;
-  generate(prompt?: string, length?: number, options?: { temperature?: number; seed?: number }): string;
+  /**
+   * Unseeded calls differ; a seed repeats a text. topK keeps the k likeliest characters, topP the fewest
+   * whose probabilities reach p; the text ends before a `stop` string. A prompt character outside the
+   * vocabulary throws ERR_OPTION naming it.
+   */
+  generate(prompt?: string, length?: number, options?: { temperature?: number; seed?: number; topK?: number; topP?: number; stop?: string | string[] }): string;
+  /** Mean cross-entropy per character (natural log) on held-out text, and the perplexity e^loss. */
+  evaluate(text: string | string[]): { loss: number; perplexity: number };
   trace(text: string): TraceEntry[];
   toSafetensors(): Uint8Array;
   save(options?: SaveOptions): Uint8Array;

@@ -270,6 +270,7 @@ export const SURFACE = {
     train: { args: [AS_IS, TRAIN_OPTIONS], result: LEARNED },
     trace: { args: [AS_IS], result: TRACE },
     generate: { args: [AS_IS, AS_IS, AS_IS] },
+    evaluate: { args: [COPY] },
     save: { args: [COPY] },
     toSafetensors: { args: [] },
   },
