@@ -375,3 +375,26 @@ test('TextModel.evaluate gives the mean loss per character and its perplexity; l
   await tw.dispose();
   for (const x of [tm, names, emoji]) x.dispose();
 });
+
+test('classification inputs can be normalised: the input scaler is fitted, used, saved, and targets stay classes', async () => {
+  const { xs, cls } = sine();
+  const big = xs.map((s) => s.map((v) => 1000 + 50 * v)); // far from zero: what users scaled by hand
+  const m = await Model.create({ ...CLS, normalize: 'zscore' });
+  await m.train(big, cls, { epochs: 2, batchSize: 16 });
+  const s = coreOfModel(m).scaling;
+  assert.equal(s.target, null, 'no target scaler: the targets are classes');
+  const flat = big.flat(), mean = flat.reduce((a, b) => a + b, 0) / flat.length;
+  assert.ok(Math.abs(s.input.shift[0] - mean) < 1e-3, `shift ${s.input.shift[0]} vs the mean ${mean}`);
+  // the same weights on inputs scaled by hand give the same probabilities
+  const plain = await Model.create(CLS);
+  plain.setParameters(m.parameters());
+  const byHand = big.map((q) => q.map((v) => (Math.fround(v) - s.input.shift[0]) / s.input.scale[0]));
+  const a = m.predict(big), b = plain.predict(byHand);
+  let worst = 0;
+  a.forEach((row, i) => row.forEach((p, k) => { worst = Math.max(worst, Math.abs(p - b[i][k])); }));
+  assert.ok(worst < 1e-5, `largest difference ${worst}`);
+  const back = await Model.load(m.save());
+  assert.deepEqual(back.predict(big), a);
+  assert.deepEqual(back.config.normalize, 'zscore');
+  for (const x of [m, plain, back]) x.dispose();
+});

@@ -50,10 +50,9 @@ export function resolveConfig(options) {
   }
   affirm(o.inputSize !== undefined, 'ERR_OPTION', 'Model.create: inputSize is required (1 for a plain series)');
   const loss = checkOneOf(o.loss ?? 'mse', 'loss', LOSSES);
+  // regression scales inputs and targets by default; classification may scale its inputs (its targets are classes)
   const normalize = o.normalize === undefined ? (REGRESSION.has(loss) ? 'zscore' : false)
     : checkOneOf(o.normalize, 'normalize', ['zscore', 'minmax', false]);
-  affirm(!normalize || REGRESSION.has(loss), 'ERR_OPTION',
-    `normalize: '${normalize}' applies to regression losses only, not '${loss}'`);
   return {
     inputSize: checkInt(o.inputSize, 'inputSize', 1, MAX_SIZE),
     hiddenSize: hidden,

@@ -90,8 +90,12 @@ export function checkScalers(s, config, where) {
   for (const key of Object.keys(s)) if (key !== 'input' && key !== 'target') fail(where, `unknown field '${key}' (expected input and target)`);
   const none = (v) => v === null || v === undefined;
   if (none(s.input) && none(s.target)) return { input: null, target: null };
+  // a classification model scales its inputs only: its targets are classes
+  if (!REGRESSION.includes(config.loss)) {
+    if (!none(s.target)) fail(where, `a ${config.loss} model takes no scaling of its targets (classes; only mse, mae and huber scale targets)`);
+    return { input: checkScaler(s.input, config.inputSize, config.normalize, `${where}.input`, 'inputSize'), target: null };
+  }
   if (none(s.input) || none(s.target)) fail(where, `has ${none(s.input) ? 'a target scaler but no input' : 'an input scaler but no target'} scaler; train() fits both`);
-  if (!REGRESSION.includes(config.loss)) fail(where, `a ${config.loss} model takes no scaling (only mse, mae and huber do)`);
   return {
     input: checkScaler(s.input, config.inputSize, config.normalize, `${where}.input`, 'inputSize'),
     target: checkScaler(s.target, config.outputSize, config.normalize, `${where}.target`, 'outputSize'),

@@ -51,7 +51,7 @@ export interface CreateOptions {
   seed?: number;
   /** Initial forget-gate bias (Jozefowicz et al. 2015). Default 1. */
   forgetBias?: number;
-  /** Scaling learned from the training data, regression losses only. Default 'zscore'. */
+  /** Scaling learned from the training data: inputs and targets for regression (default 'zscore'), inputs only for classification (default false). */
   normalize?: 'zscore' | 'minmax' | false;
   /** false forces the scalar build. */
   simd?: boolean;

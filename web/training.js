@@ -111,7 +111,7 @@ function convert(core, data, o) {
 /** Fits the scalers on the training rows if the model has none, and scales copies of the data (validation in place). */
 function scale(core, { seq: raw, tdata: rawTargets, val, split }) {
   const c = core.config;
-  if (!core.scaling.fitted && c.normalize) core.scaling.fit(raw, rawTargets, split.train, { outputSize: c.outputSize, mode: c.normalize });
+  if (!core.scaling.fitted && c.normalize) core.scaling.fit(raw, rawTargets, split.train, { outputSize: c.outputSize, mode: c.normalize, targets: core.regression });
   const seq = { ...raw, data: raw.data.slice() };
   const tdata = rawTargets.slice();
   if (core.scaling.fitted) {
