@@ -6,7 +6,8 @@
 // weighted sum of per-row gradients, and dropout refused where it cannot apply.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Model, TextModel, LstmError } from '../web/index.js';
+import { Model, TextModel, LstmError, windows } from '../web/index.js';
+import { seededUniform } from '../web/data.js';
 import { bits } from './helpers.js';
 import { coreOf as coreOfModel } from '../web/model.js';
 
@@ -397,4 +398,65 @@ test('classification inputs can be normalised: the input scaler is fitted, used,
   assert.deepEqual(back.predict(big), a);
   assert.deepEqual(back.config.normalize, 'zscore');
   for (const x of [m, plain, back]) x.dispose();
+});
+
+/** A monthly CO2-like series (vega-datasets' co2-concentration.csv is a 43 MB package): trend, two harmonics, noise. */
+function co2Like(n = 744) {
+  const rand = seededUniform(7);
+  const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
+  return Array.from({ length: n }, (_, t) => 315 + 0.07 * t + 0.00009 * t * t + 3 * Math.sin(2 * Math.PI * t / 12)
+    + 0.8 * Math.sin(4 * Math.PI * t / 12 + 1) + 0.3 * gauss());
+}
+
+test('difference: the CO2 case, where a model on levels loses to seasonal-naive and one on differences wins', async () => {
+  const series = co2Like(), h = 24;
+  const train = series.slice(0, -h), test = series.slice(-h);
+  const mae = (a) => a.reduce((s, v, i) => s + Math.abs(v - test[i]), 0) / h;
+  const naive = mae(test.map((_, k) => train[train.length - 12 + (k % 12)]));
+  const { inputs, targets } = windows(train, { window: 36 });
+  const score = {};
+  for (const difference of [0, 12]) {
+    const m = await Model.create({ inputSize: 1, hiddenSize: 16, seed: 1, ...(difference ? { difference } : {}) });
+    await m.train(inputs, targets, { epochs: 15, batchSize: 32, learningRate: 0.01 });
+    score[difference] = mae(m.forecast(train, h));
+    m.dispose();
+  }
+  // measured: seasonal-naive 3.79, levels 5.33, differences 0.55 ppm
+  assert.ok(score[0] > naive, `levels ${score[0]} should lose to seasonal-naive ${naive} (it cannot leave the training range)`);
+  assert.ok(score[12] < naive / 2, `differences ${score[12]} should beat seasonal-naive ${naive}`);
+});
+
+test('difference: predict is the plain model on hand-made differences plus the value d steps back; forecast and files keep it', async () => {
+  const series = co2Like(120);
+  const { inputs, targets } = windows(series, { window: 10, horizon: 3 });
+  const d = 2, m = await Model.create({ inputSize: 1, hiddenSize: 5, outputSize: 3, seed: 4, difference: d });
+  await m.train(inputs, targets, { epochs: 2 });
+  assert.equal(m.config.difference, d);
+  const plain = await Model.create({ inputSize: 1, hiddenSize: 5, outputSize: 3, seed: 4 });
+  plain.setParameters(m.parameters());
+  const s = coreOfModel(m).scaling, pc = coreOfModel(plain);
+  pc.scaling.input = s.input, pc.scaling.target = s.target;
+  const x = inputs.slice(0, 5), got = m.predict(x);
+  const diffs = plain.predict(x.map((w) => w.slice(d).map((v, t) => v - w[t])));
+  x.forEach((w, b) => {
+    const levels = [...w];
+    for (let k = 0; k < 3; k++) levels.push(diffs[b][k] + levels[levels.length - d]);
+    const want = levels.slice(-3);
+    got[b].forEach((v, k) => assert.ok(Math.abs(v - want[k]) < 1e-3, `row ${b} step ${k}: ${v} vs ${want[k]}`));
+  });
+  // evaluate's mae is in levels: against the targets themselves
+  const ev = m.evaluate(x, targets.slice(0, 5));
+  const byHand = got.flat().reduce((a, v, i) => a + Math.abs(v - targets.slice(0, 5).flat()[i]), 0) / 15;
+  assert.ok(Math.abs(ev.mae - byHand) < 1e-3, `${ev.mae} vs ${byHand}`);
+  const back = await Model.load(m.save());
+  assert.deepEqual(back.forecast(series, 7), m.forecast(series, 7));
+  assert.deepEqual(back.config.difference, d);
+  const noDiff = await Model.load(plain.save());
+  assert.equal('difference' in noDiff.config, false, 'a model without it has no difference key (files unchanged)');
+  assert.throws(() => m.stream(), /difference needs the steps before each one/);
+  assert.throws(() => m.predict([[1, 2]]), /each sequence needs more than 2 steps; sequence 0 has 2/);
+  await fails(() => Model.create({ ...CLS, difference: 1 }), 'ERR_OPTION', /applies to a regression model/);
+  await fails(() => Model.create({ ...REG, returnSequences: true, difference: 1 }), 'ERR_OPTION', /many-to-one/);
+  await fails(() => Model.create({ ...REG, inputSize: 2, outputSize: 3, difference: 1 }), 'ERR_OPTION', /whole steps of the series/);
+  for (const z of [m, plain, back, noDiff]) z.dispose();
 });

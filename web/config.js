@@ -13,7 +13,7 @@ const MAX_SIZE = 65536;
 const MAX_LAYERS = 16;
 
 export const CREATE_OPTIONS = ['inputSize', 'hiddenSize', 'layers', 'cell', 'gates', 'bidirectional', 'outputSize',
-  'returnSequences', 'loss', 'dropout', 'seed', 'forgetBias', 'normalize', 'simd', 'locateWasm', 'engine'];
+  'returnSequences', 'loss', 'dropout', 'seed', 'forgetBias', 'normalize', 'difference', 'simd', 'locateWasm', 'engine'];
 export const TRAIN_OPTIONS = ['epochs', 'batchSize', 'optimizer', 'learningRate', 'momentum', 'nesterov', 'beta1', 'beta2',
   'epsilon', 'rho', 'weightDecay', 'clipNorm', 'clipValue', 'validationSplit', 'validationData', 'shuffle', 'seed',
   'onEpochEnd', 'onBatchEnd', 'signal', 'yieldEvery', 'truncate', 'schedule', 'earlyStopping', 'reduceOnPlateau', 'metrics',
@@ -53,7 +53,7 @@ export function resolveConfig(options) {
   // regression scales inputs and targets by default; classification may scale its inputs (its targets are classes)
   const normalize = o.normalize === undefined ? (REGRESSION.has(loss) ? 'zscore' : false)
     : checkOneOf(o.normalize, 'normalize', ['zscore', 'minmax', false]);
-  return {
+  const config = {
     inputSize: checkInt(o.inputSize, 'inputSize', 1, MAX_SIZE),
     hiddenSize: hidden,
     layers,
@@ -68,6 +68,17 @@ export function resolveConfig(options) {
     forgetBias: checkNumber(o.forgetBias ?? 1, 'forgetBias', -100, 100),
     normalize,
   };
+  // only when given: configurations (and so files) without it stay as they were
+  const difference = o.difference === undefined ? 0 : checkInt(o.difference, 'difference', 0, 1e6);
+  if (difference) {
+    const c = config;
+    affirm(REGRESSION.has(c.loss), 'ERR_OPTION', `difference: applies to a regression model (a series), not loss '${c.loss}'`);
+    affirm(!c.returnSequences, 'ERR_OPTION', 'difference: applies to many-to-one models (returnSequences: false) for now');
+    affirm(c.outputSize > 0 && c.outputSize % c.inputSize === 0, 'ERR_OPTION',
+      `difference: each output must be whole steps of the series (outputSize ${c.outputSize} a multiple of inputSize ${c.inputSize}), as forecast() needs`);
+    config.difference = difference;
+  }
+  return config;
 }
 
 /** The LSTM switches as { input, forget, …, originalSquashing }: the cell's own, then the caller's. */

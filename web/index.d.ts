@@ -53,6 +53,11 @@ export interface CreateOptions {
   forgetBias?: number;
   /** Scaling learned from the training data: inputs and targets for regression (default 'zscore'), inputs only for classification (default false). */
   normalize?: 'zscore' | 'minmax' | false;
+  /**
+   * Learn changes over this many steps (1: month to month, 12: year to year for monthly data) instead of levels,
+   * for series with a trend; predict and forecast add them back. Regression, many-to-one, whole-step outputs only.
+   */
+  difference?: number;
   /** false forces the scalar build. */
   simd?: boolean;
   /** Where the .wasm files are hosted: maps a file name to its URL. */
@@ -175,6 +180,8 @@ export interface ModelConfig {
   inputSize: number; hiddenSize: number[]; layers: number; cell: Cell; gates: Required<GateSwitches> | null; bidirectional: boolean;
   outputSize: number; returnSequences: boolean; loss: Loss; dropout: number; seed: number;
   forgetBias: number; normalize: 'zscore' | 'minmax' | false;
+  /** Present only on a model created with it. */
+  difference?: number;
 }
 
 export class Model {

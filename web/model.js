@@ -123,6 +123,7 @@ export class Model {
     const seq = core.inputs(inputs);
     const { out } = core.run(seq, null, logits ? FLAG_RAW : 0);
     core.scaling.invertOutputs(out, seq);
+    core.undoDifference(out, seq);
     checkFiniteOutputs(out, 'predict', () => largestParameter(this.parameters()));
     const [B, T] = seq.shape;
     const typed = inputs && !Array.isArray(inputs) && 'data' in inputs;
@@ -140,9 +141,11 @@ export class Model {
     const seq = core.inputs(inputs);
     const tgt = core.targets(targets, seq);
     const raw = tgt.data.slice();
-    core.scaling.scaleTargets(tgt.data, seq);
-    const { out, loss } = core.run(seq, tgt.data);
+    const learned = core.learnedTargets(tgt.data, seq); // tgt.data itself unless the model differences
+    core.scaling.scaleTargets(learned, seq);
+    const { out, loss } = core.run(seq, learned);
     core.scaling.invertOutputs(out, seq);
+    core.undoDifference(out, seq);
     checkFiniteOutputs(out, 'evaluate', () => largestParameter(this.parameters()));
     return { loss, ...metrics(out, raw, seq, core.config, core.regression) };
   }
@@ -157,12 +160,12 @@ export class Model {
   gradients(inputs, targets) {
     const core = this.#core, e = core.engine, ex = core.exports();
     const seq = core.inputs(inputs);
-    const tgt = core.targets(targets, seq);
-    core.scaling.scaleTargets(tgt.data, seq);
+    const learned = core.learnedTargets(core.targets(targets, seq).data, seq);
+    core.scaling.scaleTargets(learned, seq);
     const [B, T] = seq.shape;
     const loss = e.scoped((s) => {
       const out = s.reals(1);
-      e.check(ex.lw_model_gradients(core.ptr, s.reals(seq.data), s.reals(tgt.data), s.int32(seq.lengths), B, T, out), 'gradients');
+      e.check(ex.lw_model_gradients(core.ptr, s.reals(seq.data), s.reals(learned), s.int32(seq.lengths), B, T, out), 'gradients');
       return e.readReals(out, 1)[0];
     });
     return { loss, grads: core.read((x) => x.lw_model_grads(core.ptr)) };
@@ -178,6 +181,7 @@ export class Model {
    */
   stream(options = {}) {
     this.#core.live();
+    affirm(!this.#core.config.difference, 'ERR_OPTION', 'stream: a model with difference needs the steps before each one; use predict() or forecast()');
     const o = checkOptions(options, ['logits'], 'stream');
     return new Stream(this.#core, checkBool(o.logits ?? false, 'logits'));
   }

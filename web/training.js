@@ -9,6 +9,7 @@ import { Trainer } from './trainer.js';
 import { captureState, restoreState, setOptimizer } from './persist.js';
 import { STATUS } from './engine-abi.js';
 import { metrics as measure } from './metrics.js';
+import { differenceInputs, differenceTargets } from './difference.js';
 import { checkNumber } from './validate.js';
 
 /**
@@ -94,18 +95,22 @@ function stateBlocks(c) {
 
 /** Converts and checks all the data (training, validation) before anything changes. */
 function convert(core, data, o) {
-  const c = core.config;
-  const seq = data.seq ?? toSequences(data.inputs, { name: 'inputs', inputSize: c.inputSize });
+  const c = core.config, d = c.difference;
+  const raw = data.seq ?? toSequences(data.inputs, { name: 'inputs', inputSize: c.inputSize });
+  // a differencing model learns changes over d steps (difference.js); the levels' length is forecast()'s window
+  const seq = d ? differenceInputs(raw, d) : raw;
   const tdata = data.tdata ?? core.targets(data.targets, seq).data;
   let val = null;
   if (o.validationData !== undefined) {
     affirm(Array.isArray(o.validationData) && o.validationData.length === 2, 'ERR_TYPE', 'validationData must be [inputs, targets]');
-    const vs = toSequences(o.validationData[0], { name: 'validationData[0]', inputSize: c.inputSize });
-    val = { seq: vs, tdata: core.targets(o.validationData[1], vs, 'validationData[1]').data };
+    const vraw = toSequences(o.validationData[0], { name: 'validationData[0]', inputSize: c.inputSize });
+    const vs = d ? differenceInputs(vraw, d) : vraw;
+    const vt = core.targets(o.validationData[1], vs, 'validationData[1]').data;
+    val = { seq: vs, tdata: d ? differenceTargets(vt, vraw, d, c.outputSize) : vt };
   }
   const B = seq.shape[0];
   const split = val ? { train: Int32Array.from({ length: B }, (_, i) => i), validation: new Int32Array(0) } : splitIndices(B, o.validationSplit);
-  return { seq, tdata, val, split };
+  return { seq, tdata: d ? differenceTargets(tdata, raw, d, c.outputSize) : tdata, val, split, steps: raw.shape[1] };
 }
 
 /** Fits the scalers on the training rows if the model has none, and scales copies of the data (validation in place). */
@@ -209,7 +214,7 @@ export async function train(core, data, options = {}) {
   core.training = true;
   core.stopTraining = false;
   try {
-    core.window = Math.max(core.window, converted.seq.shape[1]);
+    core.window = Math.max(core.window, converted.steps);
     const { seq, tdata, val } = scale(core, converted);
     const weighted = weighTargets(core, tdata, seq, split.train, o);
     staged = stage(core, seq, weighted ?? tdata, o, split.train.length);
