@@ -460,3 +460,29 @@ test('difference: predict is the plain model on hand-made differences plus the v
   await fails(() => Model.create({ ...REG, inputSize: 2, outputSize: 3, difference: 1 }), 'ERR_OPTION', /whole steps of the series/);
   for (const z of [m, plain, back, noDiff]) z.dispose();
 });
+
+test('predict gives the same shape for every loss with the same outputSize: a number per sequence (or step) when it is 1', async () => {
+  const { xs, cls } = sine(6);
+  for (const returnSequences of [false, true]) {
+    const shapes = [];
+    for (const loss of ['mse', 'sigmoid-cross-entropy', 'softmax-cross-entropy']) {
+      const m = await Model.create({ inputSize: 1, hiddenSize: 3, outputSize: 1, loss, returnSequences });
+      const p = m.predict(xs);
+      const s = m.stream(), last = xs[0].map((v) => s.step(v)).at(-1);
+      s.dispose();
+      shapes.push(JSON.stringify(p, (k, v) => (typeof v === 'number' ? 0 : v)));
+      assert.equal(typeof (returnSequences ? p[0][0] : p[0]), 'number', `${loss}: a number, as stream().step gives (${typeof last})`);
+      assert.equal(typeof last, 'number');
+      if (loss === 'sigmoid-cross-entropy') assert.ok(p.flat().every((v) => v > 0 && v < 1), 'probabilities');
+      m.dispose();
+    }
+    assert.equal(new Set(shapes).size, 1, `returnSequences ${returnSequences}: ${shapes}`);
+  }
+  // two outputs stay vectors for every loss; the worker gives what the main entry gives
+  const W = await import('../web/worker.js');
+  const opts = { inputSize: 1, hiddenSize: 3, outputSize: 1, loss: 'sigmoid-cross-entropy', seed: 2 };
+  const m = await Model.create(opts), w = await W.Model.create(opts);
+  assert.deepEqual(await w.predict(xs), m.predict(xs));
+  m.dispose();
+  await w.dispose();
+});

@@ -195,7 +195,7 @@ export class Model {
   stopTraining: boolean;
   train(inputs: Sequences, targets: Targets, options?: TrainOptions): Promise<History>;
   fit(inputs: Sequences, targets: Targets, options?: TrainOptions): Promise<History>;
-  /** Nested arrays for nested inputs (numbers when outputSize is 1 in regression), the fast form for the fast form. */
+  /** Nested arrays for nested inputs (a number per sequence or step when outputSize is 1, for every loss), the fast form for the fast form. */
   predict<S extends Sequences>(inputs: S, options?: { logits?: boolean }): Prediction<S>;
   evaluate(inputs: Sequences, targets: Targets): { loss: number; accuracy?: number; mse?: number; mae?: number };
   gradients(inputs: Sequences, targets: Targets): { loss: number; grads: Record<string, Float32Array> };

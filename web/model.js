@@ -128,7 +128,7 @@ export class Model {
     const [B, T] = seq.shape;
     const typed = inputs && !Array.isArray(inputs) && 'data' in inputs;
     if (typed) return { data: out, shape: c.returnSequences ? [B, T, c.outputSize] : [B, c.outputSize] };
-    return fromOutputs(out, { batch: B, steps: T, outputSize: c.outputSize, lengths: seq.lengths, perStep: c.returnSequences, scalar: c.outputSize === 1 && core.regression });
+    return fromOutputs(out, { batch: B, steps: T, outputSize: c.outputSize, lengths: seq.lengths, perStep: c.returnSequences, scalar: c.outputSize === 1 });
   }
 
   /**

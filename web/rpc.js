@@ -214,7 +214,7 @@ const PREDICTION = {
     if (!call.seq) return out;
     const c = call.config, [B, T] = call.seq.shape;
     return fromOutputs(out.data, { batch: B, steps: T, outputSize: c.outputSize, lengths: call.seq.lengths,
-      perStep: c.returnSequences, scalar: c.outputSize === 1 && REGRESSION.has(c.loss) });
+      perStep: c.returnSequences, scalar: c.outputSize === 1 });
   },
 };
 
