@@ -169,6 +169,9 @@ export class Trainer {
     const carry = truncate ? new CarriedStates(p.states.blocks, p.states.Real, bmax) : null;
     const rb = new Int32Array(bmax), lb = new Int32Array(bmax);
     const guard = { first: undefined, prev: null, cur: null };
+    if (p.earlyStopping?.restoreBest && !(p.checkpoint && p.restore)) {
+      throw new LstmError('ERR_OPTION', 'earlyStopping: restoreBest needs a model that can checkpoint and restore its state');
+    }
     const early = p.earlyStopping ? { rule: new Plateau(p.earlyStopping), best: null, bestEpoch: -1 } : null;
     const plateau = p.reduceOnPlateau ? new Plateau(p.reduceOnPlateau) : null;
     let lrScale = 1; // reduceOnPlateau's factor so far; 1 leaves the schedule's rate untouched (same bits)
