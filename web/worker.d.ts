@@ -25,6 +25,8 @@ export type WorkerCreateOptions = Omit<CreateOptions, 'engine'>;
  * 50 ms, plus always the last batch of each epoch. `signal` stops training at
  * the next batch boundary and train() resolves with { stopped: true }. A
  * callback that throws stops training and train() rejects with its error.
+ * The worker does not wait for the callbacks: one that returns false (or a
+ * promise of false), or model.stopTraining = true, stops it at its next batch.
  */
 export type WorkerTrainOptions = Main.TrainOptions;
 
