@@ -47,6 +47,11 @@ test('earlyStopping stops after patience epochs without improvement, and restore
   assert.equal(hd.epochs, 2, 'the first epoch improves on nothing; the second, by less than minDelta, stops it');
   await fails(() => m.train(xs, ys, { epochs: 1, earlyStopping: { monitor: 'valLoss' } }), 'ERR_OPTION', /valLoss' needs validation data/);
   await fails(() => m.train(xs, ys, { epochs: 1, earlyStopping: { patience: -1 } }), 'ERR_RANGE', /earlyStopping.patience/);
+  // a split too small to leave a validation row: said, not a silent stop on undefined losses
+  const before = m.save();
+  await fails(() => m.train(xs.slice(0, 3), ys.slice(0, 3), { validationSplit: 0.1, reduceOnPlateau: {} }), 'ERR_OPTION',
+    /reduceOnPlateau: monitor 'valLoss', but validationSplit 0.1 of 3 sequences leaves none/);
+  assert.deepEqual(m.save(), before, 'the refused train() left the model as it was');
   await fails(() => m.train(xs, ys, { epochs: 1, earlyStopping: { wait: 1 } }), 'ERR_OPTION', /unknown option 'wait'/);
   for (const x of [m, ref, d]) x.dispose();
 });

@@ -216,6 +216,10 @@ export async function train(core, data, options = {}) {
   try {
     core.window = Math.max(core.window, converted.steps);
     const { seq, tdata, val } = scale(core, converted);
+    for (const [name, cb] of [['earlyStopping', o.earlyStopping], ['reduceOnPlateau', o.reduceOnPlateau]]) {
+      affirm(!(cb?.monitor === 'valLoss' && !val), 'ERR_OPTION', () => `${name}: monitor 'valLoss', but validationSplit ${o.validationSplit} `
+        + `of ${split.train.length} sequences leaves none for validation; give more data, a larger validationSplit, or monitor: 'loss'`);
+    }
     const weighted = weighTargets(core, tdata, seq, split.train, o);
     staged = stage(core, seq, weighted ?? tdata, o, split.train.length);
     snapshot = captureState(core);
