@@ -179,6 +179,16 @@ const OPEN_OPTIONS = {
   receive: ({ options, wasm }) => (wasm ? { ...options, locateWasm: (file) => wasm[file] } : options),
 };
 
+/** summary()'s options: `print` stays here and is called with the lines that come back (PRINTED). */
+const SUMMARY_OPTIONS = {
+  send(options, call) {
+    if (!isPlain(options) || typeof options.print !== 'function') return copy(options, call.transfer);
+    const { print, ...rest } = options;
+    call.print = print;
+    return rest;
+  },
+};
+
 // ------------------------------------------------------------ result codecs
 // { serve?(value, serving) -> what travels back, take?(received, call, state) -> what the caller gets }
 
@@ -206,7 +216,15 @@ const PREDICTION = {
     if (!call.seq) return out;
     const c = call.config, [B, T] = call.seq.shape;
     return fromOutputs(out.data, { batch: B, steps: T, outputSize: c.outputSize, lengths: call.seq.lengths,
-      perStep: c.returnSequences, scalar: c.outputSize === 1 && REGRESSION.has(c.loss) });
+      perStep: c.returnSequences, scalar: c.outputSize === 1 });
+  },
+};
+
+/** summary()'s text, printed here line by line when the caller gave `print`. */
+const PRINTED = {
+  take(text, call) {
+    if (call.print) for (const line of text.split('\n')) call.print(line);
+    return text;
   },
 };
 
@@ -241,8 +259,10 @@ export const SURFACE = {
     backward: { args: [COPY, COPY] },
     parameters: { args: [] },
     parameterShapes: { args: [] },
+    countParams: { args: [] },
+    summary: { args: [SUMMARY_OPTIONS], result: PRINTED },
     setParameters: { args: [COPY] },
-    save: { args: [] },
+    save: { args: [COPY] },
     toSafetensors: { args: [] },
     toONNX: { args: [] },
     toKeras: { args: [] },
@@ -254,7 +274,8 @@ export const SURFACE = {
     train: { args: [AS_IS, TRAIN_OPTIONS], result: LEARNED },
     trace: { args: [AS_IS], result: TRACE },
     generate: { args: [AS_IS, AS_IS, AS_IS] },
-    save: { args: [] },
+    evaluate: { args: [COPY] },
+    save: { args: [COPY] },
     toSafetensors: { args: [] },
   },
   Stream: {
@@ -440,11 +461,17 @@ export class Connection {
     if (!call) return;
     if (progress) {
       if (call.failure) return;
-      try {
-        call.onProgress?.(progress, info);
-      } catch (err) {
+      const fail = (err) => {
         call.failure = err;
         this.#post({ abort: id });
+      };
+      try {
+        // a callback's false (or a promise of it) stops the worker at its next batch, as an AbortSignal does
+        const r = call.onProgress?.(progress, info);
+        if (r === false) this.#post({ abort: id });
+        else if (r && typeof r.then === 'function') r.then((v) => { if (v === false) this.#post({ abort: id }); }, fail);
+      } catch (err) {
+        fail(err);
       }
       return;
     }
@@ -458,6 +485,11 @@ export class Connection {
     this.#pending.get(id)?.cleanup?.();
     this.#pending.delete(id);
     if (!this.#pending.size) this.#worker.unref?.();
+  }
+
+  /** Asks the worker to stop every running train() at its next batch (model.stopTraining = true). */
+  abortAll() {
+    for (const id of this.#pending.keys()) this.#post({ abort: id });
   }
 
   /** Rejects every pending call with closed() and ends the worker. */
