@@ -20,11 +20,13 @@ export const SWITCHES = Object.freeze({
   coupled: { plain: false, bit: GATE_BITS.coupled },
   fullRecurrence: { plain: false, bit: GATE_BITS.fullRecurrence },
   originalSquashing: { plain: false, bit: GATE_BITS.squash1997 },
-  depth: { plain: false, bit: GATE_BITS.depth }, // Yao et al. 2015: layers l >= 1 gate the cell state below into theirs
+  // Yao et al. 2015: layers l >= 1 gate the cell state below into theirs. Optional: a configuration
+  // lists it only when on, so the configurations (and saved files) of every other model stay as they were
+  depth: { plain: false, bit: GATE_BITS.depth, optional: true },
 });
 export const SWITCH_NAMES = Object.freeze(Object.keys(SWITCHES));
-/** Every switch at its plain-LSTM value: { input: true, …, originalSquashing: false }. */
-export const SWITCH_DEFAULTS = Object.freeze(Object.fromEntries(SWITCH_NAMES.map((k) => [k, SWITCHES[k].plain])));
+/** Every switch at its plain-LSTM value: { input: true, …, originalSquashing: false } (the optional ones absent). */
+export const SWITCH_DEFAULTS = Object.freeze(Object.fromEntries(SWITCH_NAMES.filter((k) => !SWITCHES[k].optional).map((k) => [k, SWITCHES[k].plain])));
 
 const LSTM_TRACE = ['i', 'f', 'g', 'o', 'c', 'h'];
 /**
@@ -105,7 +107,7 @@ export function hasSwitches(name) {
 export function gateFlags(gates) {
   if (!gates) return 0;
   let flags = 0;
-  for (const k of SWITCH_NAMES) if (gates[k] !== SWITCHES[k].plain) flags |= SWITCHES[k].bit;
+  for (const k of SWITCH_NAMES) if ((gates[k] ?? SWITCHES[k].plain) !== SWITCHES[k].plain) flags |= SWITCHES[k].bit;
   return flags;
 }
 
@@ -113,5 +115,5 @@ export function gateFlags(gates) {
 export function onnxLimits(name, gates) {
   const { cannot, never } = CELLS[name].onnx;
   if (never) return [never];
-  return gates ? SWITCH_NAMES.filter((k) => gates[k] !== SWITCHES[k].plain && cannot[k]).map((k) => cannot[k]) : [];
+  return gates ? SWITCH_NAMES.filter((k) => (gates[k] ?? SWITCHES[k].plain) !== SWITCHES[k].plain && cannot[k]).map((k) => cannot[k]) : [];
 }

@@ -122,6 +122,7 @@ export function resolveGates(cell, given) {
   const own = CELLS[cell].switches;
   const out = { ...SWITCH_DEFAULTS, ...own };
   for (const [k, v] of Object.entries(g)) out[k] = checkBool(v, `gates.${k}`);
+  if (out.depth === false) delete out.depth; // an optional switch is listed only when on (cells.js)
   for (const [k, v] of Object.entries(own)) {
     affirm(out[k] === v, 'ERR_OPTION', `gates.${k}: cell '${cell}' is defined by ${k}: ${v}; use cell 'lstm' with gates to change it`);
   }

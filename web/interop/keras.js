@@ -248,7 +248,7 @@ export function writeKeras(config, params, scalers) {
   const cell = config.cell;
   const kind = { lstm: 'lstm', gru: 'gru', rnn: 'rnn' }[cell];
   const g = config.gates;
-  const plain = !g || Object.entries({ input: true, forget: true, output: true, inputActivation: true, outputActivation: true, peepholes: false, coupled: false, fullRecurrence: false, originalSquashing: false, depth: false }).every(([k, v]) => g[k] === v);
+  const plain = !g || (Object.entries({ input: true, forget: true, output: true, inputActivation: true, outputActivation: true, peepholes: false, coupled: false, fullRecurrence: false, originalSquashing: false }).every(([k, v]) => g[k] === v) && !g.depth);
   if (!kind || !plain) {
     const off = g ? Object.keys(g).filter((k) => g[k] !== ({ peepholes: false, coupled: false, fullRecurrence: false, originalSquashing: false, depth: false }[k] ?? true)) : [];
     throw new LstmError('ERR_FORMAT', `toKeras: cell '${cell}'${off.length ? ` (${off.join(', ')})` : ''} has no Keras layer; Keras has the plain LSTM, GRU and SimpleRNN`);

@@ -172,7 +172,7 @@ const META_ONLY_FIELDS = ['cell', 'gates', 'periods', 'loss', 'returnSequences',
 // The switches of a plain 'lstm' (model.js resolveGates): a model whose other
 // switches differ from these computes something the tensor names do not say.
 const PLAIN_GATES = { input: true, forget: true, output: true, inputActivation: true, outputActivation: true, coupled: false,
-  originalSquashing: false, depth: false };
+  originalSquashing: false };
 
 // the Clockwork RNN holds nn.RNN's tensors (its W_hh's lower blocks zero): only the metadata tells them apart
 const family = (cell) => (cell === 'gru' || cell === 'rnn' ? cell : cell === 'clockwork' ? 'rnn' : 'lstm');
@@ -191,7 +191,7 @@ const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 export function stateDictMetadata(config, scalers) {
   const g = config.gates;
   const inferredCell = family(config.cell) === 'lstm' && g?.peepholes ? 'peephole' : family(config.cell);
-  const plain = config.cell === inferredCell && (!g || Object.entries(PLAIN_GATES).every(([k, v]) => g[k] === v));
+  const plain = config.cell === inferredCell && (!g || (Object.entries(PLAIN_GATES).every(([k, v]) => g[k] === v) && !g.depth));
   const scaled = Boolean(scalers?.input || scalers?.target);
   if (plain && !scaled) return null;
   const meta = { format: METADATA_FORMAT };
