@@ -3,7 +3,7 @@
 // the Markdown table to stdout and to tests/papers/results.md; progress goes
 // to stderr. Asserts nothing: tests/papers.test.js holds the pass/fail bars.
 //   node tests/papers/run.js [--quick] [--seeds N] [--only <task id>]
-// --only reber|adding|order|continual|timing|signal prints those rows; --quick and
+// --only reber|adding|order|continual|timing|signal|depth prints those rows; --quick and
 // --only write no file, so results.md always holds a full run.
 // --quick: 2 seeds, shorter budgets and shorter spike gaps: a few minutes.
 import { writeFileSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { ORDER_PAPER, ORDER_TEST, runOrder } from '../tasks/temporal-order.js';
 import { CONTINUAL_PAPER, CONTINUAL_TEST, runContinual } from '../tasks/continual-reber.js';
 import { TIMING_PAPER, TIMING_TEST, runTiming } from '../tasks/spike-timing.js';
 import { SIGNAL_PAPER, SIGNAL_T, runSignal } from '../tasks/clockwork-signal.js';
+import { DEPTH_PAPER, runDepthText } from '../tasks/depth-text.js';
 
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(name);
@@ -103,6 +104,18 @@ if (!ONLY || ONLY === 'signal') {
   }
 }
 
+// The depth-gated LSTM: a 4-layer character model, with and without the gate, the same everything else
+const depthLines = [];
+if (!ONLY || ONLY === 'depth') {
+  for (const depth of [false, true]) {
+    const runs = [];
+    for (let seed = 1; seed <= SEEDS; seed++) runs.push(await runDepthText({ depth, seed, epochs: QUICK ? 10 : 25 }));
+    process.stderr.write(`depth ${depth}: validation loss ${runs.map((r) => r.valLoss.toFixed(3)).join(', ')}\n`);
+    depthLines.push(`| ${depth ? 'depth-gated' : 'plain'} | ${runs.map((r) => r.valLoss.toFixed(3)).join(', ')} | `
+      + `${median(runs.map((r) => r.valLoss)).toFixed(3)} | ${median(runs.map((r) => r.seconds)).toFixed(0)} s |`);
+  }
+}
+
 const minutes = ((Date.now() - started) / 60000).toFixed(1);
 const table = [
   `Seeds 1–${SEEDS}${QUICK ? ' (--quick)' : ''}; engine ${engine.variant}; ${minutes} min on this machine.`,
@@ -119,6 +132,14 @@ const table = [
     '| Cell | Weights | Median normalised MSE | ms per epoch |',
     '|---|---|---|---|',
     ...signalLines,
+    '',
+  ] : []),
+  ...(depthLines.length ? [
+    `A 4-layer character model of README.md, hidden 32, ${QUICK ? 10 : 25} epochs (tests/tasks/depth-text.js); ${DEPTH_PAPER}.`,
+    '',
+    '| Stack | Validation loss per seed (nats/char) | Median | Time a run |',
+    '|---|---|---|---|',
+    ...depthLines,
     '',
   ] : []),
 ].join('\n');
