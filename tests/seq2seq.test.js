@@ -172,3 +172,56 @@ test('learns to reverse digit strings (lengths 3-5) through the string API', asy
     m.dispose();
   }
 });
+
+test('the worker entry trains and translates as the main entry does; progress and abort reach it', { timeout: 120000 }, async () => {
+  const worker = await import('../web/worker.js');
+  const d = small();
+  const opts = { hiddenSize: 12, embedding: 6, attention: 'luong', reverseSource: true, seed: 9 };
+  const train = { epochs: 2, batchSize: 40, learningRate: 0.01, clipNorm: 1 };
+  const m = await Seq2Seq.create(opts), w = await worker.Seq2Seq.create(opts);
+  try {
+    const epochs = [];
+    const hm = await m.train(d.train.sources, d.train.targets, train);
+    const hw = await w.train(d.train.sources, d.train.targets, { ...train, onEpochEnd: (i) => epochs.push(i.epoch) });
+    assert.deepEqual(hw.loss, hm.loss);
+    assert.deepEqual(epochs, [0, 1]);
+    assert.deepEqual(w.vocabularies, m.vocabularies);
+    assert.deepEqual(await w.translate(d.heldOut.sources), m.translate(d.heldOut.sources));
+    assert.deepEqual(await w.translate(d.heldOut.sources[0], { beam: 3 }), m.translate(d.heldOut.sources[0], { beam: 3 }));
+    assert.deepEqual(await w.evaluate(d.heldOut.sources, d.heldOut.targets), m.evaluate(d.heldOut.sources, d.heldOut.targets));
+    const ac = new AbortController();
+    ac.abort();
+    assert.equal((await w.train(d.train.sources, d.train.targets, { ...train, signal: ac.signal })).stopped, true);
+    await assert.rejects(w.translate('12a'), (e) => e.code === 'ERR_OPTION' && /source\[2\]: 'a'/.test(e.message));
+    const again = await worker.Seq2Seq.load(m.save());
+    try {
+      assert.deepEqual(await again.translate(d.heldOut.sources), m.translate(d.heldOut.sources));
+    } finally {
+      await again.dispose();
+    }
+  } finally {
+    m.dispose();
+    await w.dispose();
+  }
+});
+
+test('beam search: beam 1 is greedy; a wider beam scores at least as well; sampling is seeded', async () => {
+  const d = small();
+  const m = await Seq2Seq.create({ hiddenSize: 12, embedding: 6, attention: 'luong', seed: 4 });
+  try {
+    await m.train(d.train.sources, d.train.targets, { epochs: 1, batchSize: 40, learningRate: 0.01 });
+    const src = d.heldOut.sources.slice(0, 10);
+    assert.deepEqual(m.translate(src, { beam: 1 }), m.translate(src));
+    // the sequence log-probability through teacher forcing: loss × (tokens + end)
+    const score = (s, t) => -m.evaluate([s], [t]).loss * (t.length + 1);
+    const greedyOut = m.translate(src, { maxLength: 8 }), beamOut = m.translate(src, { beam: 4, maxLength: 8 });
+    src.forEach((s, i) => {
+      if (beamOut[i].length && greedyOut[i].length) assert.ok(score(s, beamOut[i]) >= score(s, greedyOut[i]) - 1e-5, `${s}: beam ${beamOut[i]} vs greedy ${greedyOut[i]}`);
+    });
+    const a = m.translate(src, { temperature: 1, seed: 3 }), b = m.translate(src, { temperature: 1, seed: 3 });
+    assert.deepEqual(a, b);
+    assert.notDeepEqual(m.translate(src, { temperature: 5, seed: 1 }), m.translate(src, { temperature: 5, seed: 2 }));
+  } finally {
+    m.dispose();
+  }
+});

@@ -1,13 +1,13 @@
 // The other side of lstm-wasm/worker (worker.js): the message loop inside a
-// dedicated Web Worker or Node worker thread. It serves one Model or
-// TextModel from index.js through rpc.js's table, answering { id, method,
+// dedicated Web Worker or Node worker thread. It serves one Model,
+// TextModel or Seq2Seq from index.js through rpc.js's table, answering { id, method,
 // args } with { id, result } or { id, error: { name, code, message } }; a
 // running train() also posts { id, progress, info }, and { abort: id } stops
 // it between batches.
-import { Model, TextModel } from './index.js';
+import { Model, TextModel, Seq2Seq } from './index.js';
 import { OPENERS, SURFACE, serve, transferable } from './rpc.js';
 
-const CLASSES = { Model, TextModel };
+const CLASSES = { Model, TextModel, Seq2Seq };
 
 let port = null;
 let subject = null; // the Model or TextModel this worker serves
@@ -19,6 +19,7 @@ let extra = {}; // tests only: methods a hook module adds (see the end of this f
 
 function describe() {
   if (subject instanceof TextModel) return { vocabulary: subject.vocabulary };
+  if (subject instanceof Seq2Seq) return { config: subject.config, vocabularies: subject.vocabularies };
   return { config: subject.config, engine: subject.engine };
 }
 
@@ -57,7 +58,7 @@ async function run(id, method, args) {
     if (Object.hasOwn(SURFACE.Stream, name)) return serve(SURFACE.Stream[name], stream(sid), name, rest, serving(id));
   }
   if (method === 'dispose') return dispose(id);
-  const table = subject instanceof TextModel ? SURFACE.TextModel : SURFACE.Model;
+  const table = subject instanceof TextModel ? SURFACE.TextModel : subject instanceof Seq2Seq ? SURFACE.Seq2Seq : SURFACE.Model;
   if (subject && Object.hasOwn(table, method) && !table[method].as) return serve(table[method], subject, method, args, serving(id));
   if (Object.hasOwn(extra, method)) return extra[method](...args);
   throw new Error(`lstm-wasm worker: unknown method '${method}'`);
