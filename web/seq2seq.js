@@ -14,6 +14,7 @@ import { encodeSafetensors } from './interop/safetensors.js';
 import { readStateDict } from './interop/pytorch.js';
 import { START, END, Vocabulary, toIds, checkPairs, vocabulariesFor } from './seq2seq-vocab.js';
 import { splitIndices } from './data.js';
+import { checkOptions } from './validate.js';
 import { HYPER, STATUS } from './engine-abi.js';
 
 const CREATE = ['hiddenSize', 'layers', 'cell', 'embedding', 'attention', 'reverseSource', 'sourceVocabulary',
@@ -35,13 +36,6 @@ function uniform(seed) {
   };
 }
 
-function checkOptions(o, allowed, where) {
-  affirm(o === undefined || (o && typeof o === 'object'), 'ERR_TYPE', `${where}: options must be an object`);
-  for (const k of Object.keys(o ?? {})) {
-    affirm(allowed.includes(k), 'ERR_OPTION', `${where}: unknown option '${k}' (known: ${allowed.join(', ')})`);
-  }
-  return o ?? {};
-}
 const int = (v, name, lo, hi) => {
   affirm(Number.isInteger(v) && v >= lo && v <= hi, 'ERR_OPTION', `${name} must be an integer in ${lo}..${hi}, got ${String(v)}`);
   return v;
