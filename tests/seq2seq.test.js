@@ -225,3 +225,18 @@ test('beam search: beam 1 is greedy; a wider beam scores at least as well; sampl
     m.dispose();
   }
 });
+
+test('the README\'s Seq2Seq example runs and reverses its digits', { timeout: 120000 }, async () => {
+  const { readFileSync, mkdirSync, writeFileSync } = await import('node:fs');
+  const { execFileSync } = await import('node:child_process');
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const code = /### `Seq2Seq`\n[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)[1];
+  const dir = new URL('./artifacts/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  const file = new URL('readme-seq2seq.mjs', dir);
+  // seeded data, so the run is reproducible
+  writeFileSync(file, code.replace('Math.random()', '((i) => (i = Math.sin(i * 12.9898) * 43758.5453, i - Math.floor(i)))(seedCounter++)')
+    .replace("import { Seq2Seq } from 'lstm-wasm';", "import { Seq2Seq } from 'lstm-wasm';\nlet seedCounter = 1;"));
+  const out = execFileSync(process.execPath, [file.pathname], { encoding: 'utf8' });
+  assert.match(out, /1234 -> 4321/);
+});
