@@ -240,3 +240,16 @@ test('the README\'s Seq2Seq example runs and reverses its digits', { timeout: 12
   const out = execFileSync(process.execPath, [file.pathname], { encoding: 'utf8' });
   assert.match(out, /1234 -> 4321/);
 });
+
+test('early stopping with restoreBest works through Seq2Seq\'s checkpoints', async () => {
+  const d = small();
+  const m = await Seq2Seq.create({ hiddenSize: 8, embedding: 4, seed: 2 });
+  try {
+    const h = await m.train(d.train.sources, d.train.targets, { epochs: 3, batchSize: 50, learningRate: 0.01, validationSplit: 0.2,
+      earlyStopping: { patience: 0, restoreBest: true } });
+    assert.ok(h.epochs >= 1 && h.valLoss.length === h.epochs);
+    await assert.rejects(m.train(d.train.sources, d.train.targets, { metrics: ['accuracy'] }), (e) => e.code === 'ERR_OPTION');
+  } finally {
+    m.dispose();
+  }
+});

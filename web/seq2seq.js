@@ -415,6 +415,8 @@ export class Seq2Seq {
     const o = resolveTrainOptions(options, { seed: this.#config.seed, perStep: false });
     affirm(!o.truncate, 'ERR_OPTION', 'truncate: Seq2Seq trains whole sequences');
     affirm(o.validationData === undefined, 'ERR_OPTION', 'validationData: use validationSplit with Seq2Seq');
+    for (const k of ['classWeight', 'sampleWeight']) affirm(o[k] === undefined, 'ERR_OPTION', `${k}: Seq2Seq does not weigh its tokens; leave it out`);
+    affirm(!o.metrics.length, 'ERR_OPTION', 'metrics: Seq2Seq has evaluate() for token accuracy and exact match; leave metrics out');
     const split = splitIndices(srcs.length, o.validationSplit);
     const x = this.#extra;
     const snapshot = this.#capture();
@@ -437,6 +439,7 @@ export class Seq2Seq {
       restore: (s) => this.#restore(s),
       live: () => this.#live(),
       epochDone: () => { this.#epochsTrained++; },
+      earlyStopping: o.earlyStopping, reduceOnPlateau: o.reduceOnPlateau,
       onEpochEnd: o.onEpochEnd, onBatchEnd: o.onBatchEnd, signal: o.signal, yieldEvery: o.yieldEvery,
     });
     this.#training = true;
