@@ -3,7 +3,7 @@
 // learning-rate schedule), each checked completely with messages that name the
 // fix. Shared by Model, TextModel, the worker entry and the demo.
 import { affirm } from './errors.js';
-import { checkBool, checkFunction, checkInt, checkNumber, checkOneOf, checkOptions } from './validate.js';
+import { checkBool, checkFunction, checkInt, checkNumber, checkOneOf, checkOptions, show } from './validate.js';
 import { CELLS, CELL_NAMES, SWITCH_DEFAULTS, SWITCH_NAMES, hasSwitches } from './cells.js';
 import { HYPER, HYPER_COUNT, LIMITS, LOSSES, OPTIMIZERS, SCHEDULE as SCHEDULES } from './engine-abi.js';
 
@@ -16,7 +16,10 @@ export const CREATE_OPTIONS = ['inputSize', 'hiddenSize', 'layers', 'cell', 'gat
   'returnSequences', 'loss', 'dropout', 'seed', 'forgetBias', 'normalize', 'simd', 'locateWasm', 'engine'];
 export const TRAIN_OPTIONS = ['epochs', 'batchSize', 'optimizer', 'learningRate', 'momentum', 'nesterov', 'beta1', 'beta2',
   'epsilon', 'rho', 'weightDecay', 'clipNorm', 'clipValue', 'validationSplit', 'validationData', 'shuffle', 'seed',
-  'onEpochEnd', 'onBatchEnd', 'signal', 'yieldEvery', 'truncate', 'schedule'];
+  'onEpochEnd', 'onBatchEnd', 'signal', 'yieldEvery', 'truncate', 'schedule', 'workers'];
+
+/** The most workers train() starts (a typo such as 1000 would start a thousand threads). */
+export const MAX_WORKERS = 256;
 
 /** The resolved configuration from Model.create options. */
 export function resolveConfig(options) {
@@ -93,6 +96,13 @@ export function resolveSchedule(s, epochs) {
   };
 }
 
+/** workers: an integer in 1..MAX_WORKERS, or 'auto' (handled by the caller). */
+function checkWorkers(n) {
+  affirm(Number.isInteger(n), 'ERR_TYPE', () => `workers must be an integer from 1 to ${MAX_WORKERS} or 'auto', got ${show(n)}`);
+  affirm(n >= 1 && n <= MAX_WORKERS, 'ERR_RANGE', () => `workers must be an integer from 1 to ${MAX_WORKERS} or 'auto', got ${n}`);
+  return n;
+}
+
 /**
  * train()'s options, checked and with their defaults: everything but the data.
  * `hyper` is the engine's hyper-parameter array (enum lw_hyper_index order);
@@ -121,6 +131,8 @@ export function resolveTrainOptions(options, model) {
     truncate: o.truncate === undefined ? 0 : checkInt(o.truncate, 'truncate', 1, 1e7),
     schedule: resolveSchedule(o.schedule, epochs),
     signal: o.signal,
+    // 'auto' stays as it is: pool.js resolves it from the runtime's cores and the batch
+    workers: o.workers === undefined || o.workers === 'auto' ? (o.workers ?? 1) : checkWorkers(o.workers),
   };
   affirm(!r.truncate || model.perStep, 'ERR_OPTION', 'truncate: truncated BPTT needs a target at every step (returnSequences: true)');
   affirm(r.signal === undefined || (r.signal && typeof r.signal.aborted === 'boolean'), 'ERR_TYPE', 'signal must be an AbortSignal');
