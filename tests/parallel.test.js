@@ -151,7 +151,7 @@ test('a worker that dies rejects train() with an LstmError and leaves the model 
     ...OPTS, workers: 2, onBatchEnd: () => {
       if (++batches !== 2) return;
       atKill = model.parameters();
-      [...LIVE_POOLS][0].worker(1).terminate();
+      [...LIVE_POOLS][0].worker(0).terminate(); // worker 2 of 2: worker 1 is this thread
     },
   }).then(() => assert.fail('train() resolved'), (e) => e);
   assert.equal(err.name, 'LstmError');

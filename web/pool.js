@@ -40,18 +40,21 @@ export function shard(k, n, na) {
 export class Pool {
   #conns;
   #failure = null;
+  #first; // the number of the first worker, as the user counts them (the caller's own thread may be worker 0)
 
-  constructor(conns) {
+  constructor(conns, first) {
     this.#conns = conns;
+    this.#first = first;
   }
 
   /**
    * Starts n workers and opens a replica in each: `open(k)` gives
-   * { method, args, transfer } of worker k's opening call.
+   * { method, args, transfer } of worker k's opening call. `first`: the
+   * number errors give worker 0 (1 when the calling thread is worker 0).
    */
-  static async open(n, open) {
+  static async open(n, open, first = 0) {
     const conns = [];
-    const pool = new Pool(conns);
+    const pool = new Pool(conns, first);
     LIVE_POOLS.add(pool);
     try {
       for (let k = 0; k < n; k++) conns.push(new Connection(await spawn()));
@@ -83,7 +86,7 @@ export class Pool {
     } catch (err) {
       if (!conn.closed) throw err; // the worker's own error (an LstmError as the main entry would throw)
       this.#failure ??= err.message.replace(/^the worker running this model stopped: /, '').replace(/; create or load the model again$/, '');
-      throw new LstmError('ERR_ENGINE', `train: training worker ${k + 1} of ${this.size} stopped (${this.#failure}); `
+      throw new LstmError('ERR_ENGINE', `train: training worker ${this.#first + k + 1} of ${this.#first + this.size} stopped (${this.#failure}); `
         + 'the model keeps the weights of the last batch that completed; train again, with fewer workers if memory ran out');
     }
   }

@@ -7,7 +7,7 @@
 import { Model, coreOf } from './model.js';
 import { loadEngine } from './engine.js';
 import { LstmError } from './errors.js';
-import { STATUS } from './engine-abi.js';
+import { gradRows } from './training.js';
 
 let replica = null; // { model, core, ptrs, ... } of this worker
 
@@ -42,11 +42,11 @@ export const REPLICA_METHODS = {
       e.writeReals(xPtr, data.x);
       e.writeReals(yPtr, data.y);
       e.check(ex.lw_model_set_data(core.ptr, xPtr, yPtr, data.B, data.T), 'train');
-      Object.assign(replica, {
-        P: ex.lw_model_param_count(core.ptr), stateRow,
-        rowsPtr: alloc(batch * 4), lPtr: alloc(batch * 4), lossPtr: alloc(16),
+      replica.P = ex.lw_model_param_count(core.ptr);
+      replica.buffers = {
+        rowsPtr: alloc(batch * 4), lPtr: alloc(batch * 4), lossPtr: alloc(16), stateRow,
         states: stateRow ? [0, 0, 0, 0].map(() => alloc(batch * stateRow * e.realSize)) : [0, 0, 0, 0],
-      });
+      };
     } catch (err) {
       free();
       throw err;
@@ -59,24 +59,14 @@ export const REPLICA_METHODS = {
    * { lossSum, count, grads, hn, cn } or { notFinite: message }: the shard's
    * loss sum and count (lw_model_grad_rows) and its gradient divided by `norm`.
    */
-  grad({ params, rows, lengths, t0, steps, norm, h0, c0, wantStates }) {
+  grad({ params, ...shard }) {
     if (!replica) throw new LstmError('ERR_ENGINE', 'train: this worker holds no replica');
-    const { core, P, rowsPtr, lPtr, lossPtr, stateRow } = replica, e = core.engine, ex = e.exports;
-    const [h0Ptr, c0Ptr, hnPtr, cnPtr] = replica.states, n = rows.length;
+    const { core, P } = replica, e = core.engine, ex = e.exports;
     e.writeReals(ex.lw_model_params(core.ptr), params);
     ex.lw_model_params_changed(core.ptr);
-    e.writeInt32(rowsPtr, rows);
-    e.writeInt32(lPtr, lengths);
-    if (h0) { e.writeReals(h0Ptr, h0); e.writeReals(c0Ptr, c0); }
-    const status = ex.lw_model_grad_rows(core.ptr, rowsPtr, lPtr, n, steps, t0, 0, norm, h0 ? h0Ptr : 0, h0 ? c0Ptr : 0,
-      0, 0, wantStates ? hnPtr : 0, wantStates ? cnPtr : 0, 0, 0, lossPtr);
-    if (status === STATUS.notFinite) return { notFinite: e.cstring(ex.lw_last_error()) };
-    e.check(status, 'train');
-    const loss = new Float64Array(e.memory.buffer, lossPtr, 2);
-    return {
-      lossSum: loss[0], count: loss[1], grads: e.readReals(ex.lw_model_grads(core.ptr), P),
-      hn: wantStates ? e.readReals(hnPtr, n * stateRow) : null, cn: wantStates ? e.readReals(cnPtr, n * stateRow) : null,
-    };
+    const r = gradRows(core, replica.buffers, shard);
+    if (!r.notFinite) r.grads = e.readReals(ex.lw_model_grads(core.ptr), P);
+    return r;
   },
 
   close() {

@@ -65,7 +65,7 @@ function stage(core, seq, tdata, { batchSize, truncate }, rowCount) {
   };
   try {
     const xPtr = alloc(B * T * I * e.realSize), yPtr = alloc(B * tw * e.realSize);
-    const rowsPtr = alloc(bmax * 4), lPtr = alloc(bmax * 4), lossPtr = alloc(8);
+    const rowsPtr = alloc(bmax * 4), lPtr = alloc(bmax * 4), lossPtr = alloc(16); // a real, or grad_rows' two doubles
     const [h0Ptr, c0Ptr, hnPtr, cnPtr] = truncate ? [0, 0, 0, 0].map(() => alloc(bmax * stateRow * e.realSize)) : [0, 0, 0, 0];
     e.writeReals(xPtr, seq.data);
     e.writeReals(yPtr, tdata);
@@ -88,11 +88,36 @@ function stage(core, seq, tdata, { batchSize, truncate }, rowCount) {
         hn: wantStates ? e.readReals(hnPtr, na * stateRow) : null, cn: wantStates ? e.readReals(cnPtr, na * stateRow) : null,
       };
     };
-    return { step, free };
+    const buffers = { rowsPtr, lPtr, lossPtr, states: [h0Ptr, c0Ptr, hnPtr, cnPtr], stateRow };
+    return { step, free, grad: (args) => gradRows(core, buffers, args) };
   } catch (err) {
     free();
     throw err;
   }
+}
+
+/**
+ * lw_model_grad_rows on rows of the staged data, through `buffers` (rowsPtr,
+ * lPtr, lossPtr of 16 bytes, states [h0, c0, hn, cn], stateRow): the rows'
+ * loss sum and count, and their gradient divided by `norm` left in the
+ * model's gradient buffer; no update, no dropout. { notFinite: message } when
+ * the loss is not finite. One shard of a data-parallel step (here and in replica.js).
+ */
+export function gradRows(core, buffers, { rows, lengths, t0, steps, norm, h0, c0, wantStates }) {
+  const e = core.engine, ex = e.exports, { rowsPtr, lPtr, lossPtr, stateRow } = buffers;
+  const [h0Ptr, c0Ptr, hnPtr, cnPtr] = buffers.states, n = rows.length;
+  e.writeInt32(rowsPtr, rows);
+  e.writeInt32(lPtr, lengths);
+  if (h0) { e.writeReals(h0Ptr, h0); e.writeReals(c0Ptr, c0); }
+  const status = ex.lw_model_grad_rows(core.ptr, rowsPtr, lPtr, n, steps, t0, 0, norm, h0 ? h0Ptr : 0, h0 ? c0Ptr : 0,
+    0, 0, wantStates ? hnPtr : 0, wantStates ? cnPtr : 0, 0, 0, lossPtr);
+  if (status === STATUS.notFinite) return { notFinite: e.cstring(ex.lw_last_error()) };
+  e.check(status, 'train');
+  const loss = new Float64Array(e.memory.buffer, lossPtr, 2);
+  return {
+    lossSum: loss[0], count: loss[1],
+    hn: wantStates ? e.readReals(hnPtr, n * stateRow) : null, cn: wantStates ? e.readReals(cnPtr, n * stateRow) : null,
+  };
 }
 
 /** The (L·D, n, H_l) states of rows a0..a1-1 out of a batch of nb rows. */
@@ -117,29 +142,30 @@ function placeStates(st, blocks, nb, a0, a1, part) {
 }
 
 /**
- * Starts `n` workers, each with a replica of core's model (its save() bytes,
- * the same engine build) and the scaled training set, and gives the step
- * over them in trainer.js's contract: rows cut into n contiguous shards by
- * worker index; each worker sends back its shard's loss sum and gradient
- * divided by the whole batch's loss count; the gradients are summed here in
+ * The step of `n` workers in trainer.js's contract: worker 0 is this thread,
+ * on the model itself (`staged`); workers 1..n-1 are started here, each with
+ * a replica of the model (its save() bytes, the same engine build) and the
+ * scaled training set. Rows are cut into n contiguous shards by worker index;
+ * each worker computes its shard's loss sum and gradient divided by the whole
+ * batch's loss count (lw_model_grad_rows); the gradients are summed here in
  * worker order into the model's gradient buffer, clipped once by the norm of
- * the sum and applied once (lw_model_update); the next request carries the
- * new weights, so every replica computes on exactly the model's weights
- * (restored ones too, after a diverging step).
+ * the sum and applied once (lw_model_update). Each request carries the
+ * model's weights, so every replica computes on exactly them (restored ones
+ * too, after a diverging step); no optimizer state lives in the workers.
  */
-async function openPool(core, n, seq, tdata, bmax) {
+async function openPool(core, n, seq, tdata, bmax, staged) {
   const e = core.engine, ex = e.exports, c = core.config;
   const [B, T] = seq.shape, blocks = stateBlocks(c), stateRow = blocks.reduce((k, H) => k + H, 0);
   affirm(e.url, 'ERR_OPTION', 'workers: this engine was not loaded from a URL, so workers cannot load the same build; use workers: 1');
   const bytes = save(core);
-  const pool = await Pool.open(n, () => {
+  const pool = await Pool.open(n - 1, () => {
     const data = { x: seq.data.slice(), y: tdata.slice(), B, T };
     return {
       method: 'replica.open',
       args: [{ bytes: bytes.slice(), variant: e.variant, url: e.url, data, batch: Math.ceil(bmax / n), stateRow }],
       transfer: [data.x.buffer, data.y.buffer],
     };
-  });
+  }, 1);
   const P = ex.lw_model_param_count(core.ptr), perStep = c.returnSequences;
   const perRow = c.loss === 'softmax-cross-entropy' ? 1 : c.outputSize; // what the engine's count multiplies valid rows by
   const step = async ({ epoch, rows, lengths, t0, lr, h0, c0, wantStates }) => {
@@ -149,7 +175,7 @@ async function openPool(core, n, seq, tdata, bmax) {
     const norm = weight * perRow; // the whole batch's count: the shards' gradients add up to the batch's
     const params = e.readReals(ex.lw_model_params(core.ptr), P);
     const jobs = [];
-    for (let k = 0; k < n; k++) {
+    for (let k = 1; k < n; k++) {
       const [a0, a1] = shard(k, n, na);
       if (a1 === a0) continue; // a chunk of truncated BPTT with fewer rows left than workers
       const sub = lengths.slice(a0, a1);
@@ -158,19 +184,27 @@ async function openPool(core, n, seq, tdata, bmax) {
         h0: sliceStates(h0, blocks, na, a0, a1, e.Real), c0: sliceStates(c0, blocks, na, a0, a1, e.Real), wantStates,
       };
       const transfer = [arg.params.buffer, arg.rows.buffer, arg.lengths.buffer, ...(arg.h0 ? [arg.h0.buffer, arg.c0.buffer] : [])];
-      jobs.push(pool.call(k, 'replica.grad', [arg], transfer).then((r) => ({ ...r, a0, a1 })));
+      jobs.push(pool.call(k - 1, 'replica.grad', [arg], transfer).then((r) => ({ ...r, a0, a1 })));
     }
-    const parts = await Promise.all(jobs);
+    const others = Promise.all(jobs);
+    others.catch(() => {}); // awaited below; a failure of this thread's own shard comes first
+    // worker 0's shard, here, while the others compute: its gradient lands in the model's buffer
+    const [a0, a1] = shard(0, n, na);
+    const own = a1 > a0 ? { ...staged.grad({ rows: rows.subarray(a0, a1), lengths: lengths.subarray(a0, a1), t0,
+      steps: Math.max(...lengths.subarray(a0, a1)), norm, h0: sliceStates(h0, blocks, na, a0, a1, e.Real),
+      c0: sliceStates(c0, blocks, na, a0, a1, e.Real), wantStates }), a0, a1 } : null;
+    if (!own) e.viewReals(ex.lw_model_grads(core.ptr), P).fill(0);
+    const parts = [...(own ? [own] : []), ...await others];
     core.live(); // dispose() may have run while the workers computed
     const bad = parts.find((r) => r.notFinite);
     if (bad) throw new LstmError('ERR_DIVERGED', `train: epoch ${epoch + 1}: ${bad.notFinite}; try a lower learningRate or clipNorm`);
     let lossSum = 0, count = 0;
     const g = e.viewReals(ex.lw_model_grads(core.ptr), P);
-    parts.forEach((r, j) => {
+    for (const r of parts) {
       lossSum += r.lossSum, count += r.count;
-      if (j === 0) g.set(r.grads);
-      else for (let i = 0; i < P; i++) g[i] += r.grads[i]; // in worker order, rounded to the engine's reals at each add
-    });
+      // in worker order, rounded to the engine's reals at each add
+      if (r !== own) for (let i = 0; i < P; i++) g[i] += r.grads[i];
+    }
     affirm(count === norm, 'ERR_ENGINE', `train: the workers counted ${count} loss terms, expected ${norm}`);
     const sumsq = ex.lw_model_grad_sumsq(core.ptr);
     const status = ex.lw_model_update(core.ptr, lr, Math.sqrt(sumsq));
@@ -221,7 +255,7 @@ export async function train(core, data, options = {}) {
     if (workers > 1) {
       affirm(!(c.dropout > 0), 'ERR_OPTION', `workers: ${o.workers} with dropout ${c.dropout}: the dropout masks come from one generator `
         + 'per model, so they would depend on how a batch is sharded; train with workers: 1, or with a model without dropout');
-      pool = await openPool(core, workers, seq, tdata, bmax);
+      pool = await openPool(core, workers, seq, tdata, bmax, staged);
       core.live(); // dispose() may have run while the workers started
     }
     const { schedule, learningRate } = o;
