@@ -96,6 +96,10 @@ LW_EXPORT void lw_model_free(lw_model *m) {
 LW_EXPORT lw_real *lw_model_params(lw_model *m) { return m ? m->params : NULL; }
 LW_EXPORT lw_real *lw_model_grads(lw_model *m) { return m ? m->grads : NULL; }
 LW_EXPORT double lw_model_param_count(lw_model *m) { return m ? (double)m->P : 0; }
+LW_EXPORT double lw_model_workspace_bytes(lw_model *m, int B, int T) {
+  if (!m || B < 1 || T < 1) return 0;
+  return (double)lw_model_workspace_count(m, B, T, 0) * sizeof(real);
+}
 
 /* Call after writing into lw_model_params(): refreshes the packed copies. */
 LW_EXPORT void lw_model_params_changed(lw_model *m) {

@@ -187,6 +187,11 @@ void lw_model_free(lw_model *m);
 lw_real *lw_model_params(lw_model *m);
 lw_real *lw_model_grads(lw_model *m);
 double lw_model_param_count(lw_model *m);
+
+/* Bytes of workspace a predict() of B sequences of T steps needs (no
+ * dropout), as a double so it cannot wrap; 0 for bad arguments. JS splits a
+ * batch whose workspace would pass its cap into pieces of rows (web/core.js). */
+double lw_model_workspace_bytes(lw_model *m, int B, int T);
 /* Call after writing into lw_model_params(): refreshes the packed copies. */
 void lw_model_params_changed(lw_model *m);
 /* The tensor table: count, and tensor k's description into out[LW_TENSOR_INFO_SIZE]

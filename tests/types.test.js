@@ -58,6 +58,8 @@ test('index.d.ts and worker.d.ts type-check with the README\'s examples, and mat
     ['train options', 'Main.TrainOptions', await accepted((o) => model.train([[1]], [1], o))],
     ['Model.load options', 'Main.LoadOptions', await accepted((o) => main.Model.load(new Uint8Array(0), o))],
     ['Model.fromPyTorch options', 'Main.FromPyTorchOptions', await accepted((o) => main.Model.fromPyTorch({}, o))],
+    ['Model.fromONNX options', 'Main.FromONNXOptions', await accepted((o) => main.Model.fromONNX(new Uint8Array(0), o))],
+    ['Model.fromKeras options', 'Main.FromKerasOptions', await accepted((o) => main.Model.fromKeras({}, new Uint8Array(0), o))],
     ['TextModel.create options', 'Main.TextModelOptions', await accepted((o) => main.TextModel.create(o))],
     ['TextModel train options', NonNull(`Parameters<Main.TextModel['train']>[1]`),
       [...await accepted((o) => text.train('ab', o)), 'seqLength']],

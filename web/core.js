@@ -8,6 +8,7 @@ import { REGRESSION } from './config.js';
 import { FLAG, TENSOR, TENSOR_INFO, TENSOR_STEMS, configInts } from './engine-abi.js';
 import { engineCell, gateFlags } from './cells.js';
 import { Scaling } from './scaling.js';
+import { differenceInputs, differenceTargets, undoDifference } from './difference.js';
 
 export const DISPOSED = 'this model was disposed; create or load a new one';
 export const STREAM_DISPOSED = 'this stream (or its model) was disposed';
@@ -22,6 +23,9 @@ function createEngineModel(engine, c) {
   return engine.scoped((s) => engine.created((out) => engine.exports.lw_model_create(s.int32(ints), ints.length, c.forgetBias, c.dropout, out), 'Model.create'));
 }
 
+/** Bytes of workspace one predict may take before its batch is split: W3 (H 256, 2 layers) at B 32 x T 100 needs 51 MiB, under it. */
+const WORKSPACE_CAP = 128 * 2 ** 20;
+
 export class ModelCore {
   constructor(engine, config) {
     this.engine = engine;
@@ -30,6 +34,7 @@ export class ModelCore {
     this.scaling = new Scaling(config.returnSequences);
     this.names = { prefix: '', head: 'head.' }; // state-dict prefixes, kept from fromPyTorch
     this.training = false;
+    this.stopTraining = false; // model.stopTraining (TF.js): the loop stops at the next batch; train() clears it
     this.epochsTrained = 0; // shuffles use seed + this, so train(2) then train(2) equals train(4)
     this.window = 0; // longest training sequence: the context forecast() gives a many-to-one model
     this.streams = new Set();
@@ -52,11 +57,28 @@ export class ModelCore {
     return REGRESSION.has(this.config.loss);
   }
 
-  /** Converts inputs to the staged batch-first form, applying the input scaler. */
+  /**
+   * Converts inputs to the staged batch-first form: differenced when the model
+   * differences (seq.raw then keeps the levels, for the targets and outputs),
+   * then the input scaler.
+   */
   inputs(inputs, name = 'inputs') {
-    const seq = toSequences(inputs, { name, inputSize: this.config.inputSize });
+    const raw = toSequences(inputs, { name, inputSize: this.config.inputSize });
+    const d = this.config.difference;
+    const seq = d ? differenceInputs(raw, d) : raw;
+    if (d) seq.raw = raw;
     this.scaling.scaleInputs(seq);
     return seq;
+  }
+
+  /** Targets as the model learns them: changes over `difference` steps for a differencing model (a copy), else as they are. */
+  learnedTargets(tdata, seq) {
+    return this.config.difference ? differenceTargets(tdata, seq.raw, this.config.difference, this.config.outputSize) : tdata;
+  }
+
+  /** Outputs (in the targets' units) back to levels for a differencing model, in place. */
+  undoDifference(out, seq) {
+    if (this.config.difference) undoDifference(out, seq.raw, this.config.difference, this.config.outputSize);
   }
 
   /** Converts targets for the sequences seq (unscaled). */
@@ -70,18 +92,38 @@ export class ModelCore {
     });
   }
 
-  /** Forward pass of the whole model on staged data; { out, loss }. */
+  /**
+   * Forward pass of the whole model on staged data; { out, loss }. A batch
+   * whose workspace would pass WORKSPACE_CAP runs in pieces of rows (each
+   * row's outputs do not depend on the others: the same bits), so one large
+   * predict does not leave the engine's memory grown for good (issue 11);
+   * the loss is then the pieces' losses weighted by their counts.
+   */
   run(seq, tdata, flags = 0) {
     const e = this.engine, ex = this.exports();
-    const [B, T] = seq.shape, O = this.config.outputSize;
-    const n = B * (this.config.returnSequences ? T : 1) * O;
-    return e.scoped((s) => {
-      const out = s.reals(n), loss = s.reals(1);
-      const status = ex.lw_model_predict(this.ptr, s.reals(seq.data), s.int32(seq.lengths), B, T, flags, out,
-        tdata ? s.reals(tdata) : 0, loss);
-      e.check(status, 'predict');
-      return { out: e.readReals(out, n), loss: tdata ? e.readReals(loss, 1)[0] : undefined };
-    });
+    const [B, T, I] = seq.shape, O = this.config.outputSize, perStep = this.config.returnSequences;
+    const rowOut = (perStep ? T : 1) * O;
+    const bytes = ex.lw_model_workspace_bytes(this.ptr, B, T);
+    const chunk = bytes > WORKSPACE_CAP ? Math.max(1, Math.floor(B * WORKSPACE_CAP / bytes)) : B;
+    const out = new e.Real(B * rowOut);
+    let lossSum = 0, weight = 0, loss;
+    for (let b0 = 0; b0 < B; b0 += chunk) {
+      const nb = Math.min(chunk, B - b0), lengths = seq.lengths.subarray(b0, b0 + nb);
+      loss = e.scoped((s) => {
+        const o = s.reals(nb * rowOut), l = s.reals(1);
+        const status = ex.lw_model_predict(this.ptr, s.reals(seq.data.subarray(b0 * T * I, (b0 + nb) * T * I)), s.int32(lengths), nb, T,
+          flags, o, tdata ? s.reals(tdata.subarray(b0 * rowOut, (b0 + nb) * rowOut)) : 0, l);
+        e.check(status, 'predict');
+        out.set(e.viewReals(o, nb * rowOut), b0 * rowOut);
+        return tdata ? e.readReals(l, 1)[0] : undefined;
+      });
+      if (chunk < B && tdata) { // loss rows: steps for many-to-many, sequences otherwise
+        const w = perStep ? lengths.reduce((a, n) => a + n, 0) : nb;
+        lossSum += loss * w, weight += w;
+      }
+    }
+    if (chunk < B && tdata) loss = lossSum / weight;
+    return { out, loss };
   }
 
   /** Mean loss over rows (all if rows is undefined) of already-scaled data. */

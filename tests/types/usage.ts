@@ -53,11 +53,20 @@ const { output, h, c } = model.forward(batch, { timeMajor: false, h0: new Float3
 const { dx, dh0, dc0 } = model.backward(output, { dh: h, dc: c });
 const params: Record<string, Float32Array> = model.parameters();
 const shapes: Record<string, number[]> = model.parameterShapes();
+const summaryText: string = model.summary({ print: (line: string) => void line });
+const paramCount: number = model.countParams();
 model.setParameters({ 'head.bias': [0.5] });
 const bytes: Uint8Array = model.save();
 const loaded: Model = await Model.load(bytes, { simd: false, engine });
 const st: Uint8Array = model.toSafetensors();
 const imported = await Model.fromPyTorch(st, { loss: 'mse', returnSequences: false, gates: { forget: true }, engine });
+const onnx: Uint8Array = model.toONNX();
+const fromOnnx: Model = await Model.fromONNX(onnx, { loss: 'mae', normalize: false, engine });
+// @ts-expect-error fromONNX takes no sizes: the graph fixes them
+await Model.fromONNX(onnx, { hiddenSize: 3 });
+const keras: { modelJson: Record<string, unknown>; weights: Uint8Array } = model.toKeras();
+const fromKeras: Model = await Model.fromKeras(JSON.stringify(keras.modelJson), { 'weights.bin': keras.weights }, { seed: 2, engine });
+console.log(fromOnnx, fromKeras);
 console.log(evaluation, fastOut, loss, grads, forecast, y, traced, tracedFast, dx, dh0, dc0, params, shapes, loaded, imported,
   model.config.hiddenSize[0], model.engine.variant, features.simd, features.version);
 model.dispose();
@@ -89,11 +98,17 @@ const wForward = await wm.forward(batch);
 const wBackward = await wm.backward(wForward.output);
 const wParams: Record<string, Float32Array> = await wm.parameters();
 const wShapes: Record<string, number[]> = await wm.parameterShapes();
+const wSummary: string = await wm.summary({ print: (line: string) => void line });
 const wSet: Promise<void> = wm.setParameters({ 'head.bias': [0.5] });
 const wBytes: Uint8Array = await wm.save();
 const wSt: Uint8Array = await wm.toSafetensors();
 const wLoaded: W.Model = await W.Model.load(wBytes, { simd: true });
 const wImported: W.Model = await W.Model.fromPyTorch(wSt, { gates: { forget: true }, loss: 'mae' });
+const wOnnx: Uint8Array = await wm.toONNX();
+const wFromOnnx: W.Model = await W.Model.fromONNX(wOnnx, { seed: 1 });
+const wKeras = await wm.toKeras();
+const wFromKeras: W.Model = await W.Model.fromKeras(wKeras.modelJson, wKeras.weights);
+console.log(wFromOnnx, wFromKeras);
 const wConfig: W.ModelConfig = wm.config;
 console.log(out, outFast, wEval, wGrads, wForecast, wy, wReset, wTrace, wBackward.dx, wParams, wShapes, wSet, wLoaded, wImported,
   wConfig.layers, wm.engine.simd);

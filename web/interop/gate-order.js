@@ -2,9 +2,11 @@
 // stacked gate blocks between them. lstm-wasm keeps PyTorch's order.
 //   PyTorch LSTM  i f g o     ONNX LSTM  i o f c     Keras/TF.js LSTM  i f c o
 //   peepholes: lstm-wasm i f o, ONNX P = [Pi, Po, Pf]
+//   PyTorch GRU   r z n       ONNX GRU   z r h     Keras/TF.js GRU   z r h
 // The cell candidate is 'g' in PyTorch and 'c' in ONNX and Keras: the same gate.
 
-export const GATE_ORDERS = Object.freeze({ pytorch: 'ifgo', onnx: 'iofg', keras: 'ifgo', onnxPeephole: 'iof', peephole: 'ifo' });
+export const GATE_ORDERS = Object.freeze({ pytorch: 'ifgo', onnx: 'iofg', keras: 'ifgo', onnxPeephole: 'iof', peephole: 'ifo',
+  pytorchGru: 'rzn', onnxGru: 'zrn', kerasGru: 'zrn' });
 
 /**
  * Reorders a tensor made of gate blocks stacked along its first axis: each
