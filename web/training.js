@@ -213,6 +213,11 @@ export function gradRows(core, buffers, { rows, lengths, t0, steps, norm, h0, c0
   };
 }
 
+/** g += src, element by element, rounded to the engine's reals at each add (a loop of its own, so V8 keeps it tight). */
+function addInto(g, src) {
+  for (let i = 0; i < g.length; i++) g[i] += src[i];
+}
+
 /** The (L·D, n, H_l) states of rows a0..a1-1 out of a batch of nb rows. */
 function sliceStates(st, blocks, nb, a0, a1, Real) {
   if (!st) return null;
@@ -295,8 +300,7 @@ async function openPool(core, n, seq, tdata, bmax, staged) {
     const g = e.viewReals(ex.lw_model_grads(core.ptr), P);
     for (const r of parts) {
       lossSum += r.lossSum, count += r.count;
-      // in worker order, rounded to the engine's reals at each add
-      if (r !== own) for (let i = 0; i < P; i++) g[i] += r.grads[i];
+      if (r !== own) addInto(g, r.grads); // in worker order
     }
     affirm(count === norm, 'ERR_ENGINE', `train: the workers counted ${count} loss terms, expected ${norm}`);
     const sumsq = ex.lw_model_grad_sumsq(core.ptr);
