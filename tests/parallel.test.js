@@ -183,3 +183,17 @@ test('lstm-wasm/worker trains on 2 workers of its own to the main entry\'s bits'
   await model.dispose();
   main.model.dispose();
 });
+
+test('class weights reach the replicas: 2 workers stay within the bound of 1 worker', async () => {
+  const rand = lcg(8);
+  const inputs = Array.from({ length: 32 }, () => Array.from({ length: 6 }, () => [rand(), rand()]));
+  const targets = inputs.map((s) => (s[5][0] > 0.66 ? 2 : s[5][0] > 0.33 ? 1 : 0));
+  const create = { inputSize: 2, hiddenSize: 10, outputSize: 3, loss: 'softmax-cross-entropy', seed: 6 };
+  const opts = { epochs: 3, batchSize: 16, learningRate: 0.02, classWeight: { 0: 4, 2: 0.5 } };
+  const one = await trained(create, inputs, targets, opts);
+  const two = await trained(create, inputs, targets, { ...opts, workers: 2 });
+  const plain = await trained(create, inputs, targets, { ...opts, classWeight: undefined, workers: 2 });
+  assert.ok(relErr(flat(two.params), flat(one.params)) < SMALL_BOUND);
+  assert.ok(relErr(flat(plain.params), flat(one.params)) > 1e-3, 'the weights changed the run');
+  for (const r of [one, two, plain]) r.model.dispose();
+});
