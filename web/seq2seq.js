@@ -415,6 +415,7 @@ export class Seq2Seq {
     const o = resolveTrainOptions(options, { seed: this.#config.seed, perStep: false });
     affirm(!o.truncate, 'ERR_OPTION', 'truncate: Seq2Seq trains whole sequences');
     affirm(o.validationData === undefined, 'ERR_OPTION', 'validationData: use validationSplit with Seq2Seq');
+    affirm(o.workers === 1, 'ERR_OPTION', 'workers: Seq2Seq trains in one thread for now; leave workers out (or run it in lstm-wasm/worker)');
     for (const k of ['classWeight', 'sampleWeight']) affirm(o[k] === undefined, 'ERR_OPTION', `${k}: Seq2Seq does not weigh its tokens; leave it out`);
     affirm(!o.metrics.length, 'ERR_OPTION', 'metrics: Seq2Seq has evaluate() for token accuracy and exact match; leave metrics out');
     const split = splitIndices(srcs.length, o.validationSplit);
