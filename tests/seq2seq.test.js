@@ -249,6 +249,7 @@ test('early stopping with restoreBest works through Seq2Seq\'s checkpoints', asy
       earlyStopping: { patience: 0, restoreBest: true } });
     assert.ok(h.epochs >= 1 && h.valLoss.length === h.epochs);
     await assert.rejects(m.train(d.train.sources, d.train.targets, { metrics: ['accuracy'] }), (e) => e.code === 'ERR_OPTION');
+    await assert.rejects(m.train(d.train.sources, d.train.targets, { workers: 2 }), (e) => e.code === 'ERR_OPTION' && /workers: Seq2Seq/.test(e.message));
   } finally {
     m.dispose();
   }
