@@ -24,12 +24,17 @@ step_node_modules() {
     # npm writes node_modules/.package-lock.json on every install: older than
     # the lock file means the lock changed since (a pull or a checkout).
     echo "setup: dev dependencies: node_modules missing or older than package-lock.json; running npm ci"
-    # npm 11 can refuse its own lock file when optional platform packages
-    # (rollup's, for vite) are listed only for this platform: fall back to
-    # npm install, which installs from the same lock.
+    # Should npm ci refuse the lock file (an npm older or newer than the one
+    # that wrote it), npm install installs from the same lock; --no-save and
+    # the copy put back keep the committed lock as it is, so the tree stays clean.
     PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund || {
-      echo "setup: dev dependencies: npm ci refused the lock file; running npm install"
-      PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund
+      echo "setup: dev dependencies: npm ci refused the lock file; running npm install (the lock file is left as committed)"
+      local saved
+      saved=$(mktemp)
+      cp package-lock.json "$saved"
+      PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-save --no-audit --no-fund || { cp "$saved" package-lock.json; rm -f "$saved"; exit 1; }
+      cp "$saved" package-lock.json && rm -f "$saved"
+      touch node_modules/.package-lock.json # newer than the lock put back: the next run does not install again
     }
   else
     echo "setup: dev dependencies are up to date"

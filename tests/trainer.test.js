@@ -85,3 +85,27 @@ test('a step that diverges goes back to the checkpoint before it; an abort befor
   const idle = new Trainer(base({ signal: AbortSignal.abort(), step: () => assert.fail('a step ran') }));
   assert.deepEqual(await idle.run(), { loss: [], valLoss: [], epochs: 0, stopped: true });
 });
+
+test('earlyStopping and reduceOnPlateau over fake steps: the epochs run, the rates given, the checkpoint put back', async () => {
+  // validation losses: 5, 4, 4.5, 4.2, 4.1, ...: best at epoch 1, patience 3 stops after epoch 4
+  const vals = [5, 4, 4.5, 4.2, 4.1, 1, 1];
+  let epoch = -1;
+  const lrs = [], restored = [];
+  const history = await new Trainer(base({
+    epochs: 7, shuffle: false,
+    step: ({ lr }) => { lrs.push(lr); return { lossSum: 1, count: 1 }; },
+    validate: () => vals[++epoch],
+    checkpoint: () => `after epoch ${epoch}`,
+    restore: (token) => restored.push(token),
+    earlyStopping: { monitor: 'valLoss', patience: 3, minDelta: 0, restoreBest: true },
+    reduceOnPlateau: { monitor: 'valLoss', factor: 0.5, patience: 2, minDelta: 0, minLearningRate: 0.02 },
+  })).run();
+  assert.deepEqual([history.epochs, history.stopped, history.bestEpoch], [5, true, 1]);
+  assert.ok(restored.includes('after epoch 1'), `restored ${restored}`);
+  assert.equal(restored.at(-1), 'after epoch 1');
+  // base rate 0.1 / (epoch + 1), halved from epoch 4 on (epochs 2 and 3 did not improve), floored at 0.02
+  assert.deepEqual(history.learningRate, [0.1, 0.05, 0.1 / 3, 0.025, Math.max(0.02, 0.02 * 0.5)]);
+  assert.equal(lrs.length, 5 * 3);
+  await assert.rejects(new Trainer(base({ step: () => ({ lossSum: 1, count: 1 }), earlyStopping: { monitor: 'loss', patience: 0, minDelta: 0, restoreBest: true } })).run(),
+    /restoreBest needs a model that can checkpoint/);
+});

@@ -79,7 +79,7 @@ test('gives the main entry\'s numbers for the same seed: regression on ragged ne
 test('gives the main entry\'s numbers for the same seed: bidirectional per-step classes, nested and fast form', { timeout: TIMEOUT_MS }, async () => {
   const d = nested(40, 2, { perStep: true, classes: 3 });
   const options = { inputSize: 2, hiddenSize: 5, bidirectional: true, outputSize: 3, returnSequences: true,
-    loss: 'softmax-cross-entropy', dropout: 0.2, seed: 9 };
+    loss: 'softmax-cross-entropy', seed: 9 }; // no dropout: one layer has none (Model.create refuses it)
   const [m, w] = await pair(options);
   const train = { epochs: 2, batchSize: 8, learningRate: 0.01, clipNorm: 1, optimizer: 'adamw' };
   assert.deepEqual(await w.fit(d.inputs, d.targets, train), await m.fit(d.inputs, d.targets, train));

@@ -13,10 +13,25 @@ const MAX_SIZE = LIMITS.maxSize;
 const MAX_LAYERS = LIMITS.maxLayers;
 
 export const CREATE_OPTIONS = ['inputSize', 'hiddenSize', 'layers', 'cell', 'gates', 'bidirectional', 'outputSize',
-  'returnSequences', 'loss', 'dropout', 'seed', 'forgetBias', 'normalize', 'simd', 'locateWasm', 'engine'];
+  'returnSequences', 'loss', 'dropout', 'seed', 'forgetBias', 'normalize', 'difference', 'simd', 'locateWasm', 'engine'];
 export const TRAIN_OPTIONS = ['epochs', 'batchSize', 'optimizer', 'learningRate', 'momentum', 'nesterov', 'beta1', 'beta2',
   'epsilon', 'rho', 'weightDecay', 'clipNorm', 'clipValue', 'validationSplit', 'validationData', 'shuffle', 'seed',
-  'onEpochEnd', 'onBatchEnd', 'signal', 'yieldEvery', 'truncate', 'schedule'];
+  'onEpochEnd', 'onBatchEnd', 'signal', 'yieldEvery', 'truncate', 'schedule', 'earlyStopping', 'reduceOnPlateau', 'metrics',
+  'classWeight', 'sampleWeight'];
+/** The per-epoch metrics train() can add to the history, by kind of loss (each also as val<Name> with validation). */
+export const EPOCH_METRICS = { classification: ['accuracy'], regression: ['mae', 'mse'] };
+
+/**
+ * Model.create's and TextModel.create's word on `dropout` that cannot apply:
+ * it is dropout between stacked layers, and a one-layer model has none
+ * (recurrent dropout, on h(t-1), needs the engine). Not in resolveConfig, so
+ * files saved with it still load.
+ */
+export function checkDropoutApplies(c, where) {
+  affirm(!(c.dropout > 0 && c.layers < 2), 'ERR_OPTION',
+    `${where}: dropout ${c.dropout} applies between stacked layers, and this model has one layer; `
+    + 'use layers: 2 or more, or dropout: 0 (recurrent dropout is not available yet)');
+}
 
 /** The resolved configuration from Model.create options. */
 export function resolveConfig(options) {
@@ -35,11 +50,10 @@ export function resolveConfig(options) {
   }
   affirm(o.inputSize !== undefined, 'ERR_OPTION', 'Model.create: inputSize is required (1 for a plain series)');
   const loss = checkOneOf(o.loss ?? 'mse', 'loss', LOSSES);
+  // regression scales inputs and targets by default; classification may scale its inputs (its targets are classes)
   const normalize = o.normalize === undefined ? (REGRESSION.has(loss) ? 'zscore' : false)
     : checkOneOf(o.normalize, 'normalize', ['zscore', 'minmax', false]);
-  affirm(!normalize || REGRESSION.has(loss), 'ERR_OPTION',
-    `normalize: '${normalize}' applies to regression losses only, not '${loss}'`);
-  return {
+  const config = {
     inputSize: checkInt(o.inputSize, 'inputSize', 1, MAX_SIZE),
     hiddenSize: hidden,
     layers,
@@ -54,6 +68,17 @@ export function resolveConfig(options) {
     forgetBias: checkNumber(o.forgetBias ?? 1, 'forgetBias', -100, 100),
     normalize,
   };
+  // only when given: configurations (and so files) without it stay as they were
+  const difference = o.difference === undefined ? 0 : checkInt(o.difference, 'difference', 0, 1e6);
+  if (difference) {
+    const c = config;
+    affirm(REGRESSION.has(c.loss), 'ERR_OPTION', `difference: applies to a regression model (a series), not loss '${c.loss}'`);
+    affirm(!c.returnSequences, 'ERR_OPTION', 'difference: applies to many-to-one models (returnSequences: false) for now');
+    affirm(c.outputSize > 0 && c.outputSize % c.inputSize === 0, 'ERR_OPTION',
+      `difference: each output must be whole steps of the series (outputSize ${c.outputSize} a multiple of inputSize ${c.inputSize}), as forecast() needs`);
+    config.difference = difference;
+  }
+  return config;
 }
 
 /** The LSTM switches as { input, forget, …, originalSquashing }: the cell's own, then the caller's. */
@@ -93,12 +118,63 @@ export function resolveSchedule(s, epochs) {
   };
 }
 
+/** Which quantity a callback watches: 'valLoss' needs validation data. */
+function checkMonitor(v, where, hasValidation) {
+  const monitor = checkOneOf(v ?? (hasValidation ? 'valLoss' : 'loss'), `${where}.monitor`, ['valLoss', 'loss']);
+  affirm(monitor === 'loss' || hasValidation, 'ERR_OPTION',
+    `${where}: monitor 'valLoss' needs validation data; give validationSplit or validationData, or monitor: 'loss'`);
+  return monitor;
+}
+
+/** Keras's EarlyStopping: { monitor, patience, minDelta, restoreBest }, or null. */
+export function resolveEarlyStopping(v, hasValidation) {
+  if (v === undefined || v === false || v === null) return null;
+  if (v === true) v = {};
+  affirm(typeof v === 'object' && !Array.isArray(v), 'ERR_TYPE', "earlyStopping must be an object such as { patience: 5, restoreBest: true }");
+  const o = checkOptions(v, ['monitor', 'patience', 'minDelta', 'restoreBest'], 'earlyStopping');
+  return {
+    monitor: checkMonitor(o.monitor, 'earlyStopping', hasValidation),
+    patience: checkInt(o.patience ?? 0, 'earlyStopping.patience', 0, 1e7),
+    minDelta: checkNumber(o.minDelta ?? 0, 'earlyStopping.minDelta', 0, 1e9),
+    restoreBest: checkBool(o.restoreBest ?? false, 'earlyStopping.restoreBest'),
+  };
+}
+
+/** Keras's ReduceLROnPlateau: { monitor, factor, patience, minDelta, minLearningRate }, or null. */
+export function resolveReduceOnPlateau(v, hasValidation) {
+  if (v === undefined || v === false || v === null) return null;
+  if (v === true) v = {};
+  affirm(typeof v === 'object' && !Array.isArray(v), 'ERR_TYPE', 'reduceOnPlateau must be an object such as { factor: 0.5, patience: 3 }');
+  const o = checkOptions(v, ['monitor', 'factor', 'patience', 'minDelta', 'minLearningRate'], 'reduceOnPlateau');
+  const factor = checkNumber(o.factor ?? 0.1, 'reduceOnPlateau.factor', 0, 1);
+  affirm(factor > 0 && factor < 1, 'ERR_RANGE', `reduceOnPlateau.factor must be above 0 and below 1, got ${factor}`);
+  return {
+    monitor: checkMonitor(o.monitor, 'reduceOnPlateau', hasValidation),
+    factor,
+    patience: checkInt(o.patience ?? 10, 'reduceOnPlateau.patience', 0, 1e7),
+    minDelta: checkNumber(o.minDelta ?? 1e-4, 'reduceOnPlateau.minDelta', 0, 1e9),
+    minLearningRate: checkNumber(o.minLearningRate ?? 0, 'reduceOnPlateau.minLearningRate', 0, 1e6),
+  };
+}
+
+/** train()'s `metrics`: names the loss has (EPOCH_METRICS), true for all of them. */
+export function resolveMetrics(v, regression) {
+  const own = EPOCH_METRICS[regression ? 'regression' : 'classification'];
+  if (v === undefined || v === false) return [];
+  if (v === true) return own.slice();
+  affirm(Array.isArray(v), 'ERR_TYPE', `metrics must be an array such as ['${own[0]}'], or true`);
+  for (const m of v) {
+    affirm(own.includes(m), 'ERR_OPTION', `metrics: '${m}' is not a metric of a ${regression ? 'regression' : 'classification'} loss; the metrics are ${own.join(', ')}`);
+  }
+  return [...new Set(v)];
+}
+
 /**
  * train()'s options, checked and with their defaults: everything but the data.
  * `hyper` is the engine's hyper-parameter array (enum lw_hyper_index order);
  * `validationData` stays as given (the caller converts it with its own data path).
  * @param {object} options
- * @param {{ seed: number, perStep: boolean }} model the defaults and limits that depend on the model
+ * @param {{ seed: number, perStep: boolean, regression?: boolean }} model the defaults and limits that depend on the model
  */
 export function resolveTrainOptions(options, model) {
   const o = checkOptions(options, TRAIN_OPTIONS, 'train');
@@ -121,7 +197,13 @@ export function resolveTrainOptions(options, model) {
     truncate: o.truncate === undefined ? 0 : checkInt(o.truncate, 'truncate', 1, 1e7),
     schedule: resolveSchedule(o.schedule, epochs),
     signal: o.signal,
+    metrics: resolveMetrics(o.metrics, model.regression ?? true),
+    classWeight: o.classWeight,
+    sampleWeight: o.sampleWeight,
   };
+  const hasValidation = o.validationData !== undefined || r.validationSplit > 0;
+  r.earlyStopping = resolveEarlyStopping(o.earlyStopping, hasValidation);
+  r.reduceOnPlateau = resolveReduceOnPlateau(o.reduceOnPlateau, hasValidation);
   affirm(!r.truncate || model.perStep, 'ERR_OPTION', 'truncate: truncated BPTT needs a target at every step (returnSequences: true)');
   affirm(r.signal === undefined || (r.signal && typeof r.signal.aborted === 'boolean'), 'ERR_TYPE', 'signal must be an AbortSignal');
   const hyper = new Array(HYPER_COUNT).fill(0);

@@ -8,6 +8,7 @@ import { REGRESSION } from './config.js';
 import { FLAG, TENSOR, TENSOR_INFO, TENSOR_STEMS, configInts } from './engine-abi.js';
 import { engineCell, gateFlags } from './cells.js';
 import { Scaling } from './scaling.js';
+import { differenceInputs, differenceTargets, undoDifference } from './difference.js';
 
 export const DISPOSED = 'this model was disposed; create or load a new one';
 export const STREAM_DISPOSED = 'this stream (or its model) was disposed';
@@ -33,6 +34,7 @@ export class ModelCore {
     this.scaling = new Scaling(config.returnSequences);
     this.names = { prefix: '', head: 'head.' }; // state-dict prefixes, kept from fromPyTorch
     this.training = false;
+    this.stopTraining = false; // model.stopTraining (TF.js): the loop stops at the next batch; train() clears it
     this.epochsTrained = 0; // shuffles use seed + this, so train(2) then train(2) equals train(4)
     this.window = 0; // longest training sequence: the context forecast() gives a many-to-one model
     this.streams = new Set();
@@ -55,11 +57,28 @@ export class ModelCore {
     return REGRESSION.has(this.config.loss);
   }
 
-  /** Converts inputs to the staged batch-first form, applying the input scaler. */
+  /**
+   * Converts inputs to the staged batch-first form: differenced when the model
+   * differences (seq.raw then keeps the levels, for the targets and outputs),
+   * then the input scaler.
+   */
   inputs(inputs, name = 'inputs') {
-    const seq = toSequences(inputs, { name, inputSize: this.config.inputSize });
+    const raw = toSequences(inputs, { name, inputSize: this.config.inputSize });
+    const d = this.config.difference;
+    const seq = d ? differenceInputs(raw, d) : raw;
+    if (d) seq.raw = raw;
     this.scaling.scaleInputs(seq);
     return seq;
+  }
+
+  /** Targets as the model learns them: changes over `difference` steps for a differencing model (a copy), else as they are. */
+  learnedTargets(tdata, seq) {
+    return this.config.difference ? differenceTargets(tdata, seq.raw, this.config.difference, this.config.outputSize) : tdata;
+  }
+
+  /** Outputs (in the targets' units) back to levels for a differencing model, in place. */
+  undoDifference(out, seq) {
+    if (this.config.difference) undoDifference(out, seq.raw, this.config.difference, this.config.outputSize);
   }
 
   /** Converts targets for the sequences seq (unscaled). */

@@ -13,9 +13,21 @@ const WASM_FILES = { simd: 'lstm-simd.wasm', scalar: 'lstm.wasm', test: 'lstm-te
 // Written out literally so that bundlers (Vite, webpack) find and emit exactly
 // these two files; the test builds are reached through locateWasm only.
 const DEFAULT_URLS = {
-  simd: () => new URL('./wasm/lstm-simd.wasm', import.meta.url),
-  scalar: () => new URL('./wasm/lstm.wasm', import.meta.url),
+  simd: () => prebundledUrl('wasm/lstm-simd.wasm') ?? new URL('./wasm/lstm-simd.wasm', import.meta.url),
+  scalar: () => prebundledUrl('wasm/lstm.wasm') ?? new URL('./wasm/lstm.wasm', import.meta.url),
 };
+
+// Vite's dev server pre-bundles dependencies into node_modules/.vite/deps/,
+// away from the .wasm files and worker-host.js, which it still serves from
+// node_modules/lstm-wasm/web/: there, `path` (relative to web/) is reached
+// from here. Elsewhere null. A variable base, so bundlers see no new URL to follow.
+const HERE = import.meta.url;
+const VITE_DEPS = /\/node_modules\/\.vite\/deps(_temp_[\w-]+)?\/[^/]*$/;
+const DEPS_TO_WEB = '../../lstm-wasm/web/';
+/** @internal */
+export function prebundledUrl(path) {
+  return typeof HERE === 'string' && VITE_DEPS.test(HERE.split(/[?#]/)[0]) ? new URL(DEPS_TO_WEB + path, HERE) : null;
+}
 
 // A minimal module whose only function uses a SIMD128 instruction
 // (i32.const 0; i8x16.splat): it validates exactly where SIMD128 is supported.
@@ -57,7 +69,10 @@ export function loadEngine(options = {}) {
   if (!cache.has(key)) {
     const p = instantiate(url, variant).catch((err) => {
       cache.delete(key);
-      throw err instanceof LstmError ? err : new LstmError('ERR_ENGINE', `could not load the engine from ${key}: ${err.message}`);
+      if (err instanceof LstmError) throw err;
+      // a bundler that copies no assets (esbuild, Rollup) leaves the .wasm files behind: say where to point
+      const fix = options.locateWasm ? 'check what locateWasm returns for it' : `copy lstm-wasm's web/wasm/${file} where it is served and pass locateWasm: (file) => url to Model.create (README, "Install and bundlers")`;
+      throw new LstmError('ERR_ENGINE', `could not load the engine from ${key}: ${err.message}; ${fix}`);
     });
     cache.set(key, p);
   }

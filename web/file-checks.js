@@ -90,8 +90,12 @@ export function checkScalers(s, config, where) {
   for (const key of Object.keys(s)) if (key !== 'input' && key !== 'target') fail(where, `unknown field '${key}' (expected input and target)`);
   const none = (v) => v === null || v === undefined;
   if (none(s.input) && none(s.target)) return { input: null, target: null };
+  // a classification model scales its inputs only: its targets are classes
+  if (!REGRESSION.includes(config.loss)) {
+    if (!none(s.target)) fail(where, `a ${config.loss} model takes no scaling of its targets (classes; only mse, mae and huber scale targets)`);
+    return { input: checkScaler(s.input, config.inputSize, config.normalize, `${where}.input`, 'inputSize'), target: null };
+  }
   if (none(s.input) || none(s.target)) fail(where, `has ${none(s.input) ? 'a target scaler but no input' : 'an input scaler but no target'} scaler; train() fits both`);
-  if (!REGRESSION.includes(config.loss)) fail(where, `a ${config.loss} model takes no scaling (only mse, mae and huber do)`);
   return {
     input: checkScaler(s.input, config.inputSize, config.normalize, `${where}.input`, 'inputSize'),
     target: checkScaler(s.target, config.outputSize, config.normalize, `${where}.target`, 'outputSize'),
@@ -185,9 +189,15 @@ export function checkExtra(extra, config) {
   if (has('optimizer')) {
     const o = x.optimizer;
     if (!isObject(o)) fail(where, `bad optimizer state: optimizer is ${show(o)}, not { kind, steps }`);
-    for (const key of Object.keys(o)) if (key !== 'kind' && key !== 'steps') fail(where, `bad optimizer state: unknown field '${key}' in optimizer`);
+    for (const key of Object.keys(o)) if (key !== 'kind' && key !== 'steps' && key !== 'saved') fail(where, `bad optimizer state: unknown field '${key}' in optimizer`);
     optimizer = { kind: count(o.kind ?? 1, 'bad optimizer state: optimizer.kind', OPTIMIZER_KINDS - 1),
       steps: count(o.steps ?? 0, 'bad optimizer state: optimizer.steps') };
+    // save({ optimizer: false }): an inference file, without the moments (and so with no steps taken)
+    if (o.saved !== undefined) {
+      if (o.saved !== false) fail(where, `bad optimizer state: optimizer.saved is ${show(o.saved)}; only false (an inference file) is written`);
+      if (optimizer.steps !== 0) fail(where, `bad optimizer state: an inference file (optimizer.saved false) has steps ${optimizer.steps}, not 0`);
+      optimizer.saved = false;
+    }
   }
   let rng = null;
   if (has('rng')) {

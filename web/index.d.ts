@@ -51,8 +51,13 @@ export interface CreateOptions {
   seed?: number;
   /** Initial forget-gate bias (Jozefowicz et al. 2015). Default 1. */
   forgetBias?: number;
-  /** Scaling learned from the training data, regression losses only. Default 'zscore'. */
+  /** Scaling learned from the training data: inputs and targets for regression (default 'zscore'), inputs only for classification (default false). */
   normalize?: 'zscore' | 'minmax' | false;
+  /**
+   * Learn changes over this many steps (1: month to month, 12: year to year for monthly data) instead of levels,
+   * for series with a trend; predict and forecast add them back. Regression, many-to-one, whole-step outputs only.
+   */
+  difference?: number;
   /** false forces the scalar build. */
   simd?: boolean;
   /** Where the .wasm files are hosted: maps a file name to its URL. */
@@ -70,6 +75,10 @@ export interface Engine {
 
 /** save()'s bytes. */
 export type ModelBytes = Uint8Array | ArrayBuffer;
+/** Where Model.load and TextModel.load read save()'s bytes: the bytes, a URL to fetch, a Response or a Blob. */
+export type ModelSource = ModelBytes | string | URL | Response | Blob;
+/** save()'s options: optimizer false writes an inference file, without the optimizer's moments. */
+export interface SaveOptions { optimizer?: boolean }
 /** How Model.load and TextModel.load find the engine. */
 export type LoadOptions = Pick<CreateOptions, 'simd' | 'locateWasm' | 'engine'>;
 /** A PyTorch state dict: safetensors bytes, or tensors by name. */
@@ -88,7 +97,11 @@ export type Prediction<S> = S extends SequenceBatch ? { data: Float32Array; shap
 /** One sequence for trace(): its steps, or the fast form with a batch of 1. */
 export type Sequence = ArrayLike<number | ArrayLike<number>> | SequenceBatch;
 
-export interface EpochInfo { epoch: number; loss: number; valLoss?: number; learningRate: number; samplesPerSecond: number }
+export interface EpochInfo {
+  epoch: number; loss: number; valLoss?: number; learningRate: number; samplesPerSecond: number;
+  /** With `metrics`: the metrics asked for, and val<Name> with validation data. */
+  accuracy?: number; valAccuracy?: number; mae?: number; valMae?: number; mse?: number; valMse?: number;
+}
 export interface BatchInfo { epoch: number; batch: number; loss: number; samplesPerSecond: number }
 
 export interface TrainOptions {
@@ -110,8 +123,10 @@ export interface TrainOptions {
   validationData?: [Sequences, Targets];
   shuffle?: boolean;
   seed?: number;
-  onEpochEnd?: (info: EpochInfo) => void;
-  onBatchEnd?: (info: BatchInfo) => void;
+  /** Awaited when it returns a promise; returning false stops training after this epoch. */
+  onEpochEnd?: (info: EpochInfo) => void | boolean | Promise<void | boolean>;
+  /** Awaited when it returns a promise; returning false stops training after this batch. */
+  onBatchEnd?: (info: BatchInfo) => void | boolean | Promise<void | boolean>;
   signal?: AbortSignal;
   /** Milliseconds of work between yields to the event loop. Default 16. */
   yieldEvery?: number;
@@ -120,6 +135,16 @@ export interface TrainOptions {
   /** Learning rate per epoch of this call; onEpochEnd reports it as learningRate. */
   schedule?: { type: 'step'; every?: number; gamma?: number } | { type: 'exponential'; gamma?: number }
     | { type: 'cosine'; epochs?: number; minLearningRate?: number };
+  /** Keras's EarlyStopping. monitor: 'valLoss' by default with validation data, else 'loss'. */
+  earlyStopping?: boolean | { monitor?: 'valLoss' | 'loss'; patience?: number; minDelta?: number; restoreBest?: boolean };
+  /** Keras's ReduceLROnPlateau (defaults factor 0.1, patience 10, minDelta 1e-4, minLearningRate 0). */
+  reduceOnPlateau?: boolean | { monitor?: 'valLoss' | 'loss'; factor?: number; patience?: number; minDelta?: number; minLearningRate?: number };
+  /** Per-epoch metrics in the history: 'accuracy' (classification), 'mae', 'mse' (regression); true for all the loss has. */
+  metrics?: boolean | ('accuracy' | 'mae' | 'mse')[];
+  /** Loss weight per class ({ [class]: weight } or an array), softmax-cross-entropy only. */
+  classWeight?: Record<number, number> | ArrayLike<number>;
+  /** Loss weight per training sequence, softmax-cross-entropy only. */
+  sampleWeight?: ArrayLike<number>;
 }
 
 /** One layer and direction of trace(): T rows of H numbers for each gate the cell has, and its states. */
@@ -140,7 +165,14 @@ export interface Stream {
   dispose(): void;
 }
 
-export interface History { loss: number[]; valLoss: number[]; epochs: number; stopped: boolean }
+export interface History {
+  loss: number[]; valLoss: number[]; epochs: number; stopped: boolean;
+  /** With earlyStopping: the epoch (from 0) whose monitored value was best. */
+  bestEpoch?: number;
+  /** With reduceOnPlateau: the rate of each epoch. */
+  learningRate?: number[];
+  accuracy?: number[]; valAccuracy?: number[]; mae?: number[]; valMae?: number[]; mse?: number[]; valMse?: number[];
+}
 
 export interface ForwardResult { output: Float32Array; h: Float32Array; c: Float32Array }
 export interface BackwardResult {
@@ -154,12 +186,14 @@ export interface ModelConfig {
   inputSize: number; hiddenSize: number[]; layers: number; cell: Cell; gates: Required<GateSwitches> | null; bidirectional: boolean;
   outputSize: number; returnSequences: boolean; loss: Loss; dropout: number; seed: number;
   forgetBias: number; normalize: 'zscore' | 'minmax' | false;
+  /** Present only on a model created with it. */
+  difference?: number;
 }
 
 export class Model {
   private constructor();
   static create(options: CreateOptions): Promise<Model>;
-  static load(bytes: ModelBytes, options?: LoadOptions): Promise<Model>;
+  static load(source: ModelSource, options?: LoadOptions): Promise<Model>;
   static fromPyTorch(stateDict: StateDict, options?: FromPyTorchOptions): Promise<Model>;
   /** An ONNX file's LSTM/GRU/RNN nodes and head (as torch.onnx.export writes them). */
   static fromONNX(bytes: ModelBytes, options?: FromONNXOptions): Promise<Model>;
@@ -167,9 +201,11 @@ export class Model {
   static fromKeras(modelJson: KerasModelJson | string, weights: Uint8Array | ArrayBuffer | Record<string, Uint8Array | ArrayBuffer>, options?: FromKerasOptions): Promise<Model>;
   readonly config: ModelConfig;
   readonly engine: { simd: boolean; version: string; variant: string };
+  /** true stops a running train() after the current batch (TF.js); each train() starts with it false. */
+  stopTraining: boolean;
   train(inputs: Sequences, targets: Targets, options?: TrainOptions): Promise<History>;
   fit(inputs: Sequences, targets: Targets, options?: TrainOptions): Promise<History>;
-  /** Nested arrays for nested inputs (numbers when outputSize is 1 in regression), the fast form for the fast form. */
+  /** Nested arrays for nested inputs (a number per sequence or step when outputSize is 1, for every loss), the fast form for the fast form. */
   predict<S extends Sequences>(inputs: S, options?: { logits?: boolean }): Prediction<S>;
   evaluate(inputs: Sequences, targets: Targets): { loss: number; accuracy?: number; mse?: number; mae?: number };
   gradients(inputs: Sequences, targets: Targets): { loss: number; grads: Record<string, Float32Array> };
@@ -180,8 +216,12 @@ export class Model {
   forecast(series: ArrayLike<number> | ArrayLike<ArrayLike<number>>, steps: number): (number | number[])[];
   parameters(): Record<string, Float32Array>;
   parameterShapes(): Record<string, number[]>;
+  /** The number of parameters (all trained). */
+  countParams(): number;
+  /** Layers, output shapes and parameter counts, as TF.js prints them; `print` gets each line. */
+  summary(options?: { print?: (line: string) => void }): string;
   setParameters(values: Record<string, ArrayLike<number>>): void;
-  save(): Uint8Array;
+  save(options?: SaveOptions): Uint8Array;
   toSafetensors(): Uint8Array;
   /** An ONNX file (opset 14) that ONNX Runtime runs with predict()'s outputs. */
   toONNX(): Uint8Array;
@@ -207,17 +247,24 @@ export interface TextModelOptions {
 export class TextModel {
   private constructor();
   static create(options?: TextModelOptions): Promise<TextModel>;
-  static load(bytes: ModelBytes, options?: LoadOptions): Promise<TextModel>;
+  static load(source: ModelSource, options?: LoadOptions): Promise<TextModel>;
   /** In index order; null before the first train without a given vocabulary. */
   readonly vocabulary: string[] | null;
   /** The underlying Model. */
   readonly model: Model | null;
   /** One text (cut into seqLength windows, default 64) or a list of strings (each its own sequence). */
   train(data: string | string[], options?: TrainOptions & { seqLength?: number }): Promise<History>;
-  generate(prompt?: string, length?: number, options?: { temperature?: number; seed?: number }): string;
+  /**
+   * Unseeded calls differ; a seed repeats a text. topK keeps the k likeliest characters, topP the fewest
+   * whose probabilities reach p; the text ends before a `stop` string. A prompt character outside the
+   * vocabulary throws ERR_OPTION naming it.
+   */
+  generate(prompt?: string, length?: number, options?: { temperature?: number; seed?: number; topK?: number; topP?: number; stop?: string | string[] }): string;
+  /** Mean cross-entropy per character (natural log) on held-out text, and the perplexity e^loss. */
+  evaluate(text: string | string[]): { loss: number; perplexity: number };
   trace(text: string): TraceEntry[];
   toSafetensors(): Uint8Array;
-  save(): Uint8Array;
+  save(options?: SaveOptions): Uint8Array;
   dispose(): void;
 }
 
@@ -225,6 +272,14 @@ export function windows(
   series: ArrayLike<number> | ArrayLike<ArrayLike<number>>,
   options: { window: number; horizon?: number; stride?: number },
 ): { inputs: any[]; targets: any[] };
+
+/**
+ * Reorders a tensor made of gate blocks stacked along its first axis (each
+ * block H rows of `cols` values, default 1): `from` and `to` name the gates in
+ * order, one letter each, e.g. reorderGates(W, H, 'iofg', 'ifgo', inputSize)
+ * for an ONNX LSTM weight into lstm-wasm's (PyTorch's) order.
+ */
+export function reorderGates(data: Float32Array | Float64Array | readonly number[], H: number, from: string, to: string, cols?: number): Float32Array;
 
 export class LstmError extends Error {
   code: string;

@@ -7,6 +7,7 @@ export { Model } from './model.js';
 export { TextModel } from './text-model.js';
 export { LstmError, ERROR_CODES } from './errors.js';
 export { windows } from './data.js';
+export { reorderGates } from './interop/gate-order.js';
 export { loadEngine };
 
 /**

@@ -10,13 +10,13 @@ import { fromOutputs, toSequences } from './data.js';
 import { checkBool, checkOptions, checkVector } from './validate.js';
 import { decodeModel } from './format.js';
 import { CELLS } from './cells.js';
-import { REGRESSION, resolveConfig } from './config.js';
+import { REGRESSION, checkDropoutApplies, resolveConfig } from './config.js';
 import { DISPOSED, FLAG_RAW, FLAG_TIME_MAJOR, ModelCore, STREAM_DISPOSED } from './core.js';
 import { train } from './training.js';
 import { Stream } from './stream.js';
 import { forecast } from './forecast.js';
 import { metrics } from './metrics.js';
-import { restore, save } from './persist.js';
+import { readSource, restore, save } from './persist.js';
 import { readPyTorch, writeSafetensors } from './naming.js';
 import { importONNX, writeONNX } from './interop/onnx.js';
 import { importKeras, writeKeras } from './interop/keras.js';
@@ -69,6 +69,7 @@ export class Model {
    */
   static async create(options) {
     const config = resolveConfig(options);
+    checkDropoutApplies(config, 'Model.create');
     return new Model(await engineOptions(options), config, CONSTRUCT);
   }
 
@@ -92,6 +93,19 @@ export class Model {
     return train(this.#core, { inputs, targets }, options);
   }
 
+  /**
+   * Set to true (in a callback, or anywhere while train() runs) to stop
+   * training after the running batch, as TF.js's model.stopTraining; each
+   * train() starts with it false.
+   */
+  get stopTraining() {
+    return this.#core.stopTraining;
+  }
+
+  set stopTraining(value) {
+    this.#core.stopTraining = Boolean(value);
+  }
+
   /** Same as train(), for Keras and TF.js habits. */
   fit(inputs, targets, options) {
     return this.train(inputs, targets, options);
@@ -111,11 +125,12 @@ export class Model {
     const seq = core.inputs(inputs);
     const { out } = core.run(seq, null, logits ? FLAG_RAW : 0);
     core.scaling.invertOutputs(out, seq);
+    core.undoDifference(out, seq);
     checkFiniteOutputs(out, 'predict', () => largestParameter(this.parameters()));
     const [B, T] = seq.shape;
     const typed = inputs && !Array.isArray(inputs) && 'data' in inputs;
     if (typed) return { data: out, shape: c.returnSequences ? [B, T, c.outputSize] : [B, c.outputSize] };
-    return fromOutputs(out, { batch: B, steps: T, outputSize: c.outputSize, lengths: seq.lengths, perStep: c.returnSequences, scalar: c.outputSize === 1 && core.regression });
+    return fromOutputs(out, { batch: B, steps: T, outputSize: c.outputSize, lengths: seq.lengths, perStep: c.returnSequences, scalar: c.outputSize === 1 });
   }
 
   /**
@@ -128,9 +143,11 @@ export class Model {
     const seq = core.inputs(inputs);
     const tgt = core.targets(targets, seq);
     const raw = tgt.data.slice();
-    core.scaling.scaleTargets(tgt.data, seq);
-    const { out, loss } = core.run(seq, tgt.data);
+    const learned = core.learnedTargets(tgt.data, seq); // tgt.data itself unless the model differences
+    core.scaling.scaleTargets(learned, seq);
+    const { out, loss } = core.run(seq, learned);
     core.scaling.invertOutputs(out, seq);
+    core.undoDifference(out, seq);
     checkFiniteOutputs(out, 'evaluate', () => largestParameter(this.parameters()));
     return { loss, ...metrics(out, raw, seq, core.config, core.regression) };
   }
@@ -145,12 +162,12 @@ export class Model {
   gradients(inputs, targets) {
     const core = this.#core, e = core.engine, ex = core.exports();
     const seq = core.inputs(inputs);
-    const tgt = core.targets(targets, seq);
-    core.scaling.scaleTargets(tgt.data, seq);
+    const learned = core.learnedTargets(core.targets(targets, seq).data, seq);
+    core.scaling.scaleTargets(learned, seq);
     const [B, T] = seq.shape;
     const loss = e.scoped((s) => {
       const out = s.reals(1);
-      e.check(ex.lw_model_gradients(core.ptr, s.reals(seq.data), s.reals(tgt.data), s.int32(seq.lengths), B, T, out), 'gradients');
+      e.check(ex.lw_model_gradients(core.ptr, s.reals(seq.data), s.reals(learned), s.int32(seq.lengths), B, T, out), 'gradients');
       return e.readReals(out, 1)[0];
     });
     return { loss, grads: core.read((x) => x.lw_model_grads(core.ptr)) };
@@ -166,6 +183,7 @@ export class Model {
    */
   stream(options = {}) {
     this.#core.live();
+    affirm(!this.#core.config.difference, 'ERR_OPTION', 'stream: a model with difference needs the steps before each one; use predict() or forecast()');
     const o = checkOptions(options, ['logits'], 'stream');
     return new Stream(this.#core, checkBool(o.logits ?? false, 'logits'));
   }
@@ -228,6 +246,47 @@ export class Model {
    */
   parameters() {
     return this.#core.read((ex) => ex.lw_model_params(this.#core.ptr));
+  }
+
+  /** The number of parameters (every weight and bias; all are trained). */
+  countParams() {
+    return this.#core.tensors().reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
+  }
+
+  /**
+   * The layers, their output shapes and parameter counts, laid out as TF.js's
+   * model.summary() prints them (null: the batch, and the steps where they
+   * vary). Returns the text; `print` (TF.js's printFn) gets it line by line.
+   * @param {{ print?: (line: string) => void }} [options]
+   * @returns {string}
+   */
+  summary(options = {}) {
+    this.#core.live();
+    const o = checkOptions(options, ['print'], 'summary');
+    affirm(o.print === undefined || typeof o.print === 'function', 'ERR_TYPE', 'summary: print must be a function, such as console.log');
+    const c = this.config, tensors = this.#core.tensors();
+    const size = (t) => t.shape.reduce((a, b) => a * b, 1);
+    const type = { lstm: 'LSTM', peephole: 'LSTM', cifg: 'LSTM', lstm1997: 'LSTM', gru: 'GRU', rnn: 'SimpleRNN' }[c.cell];
+    const D = c.bidirectional ? 2 : 1, rows = [];
+    for (let l = 0; l < c.layers; l++) {
+      const perStep = l < c.layers - 1 || c.returnSequences;
+      const shape = perStep ? `[null,null,${D * c.hiddenSize[l]}]` : `[null,${D * c.hiddenSize[l]}]`;
+      const n = tensors.filter((t) => t.layer === l && t.name !== 'head.weight' && t.name !== 'head.bias').reduce((a, t) => a + size(t), 0);
+      rows.push([`${type.toLowerCase()}_${l + 1} (${c.bidirectional ? `Bidirectional(${type})` : type})`, shape, n]);
+    }
+    if (c.outputSize > 0) {
+      const n = tensors.filter((t) => t.name === 'head.weight' || t.name === 'head.bias').reduce((a, t) => a + size(t), 0);
+      rows.push(['dense_1 (Dense)', c.returnSequences ? `[null,null,${c.outputSize}]` : `[null,${c.outputSize}]`, n]);
+    }
+    // TF.js's layout: 65 columns, fields at 45% and 85%
+    const cols = [29, 55, 65];
+    const line = (fields) => fields.map((f, k) => String(f).padEnd(cols[k] - (k ? cols[k - 1] : 0) - 1).slice(0, cols[k] - (k ? cols[k - 1] : 0) - 1) + ' ').join('').trimEnd();
+    const total = this.countParams();
+    const out = ['_'.repeat(65), line(['Layer (type)', 'Output shape', 'Param #']), '='.repeat(65)];
+    rows.forEach((r, k) => out.push(line(r), k === rows.length - 1 ? '='.repeat(65) : '_'.repeat(65)));
+    out.push(`Total params: ${total}`, `Trainable params: ${total}`, 'Non-trainable params: 0', '_'.repeat(65));
+    if (o.print) for (const l of out) o.print(l);
+    return out.join('\n');
   }
 
   /** Shapes by parameter name. */
@@ -321,19 +380,26 @@ export class Model {
     this.#core.free();
   }
 
-  /** Everything needed to resume training exactly, as bytes (format.js). */
-  save() {
-    return save(this.#core);
+  /**
+   * Everything needed to resume training exactly, as bytes (format.js);
+   * `{ optimizer: false }` leaves out the optimizer's moments: an inference
+   * file (a third of the size with Adam) whose training after load starts afresh.
+   */
+  save(options = {}) {
+    this.#core.live();
+    const o = checkOptions(options, ['optimizer'], 'save');
+    return save(this.#core, { optimizer: checkBool(o.optimizer ?? true, 'optimizer') });
   }
 
   /**
-   * A model from save()'s bytes; checks the bytes fully before using them.
-   * @param {Uint8Array|ArrayBuffer} bytes
+   * A model from save()'s bytes, checked fully before use: a Uint8Array or
+   * ArrayBuffer, a URL to fetch, a Response or a Blob.
+   * @param {Uint8Array|ArrayBuffer|string|URL|Response|Blob} source
    * @param {{ simd?: boolean, locateWasm?: Function }} [options]
    */
-  static async load(bytes, options = {}) {
+  static async load(source, options = {}) {
     const o = checkOptions(options, ['simd', 'locateWasm', 'engine'], 'Model.load');
-    const { config, tensors, extra } = decodeModel(bytes);
+    const { config, tensors, extra } = decodeModel(await readSource(source, 'Model.load'));
     checkFileConfig(config);
     let resolved;
     try {

@@ -2,7 +2,7 @@
 // the engine state one training update changes (weights, optimizer kind, step
 // count and moments, dropout generator), captured and put back so a failed
 // train() leaves the model as it was.
-import { affirm } from './errors.js';
+import { LstmError, affirm } from './errors.js';
 import { encodeModel } from './format.js';
 import { HYPER_COUNT } from './engine-abi.js';
 import { checkExtra, checkTensorNames } from './file-checks.js';
@@ -52,25 +52,61 @@ export function restoreState(core, s) {
   ex.lw_model_set_rng_state(core.ptr, s.rng[0], s.rng[1]);
 }
 
-/** Everything needed to resume training exactly, as bytes (format.js). */
-export function save(core) {
+/**
+ * Everything needed to resume training exactly, as bytes (format.js); with
+ * optimizer false, an inference file without the optimizer's moments (a third
+ * of the size with Adam): it loads, and training after it starts the moments afresh.
+ */
+export function save(core, { optimizer: withOptimizer = true } = {}) {
   const e = core.engine, ex = core.exports();
   const P = ex.lw_model_param_count(core.ptr);
-  const statePtr = momentsPtr(core, 'save');
-  const tensors = [
-    { name: 'params', data: Float32Array.from(e.viewReals(ex.lw_model_params(core.ptr), P)) },
-    { name: 'optimizer', data: Float32Array.from(e.viewReals(statePtr, 2 * P)) },
-  ];
+  const tensors = [{ name: 'params', data: Float32Array.from(e.viewReals(ex.lw_model_params(core.ptr), P)) }];
+  if (withOptimizer) tensors.push({ name: 'optimizer', data: Float32Array.from(e.viewReals(momentsPtr(core, 'save'), 2 * P)) });
   const extra = {
     scalers: core.scaling.toJSON(),
     names: core.names,
-    optimizer: { kind: ex.lw_model_optim_kind(core.ptr), steps: ex.lw_model_optim_steps(core.ptr) },
+    optimizer: withOptimizer ? { kind: ex.lw_model_optim_kind(core.ptr), steps: ex.lw_model_optim_steps(core.ptr) }
+      : { kind: ex.lw_model_optim_kind(core.ptr), steps: 0, saved: false },
     rng: [ex.lw_model_rng_state(core.ptr, 0) >>> 0, ex.lw_model_rng_state(core.ptr, 1) >>> 0],
     epochsTrained: core.epochsTrained,
     window: core.window,
     annotations: core.annotations,
   };
   return encodeModel({ config: core.config, tensors, extra });
+}
+
+/**
+ * The bytes of what Model.load takes: a Uint8Array or ArrayBuffer as they
+ * are; a URL (string or URL) fetched; a Response or Blob read. Anything else
+ * goes on to decodeModel, which names it.
+ * @returns {Promise<Uint8Array|ArrayBuffer|unknown>}
+ */
+export async function readSource(source, where) {
+  if (source instanceof Uint8Array || source instanceof ArrayBuffer) return source;
+  let url = source instanceof URL ? source : null;
+  if (typeof source === 'string') {
+    try {
+      url = new URL(source, globalThis.location?.href); // relative to the page; absolute only in Node
+    } catch {
+      return source; // not a URL: decodeModel says what it is
+    }
+  }
+  if (url) {
+    affirm(typeof fetch === 'function', 'ERR_TYPE', `${where}: this runtime has no fetch(); pass the bytes`);
+    let response;
+    try {
+      response = await fetch(url);
+    } catch (err) {
+      throw new LstmError('ERR_FORMAT', `${where}: could not fetch ${url}: ${err.message}`);
+    }
+    return readSource(response, where);
+  }
+  if (source && typeof source.arrayBuffer === 'function') {
+    // a Response that is not ok holds an error page, not model bytes
+    affirm(source.ok !== false, 'ERR_FORMAT', () => `${where}: ${source.url || 'the response'} answered ${source.status} ${source.statusText}, not model bytes`);
+    return new Uint8Array(await source.arrayBuffer());
+  }
+  return source;
 }
 
 /** Restores decodeModel()'s tensors and extra into a freshly created core; checks every field first. */
@@ -83,9 +119,13 @@ export function restore(core, tensors, extra) {
     for (let i = 0; i < n; i++) affirm(Number.isFinite(t.data[i]), 'ERR_FORMAT', `model bytes: ${name}[${i}] is not finite`);
     return t.data;
   };
-  const params = get('params', P), opt = get('optimizer', 2 * P);
+  const params = get('params', P);
   checkTensorNames(tensors);
   const x = checkExtra(extra, core.config); // every field as strictly as create checks it (file-checks.js)
+  const inference = x.optimizer.saved === false;
+  affirm(!inference || !tensors.some((t) => t.name === 'optimizer'), 'ERR_FORMAT',
+    "model bytes: an inference file (optimizer.saved false) holds no 'optimizer' tensor, but this one does");
+  const opt = inference ? new Float32Array(2 * P) : get('optimizer', 2 * P);
   const { kind, steps } = x.optimizer;
   const statePtr = momentsPtr(core, 'load');
   e.writeReals(ex.lw_model_params(core.ptr), params);

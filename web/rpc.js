@@ -6,6 +6,7 @@
 // serves it. Also Connection (one worker: calls out, answers and progress
 // back), which a pool of workers can drive too. Internal to the package.
 import { LstmError } from './errors.js';
+import { prebundledUrl } from './engine.js';
 import { fromOutputs, toSequences, toTargets } from './data.js';
 import { DISPOSED, REGRESSION } from './model.js'; // the main entry's words and losses
 
@@ -17,6 +18,7 @@ export const DISPOSE_GRACE_MS = 500;
 // variables, so bundlers neither copy the host a second time nor stub Node's module
 const HOST = './worker-host.js';
 const NODE_THREADS = 'node:worker_threads';
+const HERE = import.meta.url;
 const WASM_FILES = ['lstm-simd.wasm', 'lstm.wasm'];
 
 const isPlain = (v) => v !== null && typeof v === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(v));
@@ -177,6 +179,16 @@ const OPEN_OPTIONS = {
   receive: ({ options, wasm }) => (wasm ? { ...options, locateWasm: (file) => wasm[file] } : options),
 };
 
+/** summary()'s options: `print` stays here and is called with the lines that come back (PRINTED). */
+const SUMMARY_OPTIONS = {
+  send(options, call) {
+    if (!isPlain(options) || typeof options.print !== 'function') return copy(options, call.transfer);
+    const { print, ...rest } = options;
+    call.print = print;
+    return rest;
+  },
+};
+
 // ------------------------------------------------------------ result codecs
 // { serve?(value, serving) -> what travels back, take?(received, call, state) -> what the caller gets }
 
@@ -204,7 +216,15 @@ const PREDICTION = {
     if (!call.seq) return out;
     const c = call.config, [B, T] = call.seq.shape;
     return fromOutputs(out.data, { batch: B, steps: T, outputSize: c.outputSize, lengths: call.seq.lengths,
-      perStep: c.returnSequences, scalar: c.outputSize === 1 && REGRESSION.has(c.loss) });
+      perStep: c.returnSequences, scalar: c.outputSize === 1 });
+  },
+};
+
+/** summary()'s text, printed here line by line when the caller gave `print`. */
+const PRINTED = {
+  take(text, call) {
+    if (call.print) for (const line of text.split('\n')) call.print(line);
+    return text;
   },
 };
 
@@ -239,8 +259,10 @@ export const SURFACE = {
     backward: { args: [COPY, COPY] },
     parameters: { args: [] },
     parameterShapes: { args: [] },
+    countParams: { args: [] },
+    summary: { args: [SUMMARY_OPTIONS], result: PRINTED },
     setParameters: { args: [COPY] },
-    save: { args: [] },
+    save: { args: [COPY] },
     toSafetensors: { args: [] },
     toONNX: { args: [] },
     toKeras: { args: [] },
@@ -252,7 +274,8 @@ export const SURFACE = {
     train: { args: [AS_IS, TRAIN_OPTIONS], result: LEARNED },
     trace: { args: [AS_IS], result: TRACE },
     generate: { args: [AS_IS, AS_IS, AS_IS] },
-    save: { args: [] },
+    evaluate: { args: [COPY] },
+    save: { args: [COPY] },
     toSafetensors: { args: [] },
   },
   Stream: {
@@ -323,11 +346,17 @@ export function transferable(value, list) {
 /** A dedicated worker running worker-host.js; the Web Worker line is written out in full so Vite and webpack bundle it. */
 export async function spawn() {
   try {
-    if (typeof Worker === 'function') return new Worker(new URL('./worker-host.js', import.meta.url), { type: 'module' });
+    if (typeof Worker === 'function') {
+      const prebundled = prebundledUrl('worker-host.js'); // Vite's dev server (engine.js)
+      if (prebundled) return new Worker(prebundled, { type: 'module' });
+      return new Worker(new URL('./worker-host.js', import.meta.url), { type: 'module' });
+    }
     const threads = await import(/* @vite-ignore */ /* webpackIgnore: true */ NODE_THREADS);
-    // a thread inherits Node's flags, but --input-type (node --input-type=module -e ...) stops it loading a file
-    const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
-    return new threads.Worker(new URL(HOST, import.meta.url), { execArgv });
+    // a thread inherits Node's flags, but --input-type (node --input-type=module -e ...) stops it loading a file;
+    // globalThis.process, or Parcel installs a `process` polyfill into the user's project
+    const execArgv = globalThis.process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
+    // HERE, not import.meta.url: webpack would take new URL(HOST, import.meta.url) for a dependency it cannot resolve
+    return new threads.Worker(new URL(HOST, HERE), { execArgv });
   } catch (err) {
     throw new LstmError('ERR_ENGINE', `could not start a worker: ${err.message}`);
   }
@@ -366,7 +395,8 @@ export class Connection {
       worker.addEventListener('message', (e) => this.#receive(e.data));
       worker.addEventListener('error', (e) => {
         e.preventDefault?.();
-        this.#crash(e.message ? `it threw ${e.message}` : 'it failed to load or threw');
+        // no message: its script did not load, as when esbuild or Rollup left worker-host.js out
+        this.#crash(e.message ? `it threw ${e.message}` : "it failed to load or threw (is worker-host.js next to the bundle? esbuild and Rollup need lstm-wasm/worker-host.js as a second entry point: README, \"Install and bundlers\")");
       });
       worker.addEventListener('messageerror', () => this.#crash('a message from it could not be read'));
     }
@@ -431,11 +461,17 @@ export class Connection {
     if (!call) return;
     if (progress) {
       if (call.failure) return;
-      try {
-        call.onProgress?.(progress, info);
-      } catch (err) {
+      const fail = (err) => {
         call.failure = err;
         this.#post({ abort: id });
+      };
+      try {
+        // a callback's false (or a promise of it) stops the worker at its next batch, as an AbortSignal does
+        const r = call.onProgress?.(progress, info);
+        if (r === false) this.#post({ abort: id });
+        else if (r && typeof r.then === 'function') r.then((v) => { if (v === false) this.#post({ abort: id }); }, fail);
+      } catch (err) {
+        fail(err);
       }
       return;
     }
@@ -449,6 +485,11 @@ export class Connection {
     this.#pending.get(id)?.cleanup?.();
     this.#pending.delete(id);
     if (!this.#pending.size) this.#worker.unref?.();
+  }
+
+  /** Asks the worker to stop every running train() at its next batch (model.stopTraining = true). */
+  abortAll() {
+    for (const id of this.#pending.keys()) this.#post({ abort: id });
   }
 
   /** Rejects every pending call with closed() and ends the worker. */

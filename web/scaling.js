@@ -20,8 +20,8 @@ export class Scaling {
     return this.input !== null;
   }
 
-  /** Fits both scalers on the rows `rows` of raw data seq (B, T, I) and targets. */
-  fit(seq, tdata, rows, { outputSize: O, mode }) {
+  /** Fits both scalers on the rows `rows` of raw data seq (B, T, I) and targets (the input scaler only with targets: false, for classes). */
+  fit(seq, tdata, rows, { outputSize: O, mode, targets = true }) {
     const [, T, I] = seq.shape;
     const pick = (data, width, steps) => {
       const out = new Float32Array(rows.length * steps * width);
@@ -30,7 +30,7 @@ export class Scaling {
     };
     const lengths = Int32Array.from(rows, (b) => seq.lengths[b]);
     this.input = fitScaler(pick(seq.data, I, T), { width: I, lengths, steps: T, mode });
-    this.target = this.perStep
+    this.target = !targets ? null : this.perStep
       ? fitScaler(pick(tdata, O, T), { width: O, lengths, steps: T, mode })
       : fitScaler(pick(tdata, O, 1), { width: O, mode });
   }

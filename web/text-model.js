@@ -32,10 +32,18 @@ export class TextModel {
   static async create(options = {}) {
     const o = checkOptions(options, CREATE_OPTIONS, 'TextModel.create');
     const tm = new TextModel({ hiddenSize: 128, layers: 2, seed: 42, ...o }, CONSTRUCT);
+    const { layers, hiddenSize, dropout } = tm.#options;
+    const L = Array.isArray(hiddenSize) && o.layers === undefined ? hiddenSize.length : layers;
+    affirm(!(dropout > 0 && L < 2), 'ERR_OPTION', `TextModel.create: dropout ${dropout} applies between stacked layers, and this model has one layer; `
+      + 'use layers: 2 or more, or dropout: 0 (recurrent dropout is not available yet)');
     if (o.vocabulary !== undefined) {
       const chars = typeof o.vocabulary === 'string' ? Array.from(o.vocabulary) : o.vocabulary;
       affirm(Array.isArray(chars) && chars.length && chars.every((c) => typeof c === 'string' && c.length >= 1 && c !== BOUNDARY), 'ERR_TYPE',
         'vocabulary must be a non-empty string or array of non-empty strings');
+      // the text is read character by character, so a longer entry could never match (it failed at train before)
+      const long = chars.find((c) => Array.from(c).length > 1);
+      affirm(long === undefined, 'ERR_OPTION', () => `TextModel.create: vocabulary entry ${JSON.stringify(long)} is ${Array.from(long).length} characters; `
+        + 'a TextModel reads single characters, so give one character per entry (a string such as \'abc\' is split for you)');
       await tm.#build([...new Set(chars)]);
     }
     return tm;
@@ -66,10 +74,13 @@ export class TextModel {
 
   #tokens(text, where) {
     const out = [];
+    let at = 0;
     for (const ch of text) {
       const k = this.#index.get(ch);
-      affirm(k !== undefined, 'ERR_OPTION', () => `${where}: character ${JSON.stringify(ch)} is not in the vocabulary`);
+      affirm(k !== undefined, 'ERR_OPTION', () => `${where}: character ${JSON.stringify(ch)} (at ${at}) is not in the vocabulary `
+        + 'the model learned; leave it out, or give TextModel.create a vocabulary that has it');
       out.push(k);
+      at++;
     }
     return out;
   }
@@ -128,9 +139,15 @@ export class TextModel {
    */
   generate(prompt = '', length = 100, options = {}) {
     affirm(this.#model && this.#mode, 'ERR_OPTION', 'TextModel.generate: train the model first');
-    const o = checkOptions(options, ['temperature', 'seed'], 'generate');
+    const o = checkOptions(options, ['temperature', 'seed', 'topK', 'topP', 'stop'], 'generate');
     const temperature = checkNumber(o.temperature ?? 1, 'temperature', 1e-3, 100);
-    const rand = seededUniform(checkInt(o.seed ?? 0, 'seed', 0, 0xffffffff));
+    // no seed: a fresh one each call, so calls differ (give a seed to repeat a text)
+    const rand = seededUniform(o.seed === undefined ? randomSeed() : checkInt(o.seed, 'seed', 0, 0xffffffff));
+    const topK = o.topK === undefined ? 0 : checkInt(o.topK, 'topK', 1, 1e6);
+    const topP = o.topP === undefined ? 1 : checkNumber(o.topP, 'topP', 0, 1);
+    affirm(o.topP === undefined || topP > 0, 'ERR_RANGE', 'topP must be above 0 (1 keeps every character)');
+    const stop = o.stop === undefined ? [] : [o.stop].flat();
+    affirm(stop.every((x) => typeof x === 'string' && x.length), 'ERR_TYPE', 'stop must be a non-empty string or an array of them');
     checkInt(length, 'length', 0, 1e6);
     affirm(typeof prompt === 'string', 'ERR_TYPE', 'TextModel.generate: prompt must be a string');
     const { engine } = coreOf(this.#model);
@@ -142,17 +159,51 @@ export class TextModel {
       for (const k of [0, ...this.#tokens(prompt, 'TextModel.generate: prompt')]) logits = feed(k);
       let text = '';
       for (let n = 0; n < length; n++) {
-        p ??= engine.softmax(logits, temperature); // once per feed: a boundary draw in 'text' mode feeds nothing
+        if (!p) {
+          p = engine.softmax(logits, temperature); // once per feed: a boundary draw in 'text' mode feeds nothing
+          if (topK || topP < 1) p = truncated(p, topK, topP);
+        }
         let u = rand(), k = 0;
         while (k < V - 1 && (u -= p[k]) >= 0) k++;
         if (k === 0) { if (this.#mode === 'strings') break; continue; }
         text += this.#vocab[k];
+        const hit = stop.find((x) => text.endsWith(x));
+        if (hit) return text.slice(0, text.length - hit.length); // the stop string ends the text and is not part of it
         logits = feed(k), p = null;
       }
       return text;
     } finally {
       stream.dispose();
     }
+  }
+
+  /**
+   * The model's loss on held-out text: the mean cross-entropy per character
+   * predicted (natural log, as train() reports it) and the perplexity e^loss.
+   * A text model reads `text` as one sequence from the start marker; a
+   * strings model takes a string or a list of strings, each with its ends
+   * marked, as in train(). A character outside the vocabulary is an error naming it.
+   * @returns {{ loss: number, perplexity: number }}
+   */
+  evaluate(data) {
+    affirm(this.#model && this.#mode, 'ERR_OPTION', 'TextModel.evaluate: train the model first');
+    const list = typeof data === 'string' ? [data] : data;
+    affirm(Array.isArray(list) && list.length && list.every((x) => typeof x === 'string'), 'ERR_TYPE',
+      'TextModel.evaluate: expected a string or an array of strings');
+    affirm(this.#mode === 'strings' || list.length === 1, 'ERR_TYPE', 'TextModel.evaluate: this model learned one text; give a string');
+    const seqs = [], targets = [];
+    list.forEach((x, k) => {
+      const tokens = this.#tokens(x, list.length > 1 ? `TextModel.evaluate: strings[${k}]` : 'TextModel.evaluate');
+      if (this.#mode === 'text') {
+        affirm(tokens.length >= 1, 'ERR_SHAPE', 'TextModel.evaluate: the text is empty');
+        seqs.push([0, ...tokens.slice(0, -1)]), targets.push(tokens);
+      } else {
+        seqs.push([0, ...tokens]), targets.push([...tokens, 0]);
+      }
+    });
+    const seq = this.#oneHot(seqs), t = this.#oneHot(targets, seq.shape[1]);
+    const { loss } = this.#model.evaluate(seq, { data: t.data, shape: t.shape });
+    return { loss, perplexity: Math.exp(loss) };
   }
 
   /** The gates and states at each character of `text` (see Model#trace), after the start marker. */
@@ -168,10 +219,10 @@ export class TextModel {
     return this.#model.toSafetensors();
   }
 
-  /** Bytes of the Model file, vocabulary included. */
-  save() {
+  /** Bytes of the Model file, vocabulary included; `{ optimizer: false }` as Model#save. */
+  save(options = {}) {
     affirm(this.#model && this.#mode, 'ERR_OPTION', 'TextModel.save: train the model first');
-    return this.#model.save();
+    return this.#model.save(options);
   }
 
   static async load(bytes, options = {}) {
@@ -199,3 +250,29 @@ export class TextModel {
 }
 
 const CONSTRUCT = Symbol('construct');
+
+/** A seed for a generate() call without one. */
+function randomSeed() {
+  const c = globalThis.crypto;
+  return c?.getRandomValues ? c.getRandomValues(new Uint32Array(1))[0] : Math.floor(Math.random() * 2 ** 32) >>> 0;
+}
+
+/**
+ * Top-k, then top-p (nucleus) truncation of a distribution: the k likeliest
+ * entries, then the fewest of those whose probabilities reach p; the rest
+ * become 0 and the kept ones are renormalised. Ties keep the lower index.
+ */
+function truncated(p, topK, topP) {
+  const order = Array.from(p, (_, k) => k).sort((a, b) => p[b] - p[a] || a - b);
+  let keep = topK ? Math.min(topK, order.length) : order.length;
+  if (topP < 1) {
+    let mass = 0, n = 0;
+    while (n < keep && mass < topP) mass += p[order[n++]];
+    keep = Math.max(1, n);
+  }
+  const out = new Float64Array(p.length);
+  let total = 0;
+  for (let j = 0; j < keep; j++) total += p[order[j]];
+  for (let j = 0; j < keep; j++) out[order[j]] = p[order[j]] / total;
+  return out;
+}

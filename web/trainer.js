@@ -59,6 +59,37 @@ export const yieldNow = typeof setImmediate === 'function'
   })();
 const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
+/** A callback's answer, awaited when it is a promise (as TF.js awaits them); false asks to stop. */
+async function answer(r) {
+  if (r && typeof r.then === 'function') r = await r;
+  return r === false;
+}
+
+/**
+ * Keras's plateau rule for one monitored quantity (lower is better): an epoch
+ * improves when it beats the best by more than minDelta; `patience` epochs in
+ * a row without improvement trigger.
+ */
+class Plateau {
+  constructor({ minDelta, patience }) {
+    this.best = Infinity;
+    this.wait = 0;
+    this.minDelta = minDelta;
+    this.patience = patience;
+  }
+
+  /** Records one epoch's value; { improved, triggered }. */
+  see(value) {
+    if (value < this.best - this.minDelta) {
+      this.best = value;
+      this.wait = 0;
+      return { improved: true, triggered: false };
+    }
+    this.wait++;
+    return { improved: false, triggered: this.wait >= this.patience };
+  }
+}
+
 /** Carried states of truncated BPTT: (L·D, B, H_l) blocks, one per (layer, direction). */
 class CarriedStates {
   constructor(blocks, Real, batch) {
@@ -118,6 +149,10 @@ export class Trainer {
    * @param {Function|null} [plan.onBatchEnd]
    * @param {AbortSignal} [plan.signal]
    * @param {number} [plan.yieldEvery] milliseconds between yields
+   * @param {Function} [plan.stopRequested] true once the caller asked to stop (model.stopTraining)
+   * @param {Function} [plan.epochMetrics] () -> { name: value } measured after each epoch, into history[name]
+   * @param {{ monitor: string, patience: number, minDelta: number, restoreBest: boolean }|null} [plan.earlyStopping]
+   * @param {{ monitor: string, factor: number, patience: number, minDelta: number, minLearningRate: number }|null} [plan.reduceOnPlateau]
    */
   constructor(plan) {
     this.plan = plan;
@@ -134,14 +169,23 @@ export class Trainer {
     const carry = truncate ? new CarriedStates(p.states.blocks, p.states.Real, bmax) : null;
     const rb = new Int32Array(bmax), lb = new Int32Array(bmax);
     const guard = { first: undefined, prev: null, cur: null };
+    if (p.earlyStopping?.restoreBest && !(p.checkpoint && p.restore)) {
+      throw new LstmError('ERR_OPTION', 'earlyStopping: restoreBest needs a model that can checkpoint and restore its state');
+    }
+    const early = p.earlyStopping ? { rule: new Plateau(p.earlyStopping), best: null, bestEpoch: -1 } : null;
+    const plateau = p.reduceOnPlateau ? new Plateau(p.reduceOnPlateau) : null;
+    let lrScale = 1; // reduceOnPlateau's factor so far; 1 leaves the schedule's rate untouched (same bits)
+    if (plateau) history.learningRate = [];
+    const stopAsked = () => Boolean(p.stopRequested?.());
     let last = now();
     for (let epoch = 0; epoch < p.epochs && !history.stopped; epoch++) {
       const order = p.shuffle ? shuffledIndices(nTrain, (p.seed + (p.epochOffset ?? 0) + epoch) >>> 0) : null;
-      const lr = p.learningRate(epoch);
-      let sum = 0, count = 0, lossRows = 0;
+      const base = p.learningRate(epoch);
+      const lr = lrScale === 1 ? base : Math.max(p.reduceOnPlateau.minLearningRate, base * lrScale);
+      let sum = 0, count = 0, lossRows = 0, stopNow = false;
       const t0 = now();
       for (let start = 0; start < nTrain; start += batchSize) {
-        if (p.signal?.aborted) { history.stopped = true; break; }
+        if (p.signal?.aborted || stopAsked()) { history.stopped = true; break; }
         const nb = Math.min(batchSize, nTrain - start);
         const rows = Array.from({ length: nb }, (_, k) => p.rows[order ? order[start + k] : start + k]);
         let longest = 1; // the batch's own longest sequence: no work on padding
@@ -168,7 +212,15 @@ export class Trainer {
           if (now() - last >= p.yieldEvery) { await yieldNow(); last = now(); }
         }
         count += nb;
-        p.onBatchEnd?.({ epoch, batch: start / batchSize, loss: sum / Math.max(1, lossRows), samplesPerSecond: count / Math.max(1e-3, (now() - t0) / 1000) });
+        if (p.onBatchEnd && await answer(p.onBatchEnd({ epoch, batch: start / batchSize, loss: sum / Math.max(1, lossRows), samplesPerSecond: count / Math.max(1e-3, (now() - t0) / 1000) }))) {
+          stopNow = true;
+        }
+        // a stop asked for in a batch: its update stays, the rest of the epoch is not run
+        // (and the epoch not counted, as with the signal) unless that was the epoch's last batch
+        if (stopNow || stopAsked()) {
+          stopNow = true;
+          if (start + batchSize < nTrain) { history.stopped = true; break; }
+        }
       }
       // an epoch cut short by the signal is not an epoch: its updates stay, it is not counted
       if (!count || history.stopped) break;
@@ -176,9 +228,33 @@ export class Trainer {
       const valLoss = p.validate?.();
       history.loss.push(loss);
       if (valLoss !== undefined) history.valLoss.push(valLoss);
+      const measured = p.epochMetrics?.() ?? {};
+      for (const [k, v] of Object.entries(measured)) (history[k] ??= []).push(v);
+      if (plateau) history.learningRate.push(lr);
       history.epochs = epoch + 1;
       p.epochDone?.();
-      p.onEpochEnd?.({ epoch, loss, valLoss, learningRate: lr, samplesPerSecond: count / Math.max(1e-3, (now() - t0) / 1000) });
+      const info = { epoch, loss, valLoss, learningRate: lr, samplesPerSecond: count / Math.max(1e-3, (now() - t0) / 1000), ...measured };
+      const value = (monitor) => (monitor === 'loss' ? loss : valLoss);
+      if (early) {
+        const { improved, triggered } = early.rule.see(value(p.earlyStopping.monitor));
+        if (improved) {
+          early.bestEpoch = epoch;
+          if (p.earlyStopping.restoreBest) early.best = p.checkpoint(early.best);
+        }
+        if (triggered) history.stopped = true;
+      }
+      if (plateau && plateau.see(value(p.reduceOnPlateau.monitor)).triggered) {
+        // Keras: the rate falls by `factor` (not below the floor), and the count starts again
+        if (lr > p.reduceOnPlateau.minLearningRate) lrScale *= p.reduceOnPlateau.factor;
+        plateau.wait = 0;
+      }
+      if (p.onEpochEnd && await answer(p.onEpochEnd(info))) history.stopped = true;
+      if (stopNow || stopAsked()) history.stopped = true;
+    }
+    if (early) {
+      history.bestEpoch = early.bestEpoch;
+      // the weights (and optimizer state) of the best epoch, if a later one is what the model holds
+      if (early.best && early.bestEpoch !== history.epochs - 1) p.restore(early.best);
     }
     return history;
   }

@@ -8,6 +8,83 @@ import { resolveTrainOptions } from './config.js';
 import { Trainer } from './trainer.js';
 import { captureState, restoreState, setOptimizer } from './persist.js';
 import { STATUS } from './engine-abi.js';
+import { metrics as measure } from './metrics.js';
+import { differenceInputs, differenceTargets } from './difference.js';
+import { checkNumber } from './validate.js';
+
+/**
+ * Per-row loss weights as target scaling, where that is exact: softmax
+ * cross-entropy's loss is -Σ t_k log p_k and its gradient (p·Σt - t) (c/loss.c),
+ * both linear in the target row, so a row scaled by w weighs w times (Keras's
+ * reduction: the weighted sum over the batch's rows, divided by their number).
+ * The other losses are not linear in the target; weighting them needs the engine.
+ * Returns a weighted copy of the training targets, or null when no weights are given.
+ */
+function weighTargets(core, tdata, seq, rows, { classWeight, sampleWeight }) {
+  if (classWeight === undefined && sampleWeight === undefined) return null;
+  const c = core.config, O = c.outputSize, [B, T] = seq.shape;
+  affirm(c.loss === 'softmax-cross-entropy', 'ERR_OPTION', () => `${classWeight !== undefined ? 'classWeight' : 'sampleWeight'}: `
+    + `weights apply to loss 'softmax-cross-entropy' only for now, not '${c.loss}' (its loss is not linear in the target, `
+    + 'so the weights need the engine; for two classes use softmax-cross-entropy with outputSize 2)');
+  let perClass = null, perRow = null;
+  if (classWeight !== undefined) {
+    affirm(classWeight && typeof classWeight === 'object', 'ERR_TYPE', 'classWeight must be { [class]: weight } or an array of weights');
+    perClass = new Float64Array(O).fill(1);
+    for (const [k, w] of Object.entries(classWeight)) {
+      const cls = Number(k);
+      affirm(Number.isInteger(cls) && cls >= 0 && cls < O, 'ERR_OPTION', `classWeight: class '${k}' is not a class index from 0 to ${O - 1}`);
+      perClass[cls] = checkNumber(w, `classWeight[${k}]`, 0, 1e6);
+    }
+  }
+  if (sampleWeight !== undefined) {
+    affirm(sampleWeight && typeof sampleWeight.length === 'number', 'ERR_TYPE', 'sampleWeight must be an array with one weight per sequence');
+    affirm(sampleWeight.length === B, 'ERR_SHAPE', `sampleWeight has ${sampleWeight.length} weights but there are ${B} sequences`);
+    perRow = Float64Array.from(sampleWeight, (w, b) => checkNumber(w, `sampleWeight[${b}]`, 0, 1e6));
+  }
+  const out = tdata.slice(), steps = c.returnSequences ? T : 1;
+  for (const b of rows) {
+    for (let t = 0; t < steps; t++) {
+      const at = (b * steps + t) * O;
+      let w = perRow ? perRow[b] : 1;
+      if (perClass) {
+        let k = 0;
+        for (let j = 1; j < O; j++) if (out[at + j] > out[at + k]) k = j;
+        w *= perClass[k];
+      }
+      if (w !== 1) for (let j = 0; j < O; j++) out[at + j] *= w;
+    }
+  }
+  return out;
+}
+
+/**
+ * The per-epoch metrics (evaluate()'s, in the targets' units) on the rows of
+ * scaled inputs seq, against raw targets; forward passes only, so the
+ * weights, the optimizer and the dropout generator are untouched.
+ */
+function measureRows(core, seq, raw, rows) {
+  const c = core.config, [, T, I] = seq.shape, per = c.returnSequences ? T * c.outputSize : c.outputSize;
+  const CHUNK = 256, sums = {};
+  let n = 0;
+  for (let s0 = 0; s0 < rows.length; s0 += CHUNK) {
+    const idx = rows.subarray(s0, s0 + CHUNK), k = idx.length;
+    const x = new Float32Array(k * T * I), y = new Float32Array(k * per), lengths = new Int32Array(k);
+    idx.forEach((b, j) => {
+      x.set(seq.data.subarray(b * T * I, (b + 1) * T * I), j * T * I);
+      y.set(raw.subarray(b * per, (b + 1) * per), j * per);
+      lengths[j] = seq.lengths[b];
+    });
+    const part = { data: x, shape: [k, T, I], lengths };
+    const { out } = core.run(part, null);
+    core.scaling.invertOutputs(out, part);
+    // weigh each chunk by its loss rows, so the chunks average as one batch would
+    let w = 0;
+    for (let j = 0; j < k; j++) w += c.returnSequences ? lengths[j] : 1;
+    for (const [name, v] of Object.entries(measure(out, y, part, c, core.regression))) sums[name] = (sums[name] ?? 0) + v * w;
+    n += w;
+  }
+  return Object.fromEntries(Object.entries(sums).map(([name, v]) => [name, v / n]));
+}
 
 /** The (layer, direction) state blocks [H_l], in the engine's (L·D, B, H_l) order. */
 function stateBlocks(c) {
@@ -18,24 +95,28 @@ function stateBlocks(c) {
 
 /** Converts and checks all the data (training, validation) before anything changes. */
 function convert(core, data, o) {
-  const c = core.config;
-  const seq = data.seq ?? toSequences(data.inputs, { name: 'inputs', inputSize: c.inputSize });
+  const c = core.config, d = c.difference;
+  const raw = data.seq ?? toSequences(data.inputs, { name: 'inputs', inputSize: c.inputSize });
+  // a differencing model learns changes over d steps (difference.js); the levels' length is forecast()'s window
+  const seq = d ? differenceInputs(raw, d) : raw;
   const tdata = data.tdata ?? core.targets(data.targets, seq).data;
   let val = null;
   if (o.validationData !== undefined) {
     affirm(Array.isArray(o.validationData) && o.validationData.length === 2, 'ERR_TYPE', 'validationData must be [inputs, targets]');
-    const vs = toSequences(o.validationData[0], { name: 'validationData[0]', inputSize: c.inputSize });
-    val = { seq: vs, tdata: core.targets(o.validationData[1], vs, 'validationData[1]').data };
+    const vraw = toSequences(o.validationData[0], { name: 'validationData[0]', inputSize: c.inputSize });
+    const vs = d ? differenceInputs(vraw, d) : vraw;
+    const vt = core.targets(o.validationData[1], vs, 'validationData[1]').data;
+    val = { seq: vs, tdata: d ? differenceTargets(vt, vraw, d, c.outputSize) : vt };
   }
   const B = seq.shape[0];
   const split = val ? { train: Int32Array.from({ length: B }, (_, i) => i), validation: new Int32Array(0) } : splitIndices(B, o.validationSplit);
-  return { seq, tdata, val, split };
+  return { seq, tdata: d ? differenceTargets(tdata, raw, d, c.outputSize) : tdata, val, split, steps: raw.shape[1] };
 }
 
 /** Fits the scalers on the training rows if the model has none, and scales copies of the data (validation in place). */
 function scale(core, { seq: raw, tdata: rawTargets, val, split }) {
   const c = core.config;
-  if (!core.scaling.fitted && c.normalize) core.scaling.fit(raw, rawTargets, split.train, { outputSize: c.outputSize, mode: c.normalize });
+  if (!core.scaling.fitted && c.normalize) core.scaling.fit(raw, rawTargets, split.train, { outputSize: c.outputSize, mode: c.normalize, targets: core.regression });
   const seq = { ...raw, data: raw.data.slice() };
   const tdata = rawTargets.slice();
   if (core.scaling.fitted) {
@@ -94,6 +175,17 @@ function stage(core, seq, tdata, { batchSize, truncate }, rowCount) {
   }
 }
 
+/** { accuracy, valAccuracy } or { mae, valMae, mse, valMse }: the names asked for, on training and validation rows. */
+function epochMetrics(core, names, train, val) {
+  const out = {}, t = measureRows(core, train.seq, train.raw, train.rows);
+  const v = val && val.rows.length ? measureRows(core, val.seq, val.raw, val.rows) : null;
+  for (const m of names) {
+    out[m] = t[m];
+    if (v) out[`val${m[0].toUpperCase()}${m.slice(1)}`] = v[m];
+  }
+  return out;
+}
+
 /**
  * Trains core's model. `data` is { inputs, targets } in any form the API
  * takes, or { seq, tdata } already converted and checked (a wrapper's own data
@@ -104,7 +196,7 @@ export async function train(core, data, options = {}) {
   core.live();
   affirm(!core.training, 'ERR_OPTION', 'this model is already training; await the running train() first');
   const c = core.config, e = core.engine, ex = e.exports;
-  const o = resolveTrainOptions(options, { seed: c.seed, perStep: c.returnSequences });
+  const o = resolveTrainOptions(options, { seed: c.seed, perStep: c.returnSequences, regression: core.regression });
   const converted = convert(core, data, o);
   const { split } = converted;
   // what a train() that makes no update puts back
@@ -117,11 +209,19 @@ export async function train(core, data, options = {}) {
     core.scaling.input = before.scaling.input;
     core.scaling.target = before.scaling.target;
   };
+  // validation targets as given, for the metrics (scale() scales them in place)
+  const rawVal = o.metrics.length && converted.val ? converted.val.tdata.slice() : null;
   core.training = true;
+  core.stopTraining = false;
   try {
-    core.window = Math.max(core.window, converted.seq.shape[1]);
+    core.window = Math.max(core.window, converted.steps);
     const { seq, tdata, val } = scale(core, converted);
-    staged = stage(core, seq, tdata, o, split.train.length);
+    for (const [name, cb] of [['earlyStopping', o.earlyStopping], ['reduceOnPlateau', o.reduceOnPlateau]]) {
+      affirm(!(cb?.monitor === 'valLoss' && !val), 'ERR_OPTION', () => `${name}: monitor 'valLoss', but validationSplit ${o.validationSplit} `
+        + `of ${split.train.length} sequences leaves none for validation; give more data, a larger validationSplit, or monitor: 'loss'`);
+    }
+    const weighted = weighTargets(core, tdata, seq, split.train, o);
+    staged = stage(core, seq, weighted ?? tdata, o, split.train.length);
     snapshot = captureState(core);
     setOptimizer(core, o.optimizerKind, o.hyper, 'train');
     const { schedule, learningRate } = o;
@@ -137,6 +237,10 @@ export async function train(core, data, options = {}) {
       live: () => core.live(),
       epochDone: () => { core.epochsTrained++; },
       onEpochEnd: o.onEpochEnd, onBatchEnd: o.onBatchEnd, signal: o.signal, yieldEvery: o.yieldEvery,
+      stopRequested: () => core.stopTraining,
+      earlyStopping: o.earlyStopping, reduceOnPlateau: o.reduceOnPlateau,
+      epochMetrics: o.metrics.length ? () => epochMetrics(core, o.metrics, { seq, raw: converted.tdata, rows: split.train },
+        val && { seq: val.seq, raw: rawVal ?? converted.tdata, rows: val.rows ?? Int32Array.from({ length: val.seq.shape[0] }, (_, i) => i) }) : undefined,
     });
     const history = await trainer.run();
     if (!trainer.updates) undo(); // stopped before any update (or epochs: 0): nothing was trained

@@ -3,11 +3,11 @@
 // the two cannot drift apart. Each model runs in its own Web Worker or Node
 // worker thread; `engine` is left out (an engine cannot cross threads).
 import type * as Main from './index.js';
-import type { CreateOptions, FromKerasOptions, FromONNXOptions, KerasModelJson, FromPyTorchOptions, LoadOptions, ModelBytes, StateDict, TextModelOptions } from './index.js';
+import type { CreateOptions, FromKerasOptions, FromONNXOptions, KerasModelJson, FromPyTorchOptions, LoadOptions, ModelBytes, ModelSource, StateDict, TextModelOptions } from './index.js';
 
 export { LstmError, ERROR_CODES, features, windows } from './index.js';
 export type {
-  BackwardResult, BatchInfo, CreateOptions, EpochInfo, ForwardResult, GateSwitches, History, ModelConfig, Prediction, Sequence,
+  BackwardResult, BatchInfo, CreateOptions, EpochInfo, ForwardResult, GateSwitches, History, ModelConfig, ModelSource, Prediction, SaveOptions, Sequence,
   SequenceBatch, Sequences, StateDict, Targets, TextModelOptions, TraceEntry, TrainOptions,
 } from './index.js';
 
@@ -25,6 +25,8 @@ export type WorkerCreateOptions = Omit<CreateOptions, 'engine'>;
  * 50 ms, plus always the last batch of each epoch. `signal` stops training at
  * the next batch boundary and train() resolves with { stopped: true }. A
  * callback that throws stops training and train() rejects with its error.
+ * The worker does not wait for the callbacks: one that returns false (or a
+ * promise of false), or model.stopTraining = true, stops it at its next batch.
  */
 export type WorkerTrainOptions = Main.TrainOptions;
 
@@ -41,7 +43,7 @@ interface ModelMethods extends Promisified<Omit<Main.Model, 'stream' | 'predict'
 export declare class Model {
   private constructor();
   static create(options: WorkerCreateOptions): Promise<Model>;
-  static load(bytes: ModelBytes, options?: Omit<LoadOptions, 'engine'>): Promise<Model>;
+  static load(source: ModelSource, options?: Omit<LoadOptions, 'engine'>): Promise<Model>;
   static fromPyTorch(stateDict: StateDict, options?: Omit<FromPyTorchOptions, 'engine'>): Promise<Model>;
   static fromONNX(bytes: ModelBytes, options?: Omit<FromONNXOptions, 'engine'>): Promise<Model>;
   static fromKeras(modelJson: KerasModelJson | string, weights: Uint8Array | ArrayBuffer | Record<string, Uint8Array | ArrayBuffer>, options?: Omit<FromKerasOptions, 'engine'>): Promise<Model>;
@@ -55,7 +57,7 @@ interface TextModelMethods extends Promisified<Omit<Main.TextModel, 'model'>> {}
 export declare class TextModel {
   private constructor();
   static create(options?: Omit<TextModelOptions, 'engine'>): Promise<TextModel>;
-  static load(bytes: ModelBytes, options?: Omit<LoadOptions, 'engine'>): Promise<TextModel>;
+  static load(source: ModelSource, options?: Omit<LoadOptions, 'engine'>): Promise<TextModel>;
 }
 /** The main entry's TextModel, every method async; vocabulary as of the last create, load or train. */
 export interface TextModel extends TextModelMethods {}

@@ -8,6 +8,7 @@
 import { LstmError } from './errors.js';
 import { DISPOSED, STREAM_DISPOSED } from './model.js'; // the main entry's words
 import { Connection, OPENERS, SURFACE, spawn } from './rpc.js';
+import { readSource } from './persist.js';
 
 export { LstmError, ERROR_CODES, features, windows } from './index.js';
 
@@ -18,6 +19,8 @@ const CONSTRUCT = Symbol('construct');
 
 /** Starts a worker and makes the model in it with `Model.create` (etc.); the proxy holds the connection. */
 async function open(Proxy, kind, name, args) {
+  // a URL, Response or Blob is read here (a Response cannot cross; a relative URL is this page's)
+  if (name === 'load') args = [await readSource(args[0], `${kind}.load`), ...args.slice(1)];
   const conn = new Connection(await spawn());
   try {
     const info = await conn.invoke(`${kind}.${name}`, OPENERS[kind][name], args, null, null);
@@ -85,6 +88,7 @@ class Stream {
 export class Model {
   #conn;
   #state; // { config, engine, stream(id) }
+  #stop = false;
 
   /** Use Model.create, Model.load or Model.fromPyTorch. */
   constructor(conn, info, token) {
@@ -94,7 +98,20 @@ export class Model {
   }
 
   static {
-    build(Model, 'Model', SURFACE.Model, (self, name, spec, args) => self.#conn.invoke(name, spec, args, self.#state.config, self.#state));
+    build(Model, 'Model', SURFACE.Model, (self, name, spec, args) => {
+      if (name === 'train') self.#stop = false;
+      return self.#conn.invoke(name, spec, args, self.#state.config, self.#state);
+    });
+  }
+
+  /** true stops a running train() at the worker's next batch (as an AbortSignal); each train() starts with it false. */
+  get stopTraining() {
+    return this.#stop;
+  }
+
+  set stopTraining(value) {
+    this.#stop = Boolean(value);
+    if (this.#stop) this.#conn.abortAll();
   }
 
   /** The configuration (a copy); throws ERR_DISPOSED once disposed, as in the main entry. */

@@ -53,6 +53,8 @@ const { output, h, c } = model.forward(batch, { timeMajor: false, h0: new Float3
 const { dx, dh0, dc0 } = model.backward(output, { dh: h, dc: c });
 const params: Record<string, Float32Array> = model.parameters();
 const shapes: Record<string, number[]> = model.parameterShapes();
+const summaryText: string = model.summary({ print: (line: string) => void line });
+const paramCount: number = model.countParams();
 model.setParameters({ 'head.bias': [0.5] });
 const bytes: Uint8Array = model.save();
 const loaded: Model = await Model.load(bytes, { simd: false, engine });
@@ -96,6 +98,7 @@ const wForward = await wm.forward(batch);
 const wBackward = await wm.backward(wForward.output);
 const wParams: Record<string, Float32Array> = await wm.parameters();
 const wShapes: Record<string, number[]> = await wm.parameterShapes();
+const wSummary: string = await wm.summary({ print: (line: string) => void line });
 const wSet: Promise<void> = wm.setParameters({ 'head.bias': [0.5] });
 const wBytes: Uint8Array = await wm.save();
 const wSt: Uint8Array = await wm.toSafetensors();
