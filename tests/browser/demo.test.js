@@ -170,6 +170,14 @@ for (const viewport of VIEWPORTS) {
       const [lstm, naive] = numbersIn(await page.locator('#forecast-score').textContent());
       assert.ok(lstm < naive / 3, `forecast error ${lstm} well below repeating the last value (${naive})`);
       assert.ok(await page.locator('#forecast-chart canvas').count() >= 1);
+      // results that no longer match the form are marked stale, and unmarked when it matches again
+      const prediction = page.getByTestId('prediction');
+      assert.equal(await prediction.getAttribute('data-stale'), 'false');
+      await page.locator('#hidden-size').fill('33');
+      assert.equal(await prediction.getAttribute('data-stale'), 'true');
+      assert.match(await page.getByTestId('stale').textContent(), /^Stale: the data or the settings changed/);
+      await page.locator('#hidden-size').fill('32');
+      assert.equal(await prediction.getAttribute('data-stale'), 'false');
     });
 
     it('opens the gate heat maps with a layer choice, and shows values on hover and with the keyboard', async () => {
