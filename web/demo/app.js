@@ -419,6 +419,7 @@ async function train() {
     repaint();
     const kept = !history.ended || model;
     if (kept) current = { ...state, model };
+    else clearResults(); // the live result was of a model that is gone
     model = null;
     const done = history.stopped ? `Stopped after ${history.epochs} of ${epochs} epochs` : `Trained ${history.epochs} epoch${history.epochs === 1 ? '' : 's'}`;
     const lost = history.ended
@@ -933,7 +934,11 @@ ui.task.addEventListener('change', () => {
   taskChanged();
 });
 let typing = 0;
-ui.sequence.addEventListener('input', () => { clearTimeout(typing); typing = setTimeout(summarise, 150); });
+ui.sequence.addEventListener('input', () => {
+  clearTimeout(typing);
+  typing = setTimeout(summarise, 150);
+  if (undo) { undo = null; ui.undo.hidden = true; } // edited on: the replaced data is not coming back
+});
 for (const el of [ui.window, ui.hiddenSize, ui.layers, ui.epochs, ui.learningRate, ui.trainSeed, ui.batchSize]) {
   el.addEventListener('input', () => {
     refreshSettingsError();
