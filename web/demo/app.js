@@ -401,6 +401,9 @@ async function train() {
       if (history.stopped || history.epochs >= epochs) break;
       const took = performance.now() - t0;
       if (snapshots && took / n > STOP_GRACE_MS) snapshot = await model.save(); // a Stop may have to end the worker
+      // a run that ends within a few redraws anyway is finished in one piece, without live redraws
+      const left = ((epochs - history.epochs) * took) / n;
+      if (left < 3 * LIVE_MS) { piece = epochs - history.epochs; continue; }
       await showLive(state);
       piece = Math.max(1, Math.min(1000, Math.round((n * LIVE_MS) / Math.max(1, took))));
     }
