@@ -145,6 +145,13 @@ export interface TrainOptions {
   classWeight?: Record<number, number> | ArrayLike<number>;
   /** Loss weight per training sequence, softmax-cross-entropy only. */
   sampleWeight?: ArrayLike<number>;
+  /**
+   * Data-parallel training: each batch cut into contiguous shards over this many workers (plain
+   * workers, no cross-origin isolation), the shards' gradients summed in worker order, clipped once
+   * and applied once. 'auto': the cores the runtime reports; never more than a batch has rows.
+   * Deterministic for a given count; differs from 1 worker by float addition order only. Not with dropout. Default 1.
+   */
+  workers?: number | 'auto';
 }
 
 /** One layer and direction of trace(): T rows of H numbers for each gate the cell has, and its states. */

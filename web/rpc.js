@@ -8,7 +8,8 @@
 import { LstmError } from './errors.js';
 import { prebundledUrl } from './engine.js';
 import { fromOutputs, toSequences, toTargets } from './data.js';
-import { DISPOSED, REGRESSION } from './model.js'; // the main entry's words and losses
+import { DISPOSED } from './core.js'; // the main entry's words (model.js re-exports them)
+import { REGRESSION } from './config.js'; // not through model.js: training.js reaches this file (pool.js), and bundlers warn of the cycle
 
 /** Least time between two onBatchEnd messages; the last batch of each epoch is always sent. */
 export const BATCH_INTERVAL_MS = 50;

@@ -3,9 +3,11 @@
 // TextModel from index.js through rpc.js's table, answering { id, method,
 // args } with { id, result } or { id, error: { name, code, message } }; a
 // running train() also posts { id, progress, info }, and { abort: id } stops
-// it between batches.
+// it between batches. A worker of a training pool (pool.js) serves the
+// 'replica.*' methods of replica.js instead of a model.
 import { Model, TextModel } from './index.js';
 import { OPENERS, SURFACE, serve, transferable } from './rpc.js';
+import { REPLICA_METHODS } from './replica.js';
 
 const CLASSES = { Model, TextModel };
 
@@ -57,6 +59,7 @@ async function run(id, method, args) {
     if (Object.hasOwn(SURFACE.Stream, name)) return serve(SURFACE.Stream[name], stream(sid), name, rest, serving(id));
   }
   if (method === 'dispose') return dispose(id);
+  if (head === 'replica' && Object.hasOwn(REPLICA_METHODS, name)) return REPLICA_METHODS[name](...args);
   const table = subject instanceof TextModel ? SURFACE.TextModel : SURFACE.Model;
   if (subject && Object.hasOwn(table, method) && !table[method].as) return serve(table[method], subject, method, args, serving(id));
   if (Object.hasOwn(extra, method)) return extra[method](...args);
@@ -69,6 +72,7 @@ async function dispose(id) {
   // answer every earlier call first, so none is cut off when the caller ends this worker
   await Promise.all([...answering].filter(([other]) => other !== id).map(([, answered]) => answered));
   subject?.dispose();
+  REPLICA_METHODS.close();
   streams.clear();
 }
 
