@@ -410,6 +410,23 @@ LW_EXPORT int lw_model_update(lw_model *m, double lr, double norm) {
   return update(m, lr, norm);
 }
 
+/* The optimizer step on a caller's parameter block (lw.h). */
+LW_EXPORT int lw_optim_block_step(int kind, const lw_real *hyper, int n, lw_real *w, const lw_real *g,
+                                  lw_real *moments, int P, double steps, double norm) {
+  if (kind < LW_OPTIM_SGD || kind > LW_OPTIM_RMSPROP) return fail(LW_STATUS_BAD_ARGUMENT, "optimizer: unknown kind %d", kind);
+  if (!hyper || n != LW_HYPER_COUNT) return fail(LW_STATUS_BAD_ARGUMENT, "hyper: need %d values", LW_HYPER_COUNT);
+  if (P < 0 || (P > 0 && (!w || !g || !moments))) return fail(LW_STATUS_BAD_ARGUMENT, "parameters, gradient or moments: missing");
+  if (!(steps >= 0 && steps < 9007199254740992.0)) return fail(LW_STATUS_BAD_ARGUMENT, "steps: must be in 0..2^53");
+  if (!(norm >= 0 && isfinite(norm))) return fail(LW_STATUS_NOT_FINITE, "the gradient norm is not finite; the update was skipped");
+  lw_optim_state o = {kind, {0}, moments, moments + P, steps};
+  for (int i = 0; i < LW_HYPER_COUNT; i++) o.hyper[i] = hyper[i];
+  if (!(o.hyper[LW_HYPER_LR] >= 0 && isfinite(o.hyper[LW_HYPER_LR])))
+    return fail(LW_STATUS_BAD_ARGUMENT, "learningRate: must be finite and >= 0");
+  int status = lw_optim_apply(&o, w, g, (size_t)P, norm);
+  if (status == LW_STATUS_NOT_FINITE) return fail(status, "the update is not finite; it was skipped");
+  return status;
+}
+
 /* Loss and gradients without an update and without dropout (gradient checks,
  * custom training loops): *loss and lw_model_grads(). */
 LW_EXPORT int lw_model_gradients(lw_model *m, const lw_real *x, const lw_real *y, const int32_t *lengths, int B, int T,

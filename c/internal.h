@@ -302,5 +302,6 @@ void lw_trace_copy(const lw_model *m, real *out);
 int lw_optim_reserve(lw_model *m);
 double lw_optim_sumsq(const lw_model *m);
 int lw_optim_step(lw_model *m, double norm);
+int lw_optim_apply(lw_optim_state *o, real *w, const real *g, size_t P, double norm);
 
 #endif

@@ -289,6 +289,18 @@ double lw_model_grad_sumsq(lw_model *m);
  * weight or moment is not finite. */
 int lw_model_update(lw_model *m, double lr, double norm);
 
+/* The optimizer step of lw_model_update on a caller's block of P parameters
+ * w with gradient g (Seq2Seq's attention, head and embeddings, which live
+ * outside any model): optimizer `kind` (enum lw_optim) with the n =
+ * LW_HYPER_COUNT hyper-parameters `hyper` (its learning rate, clipNorm and
+ * clipValue included), moments (2P reals: m then v, zero before the first
+ * step), `steps` the steps this block took before, and `norm` the global
+ * (joint) gradient norm to clip by (finite, >= 0). Same arithmetic as a
+ * model's update. Returns LW_STATUS_NOT_FINITE and changes nothing when a
+ * new weight or moment would not be finite; the caller counts the steps. */
+int lw_optim_block_step(int kind, const lw_real *hyper, int n, lw_real *w, const lw_real *g, lw_real *moments,
+                        int P, double steps, double norm);
+
 /* Loss (*loss, the mean) and gradients (lw_model_grads) of a batch given as
  * buffers, without dropout and without an update (gradient checks). */
 int lw_model_gradients(lw_model *m, const lw_real *x, const lw_real *y, const int32_t *lengths, int B, int T,

@@ -34,18 +34,15 @@ double lw_optim_sumsq(const lw_model *m) {
   return sq;
 }
 
-/* The update from whatever sits in m->grads, clipped by value, then by the
- * global norm `norm` (< 0: this gradient's own), which may be the joint norm
- * of several models' gradients. */
-int lw_optim_step(lw_model *m, double norm) {
-  lw_optim_state *o = &m->opt;
-  const size_t P = m->P;
-  real *w = m->params, *g = m->grads;
-  int status = lw_optim_reserve(m);
-  if (status) return status;
-  const real clip_value = o->hyper[LW_HYPER_CLIP_VALUE], clip_norm = o->hyper[LW_HYPER_CLIP_NORM];
-  if (norm < 0) norm = sqrt(lw_optim_sumsq(m));
+/* The optimizer step of o on one block of P parameters w with gradient g,
+ * clipped by value, then by the global norm `norm` (>= 0, finite; it may be
+ * the joint norm of several blocks) against o's clipNorm. o->m and o->v hold
+ * P reals each; o->steps counts the steps taken and grows by one. Shared by a
+ * model's own update and by lw_optim_block_step (Seq2Seq's attention, head
+ * and embeddings), so every parameter of a model gets the same arithmetic. */
+int lw_optim_apply(lw_optim_state *o, real *w, const real *g, size_t P, double norm) {
   if (!isfinite(norm)) return LW_STATUS_NOT_FINITE;
+  const real clip_value = o->hyper[LW_HYPER_CLIP_VALUE], clip_norm = o->hyper[LW_HYPER_CLIP_NORM];
   /* scale = max_norm / (norm + 1e-6), as torch.nn.utils.clip_grad_norm_ */
   real scale = clip_norm > 0 && norm > clip_norm ? (real)(clip_norm / (norm + 1e-6)) : 1;
 
@@ -93,6 +90,17 @@ int lw_optim_step(lw_model *m, double norm) {
     if (!finite) return LW_STATUS_NOT_FINITE;
   }
   o->steps = steps;
+  return LW_STATUS_OK;
+}
+
+/* The update from whatever sits in m->grads, clipped by value, then by the
+ * global norm `norm` (< 0: this gradient's own), which may be the joint norm
+ * of several models' gradients. */
+int lw_optim_step(lw_model *m, double norm) {
+  int status = lw_optim_reserve(m);
+  if (status) return status;
+  if (norm < 0) norm = sqrt(lw_optim_sumsq(m));
+  if ((status = lw_optim_apply(&m->opt, m->params, m->grads, m->P, norm))) return status;
   m->packed_dirty = 1;
   return LW_STATUS_OK;
 }

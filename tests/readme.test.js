@@ -25,7 +25,7 @@ test('every export and class member declared in index.d.ts exists', () => {
   const dts = readFileSync(new URL('../web/index.d.ts', import.meta.url), 'utf8');
   const exported = [...dts.matchAll(/^export (?:class|function|const) (\w+)/gm)].map((m) => m[1]);
   for (const name of exported) assert.ok(name in api, `export ${name}`);
-  for (const cls of ['Model', 'TextModel']) {
+  for (const cls of ['Model', 'TextModel', 'Seq2Seq']) {
     const body = new RegExp(`export class ${cls} \\{([\\s\\S]*?)\\n\\}`).exec(dts)[1];
     for (const [, isStatic, name] of body.matchAll(/^ {2}(static )?(?:readonly )?(\w+)[(:]/gm)) {
       if (name === 'constructor') continue;

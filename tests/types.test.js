@@ -52,6 +52,7 @@ function exactKeys(label, type, names) {
 test('index.d.ts and worker.d.ts type-check with the README\'s examples, and match the code\'s options and methods', { timeout: 120_000 }, async () => {
   const model = await main.Model.create({ inputSize: 1, hiddenSize: 2 });
   const text = await main.TextModel.create({ hiddenSize: 2, layers: 1, vocabulary: 'ab' });
+  const seq = await main.Seq2Seq.create({ hiddenSize: 2, sourceVocabulary: 'ab', targetVocabulary: 'ab' });
   const NonNull = (t) => `NonNullable<${t}>`;
   const checks = [
     ['Model.create options', 'Main.CreateOptions', await accepted((o) => main.Model.create(o))],
@@ -67,6 +68,10 @@ test('index.d.ts and worker.d.ts type-check with the README\'s examples, and mat
     ['forward options', NonNull(`Parameters<Main.Model['forward']>[1]`), await accepted((o) => model.forward([[1]], o))],
     ['backward options', NonNull(`Parameters<Main.Model['backward']>[1]`), await accepted((o) => model.backward([1], o))],
     ['stream options', NonNull(`Parameters<Main.Model['stream']>[0]`), await accepted((o) => model.stream(o))],
+    ['Seq2Seq.create options', 'Main.Seq2SeqOptions', await accepted((o) => main.Seq2Seq.create(o))],
+    ['Seq2Seq train options', NonNull(`Parameters<Main.Seq2Seq['train']>[2]`), await accepted((o) => seq.train(['a'], ['b'], o))],
+    ['Seq2Seq translate options', 'Main.TranslateOptions', await accepted((o) => seq.translate('a', o))],
+    ['Seq2Seq.fromPyTorch options', NonNull('Parameters<typeof Main.Seq2Seq.fromPyTorch>[1]'), await accepted((o) => main.Seq2Seq.fromPyTorch({}, o))],
   ];
   const stream = model.stream();
   checks.push(
@@ -79,6 +84,10 @@ test('index.d.ts and worker.d.ts type-check with the README\'s examples, and mat
     ['worker Model statics', "Omit<typeof W.Model, 'prototype'>", members(worker.Model)],
     ['worker TextModel methods', 'W.TextModel', members(worker.TextModel.prototype)],
     ['worker TextModel statics', "Omit<typeof W.TextModel, 'prototype'>", members(worker.TextModel)],
+    ['Seq2Seq methods', 'Main.Seq2Seq', members(main.Seq2Seq.prototype)],
+    ['Seq2Seq statics', "Omit<typeof Main.Seq2Seq, 'prototype'>", members(main.Seq2Seq)],
+    ['worker Seq2Seq methods', 'W.Seq2Seq', members(worker.Seq2Seq.prototype)],
+    ['worker Seq2Seq statics', "Omit<typeof W.Seq2Seq, 'prototype'>", members(worker.Seq2Seq)],
     ['main exports', 'typeof Main', Object.keys(main)],
     ['worker exports', 'typeof W', Object.keys(worker).filter((k) => k !== 'WORKER' && k !== 'Connection')],
   );
@@ -86,6 +95,8 @@ test('index.d.ts and worker.d.ts type-check with the README\'s examples, and mat
   const textMethods = members(main.TextModel.prototype).filter((k) => k !== 'model');
   assert.deepEqual(members(worker.TextModel.prototype).sort(), textMethods.sort());
   assert.deepEqual(members(worker.Model.prototype).sort(), members(main.Model.prototype).sort());
+  assert.deepEqual(members(worker.Seq2Seq.prototype).sort(), members(main.Seq2Seq.prototype).sort());
+  seq.dispose();
   stream.dispose();
   model.dispose();
   text.dispose();

@@ -3,7 +3,7 @@
 // learning-rate schedule), each checked completely with messages that name the
 // fix. Shared by Model, TextModel, the worker entry and the demo.
 import { affirm } from './errors.js';
-import { checkBool, checkFunction, checkInt, checkNumber, checkOneOf, checkOptions } from './validate.js';
+import { checkBool, checkFunction, checkInt, checkNumber, checkOneOf, checkOptions, show } from './validate.js';
 import { CELLS, CELL_NAMES, CLOCKWORK_PERIODS, SWITCH_DEFAULTS, SWITCH_NAMES, hasSwitches } from './cells.js';
 import { HYPER, HYPER_COUNT, LIMITS, LOSSES, OPTIMIZERS, SCHEDULE as SCHEDULES } from './engine-abi.js';
 
@@ -17,7 +17,10 @@ export const CREATE_OPTIONS = ['inputSize', 'hiddenSize', 'layers', 'cell', 'gat
 export const TRAIN_OPTIONS = ['epochs', 'batchSize', 'optimizer', 'learningRate', 'momentum', 'nesterov', 'beta1', 'beta2',
   'epsilon', 'rho', 'weightDecay', 'clipNorm', 'clipValue', 'validationSplit', 'validationData', 'shuffle', 'seed',
   'onEpochEnd', 'onBatchEnd', 'signal', 'yieldEvery', 'truncate', 'schedule', 'earlyStopping', 'reduceOnPlateau', 'metrics',
-  'classWeight', 'sampleWeight'];
+  'classWeight', 'sampleWeight', 'workers'];
+
+/** The most workers train() starts (a typo such as 1000 would start a thousand threads). */
+export const MAX_WORKERS = 256;
 /** The per-epoch metrics train() can add to the history, by kind of loss (each also as val<Name> with validation). */
 export const EPOCH_METRICS = { classification: ['accuracy'], regression: ['mae', 'mse'] };
 
@@ -201,6 +204,13 @@ export function resolveMetrics(v, regression) {
   return [...new Set(v)];
 }
 
+/** workers: an integer in 1..MAX_WORKERS, or 'auto' (handled by the caller). */
+function checkWorkers(n) {
+  affirm(Number.isInteger(n), 'ERR_TYPE', () => `workers must be an integer from 1 to ${MAX_WORKERS} or 'auto', got ${show(n)}`);
+  affirm(n >= 1 && n <= MAX_WORKERS, 'ERR_RANGE', () => `workers must be an integer from 1 to ${MAX_WORKERS} or 'auto', got ${n}`);
+  return n;
+}
+
 /**
  * train()'s options, checked and with their defaults: everything but the data.
  * `hyper` is the engine's hyper-parameter array (enum lw_hyper_index order);
@@ -232,6 +242,8 @@ export function resolveTrainOptions(options, model) {
     metrics: resolveMetrics(o.metrics, model.regression ?? true),
     classWeight: o.classWeight,
     sampleWeight: o.sampleWeight,
+    // 'auto' stays as it is: pool.js resolves it from the runtime's cores and the batch
+    workers: o.workers === undefined || o.workers === 'auto' ? (o.workers ?? 1) : checkWorkers(o.workers),
   };
   const hasValidation = o.validationData !== undefined || r.validationSplit > 0;
   r.earlyStopping = resolveEarlyStopping(o.earlyStopping, hasValidation);

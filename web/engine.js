@@ -106,6 +106,7 @@ async function readBytes(url) {
 async function instantiate(url, variant) {
   const bytes = await readBytes(url);
   const engine = new Engine(variant);
+  engine.url = String(url); // where a worker's replica (pool.js) loads the same build from
   const imports = { env: { emscripten_notify_memory_growth: () => engine.refresh() } };
   const { instance } = await WebAssembly.instantiate(bytes, imports);
   engine.attach(instance);

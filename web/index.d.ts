@@ -148,6 +148,13 @@ export interface TrainOptions {
   classWeight?: Record<number, number> | ArrayLike<number>;
   /** Loss weight per training sequence, softmax-cross-entropy only. */
   sampleWeight?: ArrayLike<number>;
+  /**
+   * Data-parallel training: each batch cut into contiguous shards over this many workers (plain
+   * workers, no cross-origin isolation), the shards' gradients summed in worker order, clipped once
+   * and applied once. 'auto': the cores the runtime reports; never more than a batch has rows.
+   * Deterministic for a given count; differs from 1 worker by float addition order only. Not with dropout. Default 1.
+   */
+  workers?: number | 'auto';
 }
 
 /** One layer and direction of trace(): T rows of H numbers for each gate the cell has, and its states. */
@@ -268,6 +275,67 @@ export class TextModel {
   trace(text: string): TraceEntry[];
   toSafetensors(): Uint8Array;
   save(options?: SaveOptions): Uint8Array;
+  dispose(): void;
+}
+
+/** Seq2Seq.create's options (README "Seq2Seq"). */
+export interface Seq2SeqOptions {
+  hiddenSize?: number;
+  layers?: number;
+  cell?: 'lstm' | 'gru' | 'rnn';
+  /** 0: one-hot inputs; E: learned embeddings of size E (nn.Embedding). */
+  embedding?: number;
+  attention?: 'luong' | null;
+  /** Reads each source backwards (Sutskever et al. 2014). */
+  reverseSource?: boolean;
+  /** User tokens, one character each; without them the first train() learns them from its strings. */
+  sourceVocabulary?: string | string[];
+  targetVocabulary?: string | string[];
+  /** For token ids without vocabularies: source ids 0..n-1; target ids 0 start, 1 end, users' from 2. */
+  sourceVocabularySize?: number;
+  targetVocabularySize?: number;
+  seed?: number;
+  /** Not supported yet: 0 only. */
+  dropout?: number;
+  simd?: boolean;
+  locateWasm?: CreateOptions['locateWasm'];
+  engine?: CreateOptions['engine'];
+}
+
+export interface Seq2SeqConfig {
+  hiddenSize: number; layers: number; cell: 'lstm' | 'gru' | 'rnn'; embedding: number; attention: 'luong' | null;
+  reverseSource: boolean; seed: number; sourceVocabularySize: number | null; targetVocabularySize: number | null;
+}
+
+/** Sources or targets: strings (with vocabularies) or token-id arrays. */
+export type TokenSequences = string[] | ArrayLike<number>[];
+export interface TranslateOptions { maxLength?: number; beam?: number; temperature?: number; seed?: number }
+
+export class Seq2Seq {
+  private constructor();
+  static create(options?: Seq2SeqOptions): Promise<Seq2Seq>;
+  static load(bytes: ModelBytes, options?: LoadOptions): Promise<Seq2Seq>;
+  static fromPyTorch(stateDict: StateDict, options?: {
+    cell?: 'lstm' | 'gru' | 'rnn'; attention?: 'luong' | null; reverseSource?: boolean;
+    sourceVocabulary?: string | string[]; targetVocabulary?: string | string[];
+    simd?: boolean; locateWasm?: CreateOptions['locateWasm']; engine?: CreateOptions['engine'];
+  }): Promise<Seq2Seq>;
+  readonly config: Seq2SeqConfig;
+  readonly vocabularies: { source: string[] | null; target: string[] | null };
+  train(sources: TokenSequences, targets: TokenSequences, options?: TrainOptions): Promise<History>;
+  translate(source: string, options?: TranslateOptions): string;
+  translate(source: ArrayLike<number>, options?: TranslateOptions): number[];
+  translate(sources: string[], options?: TranslateOptions): string[];
+  translate(sources: ArrayLike<number>[], options?: TranslateOptions): number[][];
+  /** Attention weights of the greedy translation: target step x source step. */
+  attention(source: string | ArrayLike<number>, options?: { maxLength?: number }): number[][];
+  evaluate(sources: TokenSequences, targets: TokenSequences): { loss: number; tokenAccuracy: number; exactMatch: number };
+  gradients(sources: TokenSequences, targets: TokenSequences): { loss: number; grads: Record<string, Float32Array> };
+  parameters(): Record<string, Float32Array>;
+  parameterShapes(): Record<string, number[]>;
+  setParameters(values: Record<string, ArrayLike<number>>): void;
+  save(): Uint8Array;
+  toSafetensors(): Uint8Array;
   dispose(): void;
 }
 

@@ -5,6 +5,7 @@ import { LW_VERSION } from './version.js';
 
 export { Model } from './model.js';
 export { TextModel } from './text-model.js';
+export { Seq2Seq } from './seq2seq.js';
 export { LstmError, ERROR_CODES } from './errors.js';
 export { windows } from './data.js';
 export { reorderGates } from './interop/gate-order.js';

@@ -1,5 +1,5 @@
 // The worker surface in one place: SURFACE says, for every method of Model,
-// TextModel and a stream, how each argument travels (copied into fresh
+// TextModel, Seq2Seq and a stream, how each argument travels (copied into fresh
 // transferable buffers, nested sequences turned into the fast form, callbacks
 // turned into progress messages, an AbortSignal forwarded) and how the result
 // comes back; worker.js builds its proxy classes from it and worker-host.js
@@ -8,7 +8,8 @@
 import { LstmError } from './errors.js';
 import { prebundledUrl } from './engine.js';
 import { fromOutputs, toSequences, toTargets } from './data.js';
-import { DISPOSED, REGRESSION } from './model.js'; // the main entry's words and losses
+import { DISPOSED } from './core.js'; // the main entry's words (model.js re-exports them)
+import { REGRESSION } from './config.js'; // not through model.js: training.js reaches this file (pool.js), and bundlers warn of the cycle
 
 /** Least time between two onBatchEnd messages; the last batch of each epoch is always sent. */
 export const BATCH_INTERVAL_MS = 50;
@@ -243,6 +244,15 @@ const LEARNED = {
   },
 };
 
+/** Seq2Seq#train: the configuration and vocabularies (learnt at a first train) come back with the history. */
+const SEQ2SEQ_LEARNED = {
+  serve: (history, serving) => ({ history, config: serving.subject.config, vocabularies: serving.subject.vocabularies }),
+  take: ({ history, config, vocabularies }, call, state) => {
+    state.config = config, state.vocabularies = vocabularies;
+    return history;
+  },
+};
+
 /**
  * Every method the worker entry has, by class: `args` the codecs of its
  * arguments in order, `result` the result's codec, `as` the method it is
@@ -278,6 +288,18 @@ export const SURFACE = {
     save: { args: [COPY] },
     toSafetensors: { args: [] },
   },
+  Seq2Seq: {
+    train: { args: [COPY, COPY, TRAIN_OPTIONS], result: SEQ2SEQ_LEARNED },
+    translate: { args: [COPY, COPY] },
+    attention: { args: [COPY, COPY] },
+    evaluate: { args: [COPY, COPY] },
+    gradients: { args: [COPY, COPY] },
+    parameters: { args: [] },
+    parameterShapes: { args: [] },
+    setParameters: { args: [COPY] },
+    save: { args: [] },
+    toSafetensors: { args: [] },
+  },
   Stream: {
     step: { args: [COPY] },
     reset: { args: [] },
@@ -296,6 +318,11 @@ export const OPENERS = {
   TextModel: {
     create: { args: [OPEN_OPTIONS] },
     load: { args: [COPY, OPEN_OPTIONS] },
+  },
+  Seq2Seq: {
+    create: { args: [OPEN_OPTIONS] },
+    load: { args: [COPY, OPEN_OPTIONS] },
+    fromPyTorch: { args: [COPY, OPEN_OPTIONS] },
   },
 };
 

@@ -6,6 +6,8 @@
 //
 // The contract (new Trainer(plan).run() resolves to the history):
 //   step({ epoch, rows, lengths, t0, steps, lr, h0, c0, wantStates }) -> { lossSum, count, hn?, cn? }
+//     (or a promise of it: a pool of workers answers asynchronously; a step
+//     that returns a plain value is never awaited, so its timing is unchanged)
 //     One update on `rows` (Int32Array of row ids into the caller's data, valid
 //     until step returns), steps t0 .. t0+steps-1, each row's own length in
 //     `lengths` (from t0). h0/c0 are the rows' carried states (null at a
@@ -31,7 +33,7 @@
 //     broadcasts the weights; lossSum/count add exactly over shards. Truncated
 //     states are gathered per shard from the h0/c0 given (row order is shard
 //     order). learningRate(epoch) is a plain function, so the coordinator needs
-//     no engine of its own.
+//     no engine of its own. (training.js openPool; its step returns a promise.)
 import { LstmError } from './errors.js';
 import { shuffledIndices } from './data.js';
 
@@ -201,12 +203,13 @@ export class Trainer {
           active.forEach((k, a) => { rb[a] = rows[k]; lb[a] = Math.min(chunk, p.lengths[rows[k]] - s0); steps = Math.max(steps, lb[a]); });
           const na = active.length;
           const carried = truncate && s0 > 0, more = truncate && s0 + chunk < longest;
-          const r = this.#guarded(guard, epoch, () => p.step({
+          let r = this.#guarded(guard, epoch, () => p.step({
             epoch, rows: rb.subarray(0, na), lengths: lb.subarray(0, na), t0: s0, steps, lr,
             h0: carried ? carry.gather(carry.h, active, nb) : null,
             c0: carried ? carry.gather(carry.c, active, nb) : null,
             wantStates: Boolean(more),
           }));
+          if (r instanceof Promise) r = await r;
           if (more) { carry.scatter(carry.h, active, nb, r.hn); carry.scatter(carry.c, active, nb, r.cn); }
           sum += r.lossSum, lossRows += r.count;
           if (now() - last >= p.yieldEvery) { await yieldNow(); last = now(); }
@@ -267,13 +270,22 @@ export class Trainer {
   #guarded(guard, epoch, run) {
     const p = this.plan;
     if (p.checkpoint) [guard.prev, guard.cur] = [guard.cur, p.checkpoint(guard.prev)];
+    const failed = (err) => {
+      if (err instanceof LstmError && err.code === 'ERR_DIVERGED' && guard.cur) p.restore(guard.cur);
+      throw err;
+    };
     let r;
     try {
       r = run();
     } catch (err) {
-      if (err instanceof LstmError && err.code === 'ERR_DIVERGED' && guard.cur) p.restore(guard.cur);
-      throw err;
+      failed(err);
     }
+    return r instanceof Promise ? r.then((value) => this.#checked(guard, epoch, value), failed) : this.#checked(guard, epoch, r);
+  }
+
+  /** Counts a step that succeeded and checks its loss against the run's first (see #guarded). */
+  #checked(guard, epoch, r) {
+    const p = this.plan;
     this.updates++;
     const mean = r.lossSum / Math.max(1, r.count);
     guard.first ??= mean;

@@ -1,13 +1,15 @@
 // Model#train over the shared loop (trainer.js): options, data conversion and
-// scaling, staging the training set in wasm once, the engine's training step,
+// scaling, staging the training set in wasm once, the engine's training step
+// (or, with workers: n, the step over a pool of replicas: pool.js),
 // and the promise that a train() failing before its first update leaves the
 // model exactly as it was (save()'s bytes unchanged).
 import { LstmError, affirm } from './errors.js';
 import { splitIndices, toSequences } from './data.js';
 import { resolveTrainOptions } from './config.js';
 import { Trainer } from './trainer.js';
-import { captureState, restoreState, setOptimizer } from './persist.js';
+import { captureState, restoreState, save, setOptimizer } from './persist.js';
 import { STATUS } from './engine-abi.js';
+import { Pool, resolveWorkers, shard } from './pool.js';
 import { metrics as measure } from './metrics.js';
 import { differenceInputs, differenceTargets } from './difference.js';
 import { checkNumber } from './validate.js';
@@ -145,7 +147,7 @@ function stage(core, seq, tdata, { batchSize, truncate }, rowCount) {
   };
   try {
     const xPtr = alloc(B * T * I * e.realSize), yPtr = alloc(B * tw * e.realSize);
-    const rowsPtr = alloc(bmax * 4), lPtr = alloc(bmax * 4), lossPtr = alloc(8);
+    const rowsPtr = alloc(bmax * 4), lPtr = alloc(bmax * 4), lossPtr = alloc(16); // a real, or grad_rows' two doubles
     const [h0Ptr, c0Ptr, hnPtr, cnPtr] = truncate ? [0, 0, 0, 0].map(() => alloc(bmax * stateRow * e.realSize)) : [0, 0, 0, 0];
     e.writeReals(xPtr, seq.data);
     e.writeReals(yPtr, tdata);
@@ -168,7 +170,8 @@ function stage(core, seq, tdata, { batchSize, truncate }, rowCount) {
         hn: wantStates ? e.readReals(hnPtr, na * stateRow) : null, cn: wantStates ? e.readReals(cnPtr, na * stateRow) : null,
       };
     };
-    return { step, free };
+    const buffers = { rowsPtr, lPtr, lossPtr, states: [h0Ptr, c0Ptr, hnPtr, cnPtr], stateRow };
+    return { step, free, grad: (args) => gradRows(core, buffers, args) };
   } catch (err) {
     free();
     throw err;
@@ -187,6 +190,134 @@ function epochMetrics(core, names, train, val) {
 }
 
 /**
+ * lw_model_grad_rows on rows of the staged data, through `buffers` (rowsPtr,
+ * lPtr, lossPtr of 16 bytes, states [h0, c0, hn, cn], stateRow): the rows'
+ * loss sum and count, and their gradient divided by `norm` left in the
+ * model's gradient buffer; no update, no dropout. { notFinite: message } when
+ * the loss is not finite. One shard of a data-parallel step (here and in replica.js).
+ */
+export function gradRows(core, buffers, { rows, lengths, t0, steps, norm, h0, c0, wantStates }) {
+  const e = core.engine, ex = e.exports, { rowsPtr, lPtr, lossPtr, stateRow } = buffers;
+  const [h0Ptr, c0Ptr, hnPtr, cnPtr] = buffers.states, n = rows.length;
+  e.writeInt32(rowsPtr, rows);
+  e.writeInt32(lPtr, lengths);
+  if (h0) { e.writeReals(h0Ptr, h0); e.writeReals(c0Ptr, c0); }
+  const status = ex.lw_model_grad_rows(core.ptr, rowsPtr, lPtr, n, steps, t0, 0, norm, h0 ? h0Ptr : 0, h0 ? c0Ptr : 0,
+    0, 0, wantStates ? hnPtr : 0, wantStates ? cnPtr : 0, 0, 0, lossPtr);
+  if (status === STATUS.notFinite) return { notFinite: e.cstring(ex.lw_last_error()) };
+  e.check(status, 'train');
+  const loss = new Float64Array(e.memory.buffer, lossPtr, 2);
+  return {
+    lossSum: loss[0], count: loss[1],
+    hn: wantStates ? e.readReals(hnPtr, n * stateRow) : null, cn: wantStates ? e.readReals(cnPtr, n * stateRow) : null,
+  };
+}
+
+/** g += src, element by element, rounded to the engine's reals at each add (a loop of its own, so V8 keeps it tight). */
+function addInto(g, src) {
+  for (let i = 0; i < g.length; i++) g[i] += src[i];
+}
+
+/** The (L·D, n, H_l) states of rows a0..a1-1 out of a batch of nb rows. */
+function sliceStates(st, blocks, nb, a0, a1, Real) {
+  if (!st) return null;
+  const row = blocks.reduce((n, H) => n + H, 0), out = new Real((a1 - a0) * row);
+  let src = 0, dst = 0;
+  for (const H of blocks) {
+    out.set(st.subarray(src + a0 * H, src + a1 * H), dst);
+    src += nb * H, dst += (a1 - a0) * H;
+  }
+  return out;
+}
+
+/** The reverse of sliceStates: a shard's (L·D, a1-a0, H_l) states into the batch's. */
+function placeStates(st, blocks, nb, a0, a1, part) {
+  let dst = 0, src = 0;
+  for (const H of blocks) {
+    st.set(part.subarray(src, src + (a1 - a0) * H), dst + a0 * H);
+    dst += nb * H, src += (a1 - a0) * H;
+  }
+}
+
+/**
+ * The step of `n` workers in trainer.js's contract: worker 0 is this thread,
+ * on the model itself (`staged`); workers 1..n-1 are started here, each with
+ * a replica of the model (its save() bytes, the same engine build) and the
+ * scaled training set. Rows are cut into n contiguous shards by worker index;
+ * each worker computes its shard's loss sum and gradient divided by the whole
+ * batch's loss count (lw_model_grad_rows); the gradients are summed here in
+ * worker order into the model's gradient buffer, clipped once by the norm of
+ * the sum and applied once (lw_model_update). Each request carries the
+ * model's weights, so every replica computes on exactly them (restored ones
+ * too, after a diverging step); no optimizer state lives in the workers.
+ */
+async function openPool(core, n, seq, tdata, bmax, staged) {
+  const e = core.engine, ex = e.exports, c = core.config;
+  const [B, T] = seq.shape, blocks = stateBlocks(c), stateRow = blocks.reduce((k, H) => k + H, 0);
+  affirm(e.url, 'ERR_OPTION', 'workers: this engine was not loaded from a URL, so workers cannot load the same build; use workers: 1');
+  const bytes = save(core);
+  const pool = await Pool.open(n - 1, () => {
+    const data = { x: seq.data.slice(), y: tdata.slice(), B, T };
+    return {
+      method: 'replica.open',
+      args: [{ bytes: bytes.slice(), variant: e.variant, url: e.url, data, batch: Math.ceil(bmax / n), stateRow }],
+      transfer: [data.x.buffer, data.y.buffer],
+    };
+  }, 1);
+  const P = ex.lw_model_param_count(core.ptr), perStep = c.returnSequences;
+  const perRow = c.loss === 'softmax-cross-entropy' ? 1 : c.outputSize; // what the engine's count multiplies valid rows by
+  const step = async ({ epoch, rows, lengths, t0, lr, h0, c0, wantStates }) => {
+    const na = rows.length;
+    let weight = 0; // loss rows, as the one-worker step counts them
+    for (let a = 0; a < na; a++) weight += perStep ? lengths[a] : 1;
+    const norm = weight * perRow; // the whole batch's count: the shards' gradients add up to the batch's
+    const params = e.readReals(ex.lw_model_params(core.ptr), P);
+    const jobs = [];
+    for (let k = 1; k < n; k++) {
+      const [a0, a1] = shard(k, n, na);
+      if (a1 === a0) continue; // a chunk of truncated BPTT with fewer rows left than workers
+      const sub = lengths.slice(a0, a1);
+      const arg = {
+        params: params.slice(), rows: rows.slice(a0, a1), lengths: sub, t0, steps: Math.max(...sub), norm,
+        h0: sliceStates(h0, blocks, na, a0, a1, e.Real), c0: sliceStates(c0, blocks, na, a0, a1, e.Real), wantStates,
+      };
+      const transfer = [arg.params.buffer, arg.rows.buffer, arg.lengths.buffer, ...(arg.h0 ? [arg.h0.buffer, arg.c0.buffer] : [])];
+      jobs.push(pool.call(k - 1, 'replica.grad', [arg], transfer).then((r) => ({ ...r, a0, a1 })));
+    }
+    const others = Promise.all(jobs);
+    others.catch(() => {}); // awaited below; a failure of this thread's own shard comes first
+    // worker 0's shard, here, while the others compute: its gradient lands in the model's buffer
+    const [a0, a1] = shard(0, n, na);
+    const own = a1 > a0 ? { ...staged.grad({ rows: rows.subarray(a0, a1), lengths: lengths.subarray(a0, a1), t0,
+      steps: Math.max(...lengths.subarray(a0, a1)), norm, h0: sliceStates(h0, blocks, na, a0, a1, e.Real),
+      c0: sliceStates(c0, blocks, na, a0, a1, e.Real), wantStates }), a0, a1 } : null;
+    if (!own) e.viewReals(ex.lw_model_grads(core.ptr), P).fill(0);
+    const parts = [...(own ? [own] : []), ...await others];
+    core.live(); // dispose() may have run while the workers computed
+    const bad = parts.find((r) => r.notFinite);
+    if (bad) throw new LstmError('ERR_DIVERGED', `train: epoch ${epoch + 1}: ${bad.notFinite}; try a lower learningRate or clipNorm`);
+    let lossSum = 0, count = 0;
+    const g = e.viewReals(ex.lw_model_grads(core.ptr), P);
+    for (const r of parts) {
+      lossSum += r.lossSum, count += r.count;
+      if (r !== own) addInto(g, r.grads); // in worker order
+    }
+    affirm(count === norm, 'ERR_ENGINE', `train: the workers counted ${count} loss terms, expected ${norm}`);
+    const sumsq = ex.lw_model_grad_sumsq(core.ptr);
+    const status = ex.lw_model_update(core.ptr, lr, Math.sqrt(sumsq));
+    if (status === STATUS.notFinite) throw new LstmError('ERR_DIVERGED', `train: epoch ${epoch + 1}: ${e.cstring(ex.lw_last_error())}; try a lower learningRate or clipNorm`);
+    e.check(status, 'train');
+    let hn = null, cn = null;
+    if (wantStates) {
+      hn = new e.Real(na * stateRow), cn = new e.Real(na * stateRow);
+      for (const r of parts) { placeStates(hn, blocks, na, r.a0, r.a1, r.hn); placeStates(cn, blocks, na, r.a0, r.a1, r.cn); }
+    }
+    return { lossSum: (lossSum / count) * weight, count: weight, hn, cn };
+  };
+  return { step, close: () => pool.close() };
+}
+
+/**
  * Trains core's model. `data` is { inputs, targets } in any form the API
  * takes, or { seq, tdata } already converted and checked (a wrapper's own data
  * path: seq as toSequences gives it, tdata as toTargets' data).
@@ -201,7 +332,7 @@ export async function train(core, data, options = {}) {
   const { split } = converted;
   // what a train() that makes no update puts back
   const before = { window: core.window, epochsTrained: core.epochsTrained, scaling: core.scaling.toJSON() };
-  let trainer = null, snapshot = null, staged = null;
+  let trainer = null, snapshot = null, staged = null, pool = null;
   const undo = () => {
     if (snapshot && core.ptr) restoreState(core, snapshot);
     core.window = before.window;
@@ -224,13 +355,21 @@ export async function train(core, data, options = {}) {
     staged = stage(core, seq, weighted ?? tdata, o, split.train.length);
     snapshot = captureState(core);
     setOptimizer(core, o.optimizerKind, o.hyper, 'train');
+    const bmax = Math.min(o.batchSize, split.train.length);
+    const workers = o.epochs ? await resolveWorkers(o.workers, bmax) : 1;
+    if (workers > 1) {
+      affirm(!(c.dropout > 0), 'ERR_OPTION', `workers: ${o.workers} with dropout ${c.dropout}: the dropout masks come from one generator `
+        + 'per model, so they would depend on how a batch is sharded; train with workers: 1, or with a model without dropout');
+      pool = await openPool(core, workers, seq, weighted ?? tdata, bmax, staged);
+      core.live(); // dispose() may have run while the workers started
+    }
     const { schedule, learningRate } = o;
     trainer = new Trainer({
       rows: split.train, lengths: seq.lengths, epochs: o.epochs, batchSize: o.batchSize, shuffle: o.shuffle, seed: o.seed,
       epochOffset: core.epochsTrained, truncate: o.truncate, states: { blocks: stateBlocks(c), Real: e.Real },
       learningRate: (epoch) => (schedule
         ? ex.lw_schedule_lr(schedule.kind, learningRate, epoch, schedule.gamma, schedule.every, schedule.floor) : learningRate),
-      step: staged.step,
+      step: pool ? pool.step : staged.step,
       validate: val ? () => core.lossOn(val.seq, val.tdata, val.rows) : undefined,
       checkpoint: (reuse) => captureState(core, reuse),
       restore: (s) => restoreState(core, s),
@@ -251,5 +390,6 @@ export async function train(core, data, options = {}) {
   } finally {
     core.training = false;
     staged?.free();
+    await pool?.close();
   }
 }

@@ -1,13 +1,15 @@
 // The other side of lstm-wasm/worker (worker.js): the message loop inside a
-// dedicated Web Worker or Node worker thread. It serves one Model or
-// TextModel from index.js through rpc.js's table, answering { id, method,
+// dedicated Web Worker or Node worker thread. It serves one Model,
+// TextModel or Seq2Seq from index.js through rpc.js's table, answering { id, method,
 // args } with { id, result } or { id, error: { name, code, message } }; a
 // running train() also posts { id, progress, info }, and { abort: id } stops
-// it between batches.
-import { Model, TextModel } from './index.js';
+// it between batches. A worker of a training pool (pool.js) serves the
+// 'replica.*' methods of replica.js instead of a model.
+import { Model, TextModel, Seq2Seq } from './index.js';
 import { OPENERS, SURFACE, serve, transferable } from './rpc.js';
+import { REPLICA_METHODS } from './replica.js';
 
-const CLASSES = { Model, TextModel };
+const CLASSES = { Model, TextModel, Seq2Seq };
 
 let port = null;
 let subject = null; // the Model or TextModel this worker serves
@@ -19,6 +21,7 @@ let extra = {}; // tests only: methods a hook module adds (see the end of this f
 
 function describe() {
   if (subject instanceof TextModel) return { vocabulary: subject.vocabulary };
+  if (subject instanceof Seq2Seq) return { config: subject.config, vocabularies: subject.vocabularies };
   return { config: subject.config, engine: subject.engine };
 }
 
@@ -57,7 +60,8 @@ async function run(id, method, args) {
     if (Object.hasOwn(SURFACE.Stream, name)) return serve(SURFACE.Stream[name], stream(sid), name, rest, serving(id));
   }
   if (method === 'dispose') return dispose(id);
-  const table = subject instanceof TextModel ? SURFACE.TextModel : SURFACE.Model;
+  if (head === 'replica' && Object.hasOwn(REPLICA_METHODS, name)) return REPLICA_METHODS[name](...args);
+  const table = subject instanceof TextModel ? SURFACE.TextModel : subject instanceof Seq2Seq ? SURFACE.Seq2Seq : SURFACE.Model;
   if (subject && Object.hasOwn(table, method) && !table[method].as) return serve(table[method], subject, method, args, serving(id));
   if (Object.hasOwn(extra, method)) return extra[method](...args);
   throw new Error(`lstm-wasm worker: unknown method '${method}'`);
@@ -69,6 +73,7 @@ async function dispose(id) {
   // answer every earlier call first, so none is cut off when the caller ends this worker
   await Promise.all([...answering].filter(([other]) => other !== id).map(([, answered]) => answered));
   subject?.dispose();
+  REPLICA_METHODS.close();
   streams.clear();
 }
 

@@ -61,3 +61,15 @@ export declare class TextModel {
 }
 /** The main entry's TextModel, every method async; vocabulary as of the last create, load or train. */
 export interface TextModel extends TextModelMethods {}
+
+/** Seq2Seq's methods in the worker: all async. */
+interface Seq2SeqMethods extends Promisified<Main.Seq2Seq> {}
+
+export declare class Seq2Seq {
+  private constructor();
+  static create(options?: Omit<Main.Seq2SeqOptions, 'engine'>): Promise<Seq2Seq>;
+  static load(bytes: ModelBytes, options?: Omit<LoadOptions, 'engine'>): Promise<Seq2Seq>;
+  static fromPyTorch(stateDict: StateDict, options?: Omit<NonNullable<Parameters<typeof Main.Seq2Seq.fromPyTorch>[1]>, 'engine'>): Promise<Seq2Seq>;
+}
+/** The main entry's Seq2Seq, every method async; config and vocabularies as of the last create, load or train. */
+export interface Seq2Seq extends Seq2SeqMethods {}

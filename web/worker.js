@@ -166,3 +166,45 @@ export class TextModel {
     return this.#conn.dispose();
   }
 }
+
+/**
+ * The main entry's Seq2Seq, every method async (SURFACE.Seq2Seq): create,
+ * load and fromPyTorch start a worker; train's callbacks and AbortSignal as
+ * in Model#train.
+ */
+export class Seq2Seq {
+  #conn;
+  #state; // { config, vocabularies }
+
+  /** Use Seq2Seq.create, Seq2Seq.load or Seq2Seq.fromPyTorch. */
+  constructor(conn, info, token) {
+    if (token !== CONSTRUCT) throw new LstmError('ERR_TYPE', 'use Seq2Seq.create(options), not new Seq2Seq()');
+    this.#conn = conn;
+    this.#state = { config: info.config, vocabularies: info.vocabularies };
+  }
+
+  static {
+    build(Seq2Seq, 'Seq2Seq', SURFACE.Seq2Seq, (self, name, spec, args) => self.#conn.invoke(name, spec, args, self.#state.config, self.#state));
+  }
+
+  /** The configuration (a copy), as of the last create, load or train. */
+  get config() {
+    if (this.#conn.disposed) throw new LstmError('ERR_DISPOSED', 'this Seq2Seq was disposed; create or load a new one');
+    return structuredClone(this.#state.config);
+  }
+
+  /** The vocabularies' user tokens { source, target }, as of the last create, load or train. */
+  get vocabularies() {
+    return structuredClone(this.#state.vocabularies);
+  }
+
+  /** @internal */
+  get [WORKER]() {
+    return this.#conn.worker;
+  }
+
+  /** Frees the model, then ends its worker. */
+  dispose() {
+    return this.#conn.dispose();
+  }
+}

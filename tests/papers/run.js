@@ -6,7 +6,7 @@
 // --only reber|adding|order|continual|timing|signal|depth prints those rows; --quick and
 // --only write no file, so results.md always holds a full run.
 // --quick: 2 seeds, shorter budgets and shorter spike gaps: a few minutes.
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadEngine } from '../../web/engine.js';
 import { median } from '../tasks/common.js';
@@ -145,6 +145,8 @@ const table = [
 ].join('\n');
 process.stdout.write(table);
 if (!ONLY && !QUICK) { // results.md holds full runs only
-  writeFileSync(OUT, `# Each cell on its own paper's task\n\nWritten by \`npm run papers\` (tests/papers/run.js).\n\n${table}`);
+  // the Seq2Seq section comes from tests/papers/seq2seq.js (hours of its own): kept as it is
+  const kept = existsSync(OUT) ? (/\n## Seq2Seq[\s\S]*$/.exec(readFileSync(OUT, 'utf8'))?.[0] ?? '') : '';
+  writeFileSync(OUT, `# Each cell on its own paper's task\n\nWritten by \`npm run papers\` (tests/papers/run.js).\n\n${table}${kept}`);
   process.stderr.write(`written to ${OUT}\n`);
 }
