@@ -17,10 +17,6 @@ const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
 const TEST_TIMEOUT = 60_000;
 const TRAIN_TIMEOUT = 30_000; // the default example trains in about a second here
 const STOP_WITHIN_MS = 1000; // issue 4: Stop ends training within a second
-// issue 17: on a 512 x 4 model a batch can take longer than a second: the worker is ended after 0.6 s and
-// ends within 0.5 s; the rest is headroom for this shared 2-core machine
-const BIG_STOP_WITHIN_MS = 2500;
-const ANSWER_WITHIN_MS = 1000; // Stop says "Stopping…" in its click handler; the bound is for a loaded machine
 const MAX_FRAME_GAP_MS = 100; // issue 4: the page stays responsive while training
 const LONG_RUN_MS = 1500; // how long the Stop test lets training run (and measures frame gaps) first
 const FORECAST_STEPS = 16; // the default example (160 steps) holds out its last 16, and forecasts 16 ahead
@@ -54,8 +50,7 @@ const numbersIn = (text) => (text.match(/-?\d+(?:\.\d+)?(?:e[-+]?\d+)?/gi) ?? []
 
 /** A page on the demo that records console errors and uncaught exceptions in `problems`. */
 async function openDemo(viewport, problems, query = '') {
-  // the phone has a touch screen, so that taps can be tested there
-  const context = await browser.newContext({ viewport, acceptDownloads: true, hasTouch: viewport.width < 500 });
+  const context = await browser.newContext({ viewport, acceptDownloads: true });
   const page = await context.newPage();
   page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console: ${msg.text()}`); });
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
@@ -143,12 +138,9 @@ for (const viewport of VIEWPORTS) {
 
     it('trains the default example with one click: the loss falls on the chart and the page keeps drawing', async (t) => {
       await startFrames(page);
-      await page.getByTestId('train').focus();
-      await page.keyboard.press('Enter');
-      assert.equal(await page.evaluate(() => document.activeElement.id), 'train', 'focus stays on Train as training starts');
+      await page.getByTestId('train').click();
       await waitForState(page, 'done');
       const frames = await stopFrames(page);
-      assert.equal(await page.evaluate(() => document.activeElement.id), 'train', 'focus stays on Train when training ends');
       const trainMs = Number(await page.getByTestId('status').getAttribute('data-train-ms'));
       t.diagnostic(`${size}: the default example trained in ${trainMs} ms; longest frame gap ${frames.max.toFixed(1)} ms over ${frames.count} frames`);
       const chart = page.getByTestId('loss-chart');
@@ -170,14 +162,6 @@ for (const viewport of VIEWPORTS) {
       const [lstm, naive] = numbersIn(await page.locator('#forecast-score').textContent());
       assert.ok(lstm < naive / 3, `forecast error ${lstm} well below repeating the last value (${naive})`);
       assert.ok(await page.locator('#forecast-chart canvas').count() >= 1);
-      // results that no longer match the form are marked stale, and unmarked when it matches again
-      const prediction = page.getByTestId('prediction');
-      assert.equal(await prediction.getAttribute('data-stale'), 'false');
-      await page.locator('#hidden-size').fill('33');
-      assert.equal(await prediction.getAttribute('data-stale'), 'true');
-      assert.match(await page.getByTestId('stale').textContent(), /^Stale: the data or the settings changed/);
-      await page.locator('#hidden-size').fill('32');
-      assert.equal(await prediction.getAttribute('data-stale'), 'false');
     });
 
     it('opens the gate heat maps with a layer choice, and shows values on hover and with the keyboard', async () => {
@@ -191,16 +175,6 @@ for (const viewport of VIEWPORTS) {
       assert.match(await tip.textContent(), /^f · forget gate: 0\.\d{3} — unit 1, step 1 \(x = [\d.]+\)$/);
       assert.ok(await tip.isVisible());
       await shot(page, '3-gates-hover');
-      if (viewport.width < 500) {
-        // a tap on a touch screen picks the cell under the finger (issue 17: it said unit 1, step 1)
-        const box = await f.boundingBox();
-        const [T, H] = await f.evaluate((c) => [c.width, c.height]);
-        await f.tap({ position: { x: box.width * 0.8, y: box.height * 0.6 } });
-        const step = Math.floor(0.8 * T) + 1, unit = Math.floor(0.6 * H) + 1;
-        assert.match(await tip.textContent(), new RegExp(`— unit ${unit}, step ${step} `), `tapped unit ${unit}, step ${step}`);
-        assert.ok(await tip.isVisible(), 'the tip stays after the finger lifts');
-        await shot(page, '3-gates-tap');
-      }
       await page.mouse.move(0, 0);
       await gates.locator('canvas[data-gate=c]').focus();
       await page.keyboard.press('ArrowRight');
@@ -233,37 +207,13 @@ for (const viewport of VIEWPORTS) {
       await page.locator('#epochs').fill('100000');
       await page.getByTestId('train').click();
       await page.getByTestId('status').filter({ hasText: /Epoch \d+ of 100000/ }).waitFor();
-      await page.locator('[data-testid=prediction][data-live-draws="2"]').waitFor(); // issue 17: live redraws
       await shot(page, '5-training');
       await startFrames(page); // after the screenshot, which holds up the page's frames while it is taken
       await page.waitForTimeout(LONG_RUN_MS);
-      // the result redraws while training, marked as of its epoch; ignored fields are locked
-      const live = await page.evaluate(() => ({
-        draws: Number(document.querySelector('[data-testid=prediction]').dataset.liveDraws),
-        values: document.querySelector('[data-testid=forecast-values]').textContent,
-        note: document.querySelector('[data-testid=stale]').textContent,
-        locked: ['hidden-size', 'layers', 'window', 'epochs', 'learning-rate', 'task', 'cell'].filter((id) => !document.getElementById(id).disabled),
-        readOnly: document.getElementById('sequence').readOnly,
-      }));
-      assert.ok(live.draws >= 3, `the forecast redrew ${live.draws} times while training`);
-      assert.equal(numbersIn(live.values.split(':')[1]).length, FORECAST_STEPS, 'a live forecast');
-      assert.match(live.note, /While training: the model as of epoch \d+/);
-      assert.deepEqual(live.locked, [], 'fields training ignores are locked');
-      assert.ok(live.readOnly, 'the data box is locked');
-      // the status's epoch is the chart's (issue 17: it lagged by ~80 epochs)
-      for (let k = 0; k < 5; k++) {
-        const { status, epochs } = await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => setTimeout(() => resolve({
-          status: document.querySelector('[data-testid=status]').textContent,
-          epochs: Number(document.querySelector('[data-testid=loss-chart]').dataset.epochs),
-        })))));
-        const shown = Number(status.match(/Epoch (\d+) of/)?.[1]);
-        assert.ok(Math.abs(shown - (epochs + 1)) <= 1, `status epoch ${shown}, chart ${epochs} epochs`);
-      }
       const t0 = Date.now();
       await page.getByTestId('stop').click();
       await page.getByTestId('status').filter({ hasText: /^Stopped after/ }).waitFor({ timeout: STOP_WITHIN_MS });
       const took = Date.now() - t0;
-      assert.equal(await page.evaluate(() => document.activeElement.id), 'stop', 'focus stays on Stop');
       await waitForState(page, 'stopped'); // and the stopped model's forecast and gates are drawn
       const frames = await stopFrames(page);
       t.diagnostic(`${size}: stopped ${took} ms after Stop; longest frame gap while training ${frames.max.toFixed(1)} ms over ${frames.count} frames`);
@@ -281,10 +231,7 @@ for (const viewport of VIEWPORTS) {
     it('explains bad input next to the box, trains nothing, and clears the message once fixed', async () => {
       const input = page.getByTestId('sequence-input');
       const error = page.getByTestId('input-error');
-      const before = await page.getByTestId('forecast-values').textContent();
       const cases = [
-        ['1, 2, 1e400, 4', /“1e400” \(line 1, item 3\) is too large: the network computes in 32-bit floats/],
-        ['1 2 1e308 4', /“1e308” \(line 1, item 3\) is too large/],
         ['1, 2, x, 4', /“x” \(line 1, item 3\) is not a number/],
         ['', /The box is empty/],
         ['42', /one number only/],
@@ -299,19 +246,6 @@ for (const viewport of VIEWPORTS) {
         assert.equal(await input.getAttribute('aria-invalid'), 'true');
         assert.equal(await page.getByTestId('status').getAttribute('data-state'), 'invalid', 'no training started');
       }
-      assert.equal(await page.getByTestId('forecast-values').textContent(), before, 'the last results are not wiped by bad data');
-      // decimal commas are named and read as points, not as two numbers each
-      await input.fill(Array.from({ length: 60 }, (_, k) => `${k % 7},5`).join(' '));
-      await page.locator('#sequence-summary').filter({ hasText: /Decimal commas read as points \(1,5 = 1\.5\)\. One series of 60 numbers/ }).waitFor();
-      // an out-of-range number field is outlined in the error colour (the CSS clash hid it)
-      await page.locator('#hidden-size').fill('9999');
-      const outline = await page.locator('#hidden-size').evaluate((el) => {
-        const s = getComputedStyle(el);
-        return { style: s.outlineStyle, color: s.borderTopColor, error: getComputedStyle(document.querySelector('.error')).color };
-      });
-      assert.equal(outline.style, 'solid', 'an out-of-range field is outlined');
-      assert.equal(outline.color, outline.error, 'its border is the error colour');
-      await page.locator('#hidden-size').fill('32');
       await page.locator('#window').fill('0');
       await page.getByTestId('train').click();
       assert.match(await page.locator('#settings-error').textContent(), /Window must be a whole number from 2 to 512/);
@@ -324,122 +258,6 @@ for (const viewport of VIEWPORTS) {
       await error.waitFor({ state: 'hidden' });
       assert.equal(await input.getAttribute('aria-invalid'), 'false');
       assert.deepEqual(problems, []);
-    });
-
-    it('puts typed data back after an example replaced it', async () => {
-      const input = page.getByTestId('sequence-input');
-      const typed = await input.inputValue();
-      await page.getByTestId('preset').selectOption('wave');
-      assert.notEqual(await input.inputValue(), typed);
-      await page.getByTestId('undo').click();
-      assert.equal(await input.inputValue(), typed, 'Undo restores the typed data');
-      assert.ok(await page.getByTestId('undo').isHidden());
-      await page.getByTestId('preset').selectOption('wave');
-      await page.getByTestId('undo').click();
-      await page.getByTestId('preset').selectOption('wave');
-      assert.deepEqual(problems, []);
-    });
-
-    it('stops a 512 x 4 model (window 64) at once: Stopping… first, the run over within about a second', async (t) => {
-      await page.locator('#hidden-size').fill('512');
-      await page.locator('#layers').fill('4');
-      await page.locator('#window').fill('64');
-      await page.locator('#epochs').fill('50');
-      await page.getByTestId('train').click();
-      await page.getByTestId('status').filter({ hasText: /Training on|Epoch/ }).waitFor();
-      await page.waitForTimeout(1200);
-      const t0 = Date.now();
-      await page.getByTestId('stop').click();
-      const answer = await page.evaluate(() => ({ stop: document.getElementById('stop').textContent, disabled: document.getElementById('stop').getAttribute('aria-disabled'), status: document.getElementById('status').textContent }));
-      const answered = Date.now() - t0;
-      assert.deepEqual([answer.stop, answer.disabled, answer.status], ['Stopping…', 'true', 'Stopping…']);
-      assert.ok(answered < ANSWER_WITHIN_MS, `Stop answered in ${answered} ms`);
-      await page.getByTestId('status').filter({ hasText: /^Stopped after/ }).waitFor({ timeout: BIG_STOP_WITHIN_MS });
-      const took = Date.now() - t0;
-      t.diagnostic(`${size}: a 512 x 4 model stopped ${took} ms after Stop: ${await page.getByTestId('status').textContent()}`);
-      await waitForState(page, 'stopped');
-      assert.ok(await page.getByTestId('train').isEnabled(), 'Train is enabled again');
-      await shot(page, '7-big-stopped');
-      await page.locator('#hidden-size').fill('32');
-      await page.locator('#layers').fill('1');
-      await page.locator('#window').fill('24');
-      await page.locator('#epochs').fill('30');
-      assert.deepEqual(problems, []);
-    });
-
-    it('moves the progress bar batch by batch and draws a one-epoch chart (256 x 2, one epoch)', async (t) => {
-      await page.locator('#hidden-size').fill('256');
-      await page.locator('#layers').fill('2');
-      await page.locator('#epochs').fill('1');
-      await startFrames(page);
-      // the bar's values, sampled in the page at every frame (polling from here misses them on a loaded machine)
-      await page.evaluate(() => {
-        const seen = (window.progressSeen = new Set());
-        const bar = document.querySelector('[data-testid=progress]');
-        const look = () => {
-          if (bar.value > 0 && bar.value < 1) seen.add(bar.value);
-          if (!window.progressDone) requestAnimationFrame(look);
-        };
-        requestAnimationFrame(look);
-      });
-      await page.getByTestId('train').click();
-      await waitForState(page, 'done');
-      const seen = new Set(await page.evaluate(() => { window.progressDone = true; return [...window.progressSeen]; }));
-      const frames = await stopFrames(page);
-      t.diagnostic(`${size}: 256 x 2, one epoch: longest frame gap ${frames.max.toFixed(1)} ms over ${frames.count} frames; progress values ${[...seen].map((v) => v.toFixed(2))}`);
-      assert.ok(seen.size >= 2, `the bar moved within the epoch: ${[...seen]}`);
-      const chart = page.getByTestId('loss-chart');
-      assert.equal(await chart.getAttribute('data-epochs'), '1');
-      assert.ok(Number(await chart.getAttribute('data-batch-points')) >= 2, 'running loss per batch on the chart');
-      assert.match(await chart.getAttribute('aria-label'), /^Loss over 1 epoch: training/);
-      assert.equal(await page.evaluate(() => document.activeElement.id), 'train');
-      await shot(page, '8-one-epoch');
-      await page.locator('#hidden-size').fill('32');
-      await page.locator('#layers').fill('1');
-      await page.locator('#epochs').fill('30');
-      assert.deepEqual(problems, []);
-    });
-
-    it('loads a saved model with the whole form, its safetensors export, and explains a bad file in words', async () => {
-      await page.locator('#hidden-size').fill('32');
-      await page.locator('#layers').fill('1');
-      await page.locator('#window').fill('20');
-      await page.locator('#epochs').fill('25');
-      await page.locator('#learning-rate').fill('0.02');
-      await page.getByTestId('train').click();
-      await waitForState(page, 'done');
-      const forecast = await page.getByTestId('forecast-values').textContent();
-      const path = await saveModel(page);
-      const [exported] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-safetensors').click()]);
-      // another task and other settings; loading sets them all back from the model
-      await page.getByTestId('task').selectOption('classify');
-      await page.locator('#epochs').fill('7');
-      await page.locator('#learning-rate').fill('0.5');
-      await loadModel(page, path, 'lstm-forecast.lstm');
-      const form = await page.evaluate(() => ['task', 'window', 'epochs', 'learning-rate', 'hidden-size', 'layers'].map((id) => document.getElementById(id).value));
-      assert.deepEqual(form, ['forecast', '20', '25', '0.02', '32', '1']);
-      assert.equal(await page.getByTestId('forecast-values').textContent(), forecast, 'the same forecast');
-      const chart = page.getByTestId('loss-chart');
-      assert.equal(await chart.getAttribute('data-empty'), 'true', 'the last run’s loss curve is gone');
-      assert.equal((await page.getByTestId('speed').textContent()).trim(), '', 'the last run’s speed is gone');
-      // the page's own safetensors export loads back
-      await loadModel(page, await exported.path(), 'lstm-forecast.safetensors');
-      assert.match(await page.getByTestId('status').textContent(), /Loaded lstm-forecast\.safetensors: a forecaster, 1 layer of 32 units/);
-      assert.equal(numbersIn((await page.getByTestId('forecast-values').textContent()).split(':')[1]).length, FORECAST_STEPS);
-      // a broken file: a sentence, not the engine's checksums and magic bytes
-      const bytes = readFileSync(path);
-      for (const [name, buffer] of [['notes.lstm', Buffer.from('hello, this is not a model')], ['cut.lstm', bytes.subarray(0, 100)]]) {
-        await page.getByTestId('load-file').setInputFiles({ name, mimeType: 'application/octet-stream', buffer });
-        await waitForState(page, 'failed');
-        const said = await page.getByTestId('status').textContent();
-        assert.match(said, new RegExp(`^Could not load: ${name.replace('.', '\\.')} is not a model this page can read`));
-        assert.doesNotMatch(said, /magic|checksum|offset|ERR_|bytes:/i, said);
-        await page.evaluate(() => { document.querySelector('[data-testid=status]').dataset.state = 'idle'; });
-      }
-      await page.locator('#window').fill('24');
-      await page.locator('#epochs').fill('30');
-      await page.locator('#learning-rate').fill('0.01');
-      assert.deepEqual(problems.filter((p) => !/Failed to load resource/.test(p)), []);
     });
   });
 }
@@ -476,65 +294,10 @@ describe('demo page: the other tasks, and offline', { timeout: TEST_TIMEOUT, ski
     await page.getByTestId('gates').locator('canvas[data-gate=o]').hover({ position: { x: 2, y: 2 } });
     assert.match(await page.getByTestId('gate-tooltip').textContent(), /o · output gate: [\d.]+ — unit 1, step 1 \(“A”\)/);
     await shot('names');
-    assert.doesNotMatch(await page.locator('#cell-note').textContent(), /in this version/, 'no false note on text cells');
-    // a prompt with a character the model never saw: a sentence for this model, naming the character
-    await page.locator('#prompt').fill('Ann#');
-    await page.getByTestId('generate').click();
-    assert.match(await page.getByTestId('generated').textContent(), /^This model does not know “#”: the text it learned from has no such character/);
-    await page.locator('#prompt').fill('');
-    await page.getByTestId('generate').click();
-    await page.getByTestId('generated').locator('li').first().waitFor();
     const at03 = await names();
     await loadModel(page, await saveModel(page), 'names.lstm');
     assert.match(await page.getByTestId('status').textContent(), /a text model/);
     assert.deepEqual(await names(), at03, 'the loaded model generates the same names');
-    assert.deepEqual(problems, []);
-  });
-
-  it('reads a table pasted from a spreadsheet, prints huge and tiny values readably, and trains by its seed', async () => {
-    await page.getByTestId('preset').selectOption('wave');
-    const wave = (await page.getByTestId('sequence-input').inputValue()).split(',').map(Number);
-    const rows = wave.map((v, k) => `2024-01-${String((k % 28) + 1).padStart(2, '0')}\t${String(v).replace('.', ',')}\t${String(100 - v).replace('.', ',')}`);
-    await page.getByTestId('sequence-input').fill(`date\tsite A\tsite B\n${rows.join('\n')}`);
-    await page.locator('#sequence-summary').filter({
-      hasText: /^A table of 160 rows with a header; the first column \(date\) is the time; 2 series: site A, site B; decimal commas read as points/,
-    }).waitFor();
-    await page.locator('#epochs').fill('3');
-    await page.getByTestId('train').click();
-    await waitForState(page, 'done');
-    const lines = (await page.getByTestId('forecast-values').textContent()).split('\n');
-    assert.equal(lines.length, 2);
-    assert.match(lines[1], /^Series 2, next 16 steps/);
-    // 1e30-scale and 1e-30-scale values print in three digits, not as 4.5000000000000005e+30 or 0
-    for (const [scale, pattern] of [[1e29, /e\+30/], [1e-31, /e-30/]]) {
-      await page.getByTestId('sequence-input').fill(wave.map((v) => v * scale).join(', '));
-      await page.getByTestId('train').click();
-      await waitForState(page, 'done');
-      const text = await page.getByTestId('forecast-values').textContent() + await page.locator('#forecast-score').textContent();
-      assert.match(text, pattern, text);
-      assert.doesNotMatch(text, /\d{8,}|[ :]0[,.\s]/, text);
-    }
-    // the training seed: the same seed gives the same loss, another seed another loss
-    await page.getByTestId('preset').selectOption('wave');
-    await page.locator('#more summary').click();
-    const lossWith = async (seed) => {
-      await page.getByTestId('train-seed').fill(String(seed));
-      await page.getByTestId('train').click();
-      await waitForState(page, 'done');
-      return page.getByTestId('loss-chart').getAttribute('aria-label');
-    };
-    const a = await lossWith(7), b = await lossWith(7), c = await lossWith(8);
-    assert.equal(a, b, 'the same seed, the same run');
-    assert.notEqual(a, c, 'another seed, another run');
-    await page.getByTestId('optimizer').selectOption('sgd');
-    await page.getByTestId('batch-size').fill('4');
-    const d = await lossWith(7);
-    assert.notEqual(d, a, 'SGD in batches of 4 trains otherwise');
-    await page.getByTestId('optimizer').selectOption('adam');
-    await page.getByTestId('batch-size').fill('');
-    await page.getByTestId('train-seed').fill('42');
-    await page.locator('#epochs').fill('30');
-    await shot('table');
     assert.deepEqual(problems, []);
   });
 

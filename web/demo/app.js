@@ -10,6 +10,7 @@ import { LossChart, SeriesChart } from './charts.js';
 import { GateView } from './gates.js';
 import { CELLS, SWITCH_DEFAULTS } from '../cells.js';
 
+const SEED = 42;
 const BATCH_SIZE = 16; // small batches learn these small data sets in fewer epochs than the default 32
 const VALIDATION = 0.1; // the last tenth of the windows (or lines) of each series is validation data
 const CLIP_NORM = 1; // gradient clipping by global norm keeps a high learning rate from diverging
@@ -28,6 +29,7 @@ const CELL_NOTES = {
   gru: 'Reset and update gates r, z and a candidate n; no separate cell state.',
   rnn: 'h = tanh(W x + U h): no gates at all; it forgets fast.',
 };
+const TEXT_CELL_NOTE = 'Text models use the LSTM cell in this version.';
 const HINTS = {
   forecast: 'One series: numbers separated by commas, spaces or new lines. Several series: one per line. '
     + 'The last tenth is held out to check the forecast.',
@@ -43,8 +45,7 @@ const ui = Object.fromEntries([
   'progress', 'speed', 'status', 'save', 'load', 'load-file', 'export', 'loss-chart', 'result-empty', 'forecast-view',
   'forecast-chart', 'forecast-score', 'forecast-values', 'generate-view', 'prompt', 'temperature', 'temperature-value',
   'seed', 'generate', 'generated', 'classify-view', 'confusion-about', 'confusion', 'classify-score', 'gate-controls', 'gate-input-field',
-  'gate-layer', 'gate-maps', 'gate-tip', 'gate-readout', 'model-panel', 'train-seed', 'batch-size', 'optimizer', 'more',
-  'undo', 'undo-text', 'undo-button', 'result-stale', 'result-panel',
+  'gate-layer', 'gate-maps', 'gate-tip', 'gate-readout',
 ].map((id) => [id.replace(/-(\w)/g, (_, c) => c.toUpperCase()), $(id)]));
 
 const lossChart = new LossChart(ui.lossChart);
@@ -81,10 +82,9 @@ function showSettingsError(message, field) {
   ui.settingsError.textContent = message;
   ui.settingsError.hidden = !message;
   if (field === ui.switches) ui.switches.open = true;
-  for (const el of [ui.switches, ui.hiddenSize, ui.layers, ui.window, ui.epochs, ui.learningRate, ui.trainSeed, ui.batchSize]) {
+  for (const el of [ui.switches, ui.hiddenSize, ui.layers, ui.window, ui.epochs, ui.learningRate]) {
     el.setAttribute('aria-invalid', String(el === field));
   }
-  if (field === ui.trainSeed || field === ui.batchSize) ui.more.open = true;
 }
 
 /** Once the settings error is showing, keeps it up to date as the settings change. */
@@ -96,11 +96,7 @@ function refreshSettingsError() {
 
 // A minus sign, not a hyphen, in exponents: a line never breaks inside '1.6e−3'.
 const fmtLoss = (v) => (v === undefined || v === null ? '–' : v >= 0.01 ? v.toFixed(4) : v.toExponential(2).replace('-', '\u2212'));
-/** A value as people write it: 2 decimals in the usual range, 3 significant digits beyond it (4.5e+30, 1e-30). */
-const fmtValue = (v) => {
-  const a = Math.abs(v);
-  return a >= 1e6 || (a > 0 && a < 0.01) ? String(Number(v.toPrecision(3))) : String(Math.round(v * 100) / 100);
-};
+const fmtValue = (v) => String(Math.round(v * 100) / 100);
 const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
 // ---------------------------------------------------------------- form
@@ -128,9 +124,6 @@ function readSettings() {
       window: task() === 'forecast' ? read(ui.window, 'Window') : 0,
       epochs: read(ui.epochs, 'Epochs'),
       learningRate: read(ui.learningRate, 'Learning rate', { integer: false }),
-      seed: read(ui.trainSeed, 'Training seed'),
-      batchSize: ui.batchSize.value.trim() === '' ? undefined : read(ui.batchSize, 'Batch size'),
-      optimizer: ui.optimizer.value,
     };
   } catch (err) {
     return { error: err.message, field: err.field };
@@ -154,7 +147,7 @@ function cellChanged(gates) {
     box.checked = Boolean(values[name]);
     box.disabled = !fixed || name in fixed;
   }
-  ui.cellNote.textContent = CELL_NOTES[cell];
+  ui.cellNote.textContent = task() === 'generate' ? TEXT_CELL_NOTE : CELL_NOTES[cell];
 }
 
 function applySettings(s) {
@@ -173,19 +166,8 @@ function readData(kind, settings) {
   return parseText(text);
 }
 
-let undo = null; // { text, task }: the person's own data an example replaced
-/** Puts example `id` in the box; typed data it replaces can be put back (the Undo bar under the box). */
 function choosePreset(id) {
   const p = PRESETS[id];
-  const typed = ui.sequence.value;
-  if (typed.trim() && typed !== presetText && typed !== p.text) {
-    undo = { text: typed, task: task() };
-    ui.undoText.textContent = 'The example replaced your data.';
-    ui.undo.hidden = false;
-  } else if (typed !== undo?.text) {
-    undo = null;
-    ui.undo.hidden = true;
-  }
   ui.preset.value = id;
   ui.sequence.value = p.text;
   presetText = p.text;
@@ -218,28 +200,16 @@ function summarise() {
   }
 }
 
-/**
- * Locks what training would ignore. Train and Stop use aria-disabled, not
- * disabled, so that keyboard focus stays on them when they change (a disabled
- * button drops focus to <body>).
- */
 function setBusy(busy) {
-  ui.train.setAttribute('aria-disabled', String(busy));
-  ui.stop.setAttribute('aria-disabled', String(!busy));
-  ui.stop.textContent = 'Stop';
+  ui.train.disabled = busy;
+  ui.stop.disabled = !busy;
   ui.load.disabled = busy;
   ui.save.disabled = busy || !current;
   ui.export.disabled = busy || !current;
   ui.generate.disabled = busy;
-  for (const el of [ui.task, ui.preset, ui.cell, ui.hiddenSize, ui.layers, ui.window, ui.epochs, ui.learningRate,
-    ui.trainSeed, ui.batchSize, ui.optimizer, ...switchBoxes()]) {
-    if (busy) { el.dataset.wasDisabled = String(el.disabled); el.disabled = true; } else if (el.dataset.wasDisabled) {
-      el.disabled = el.dataset.wasDisabled === 'true';
-      delete el.dataset.wasDisabled;
-    }
-  }
-  ui.sequence.readOnly = busy;
-  ui.modelPanel.classList.toggle('busy', busy);
+  ui.task.disabled = busy;
+  ui.preset.disabled = busy;
+  ui.cell.disabled = busy;
 }
 
 // ---------------------------------------------------------------- training
@@ -264,31 +234,8 @@ function classScale(data) {
   return (seq) => seq.map((v) => (v - mean) / sd);
 }
 
-/** How long Stop waits for the batch in progress before it ends the worker. */
-const STOP_GRACE_MS = 600;
-/** About how often the result redraws while training (training runs in pieces of this many ms). */
-const LIVE_MS = 500;
-/** Snapshots for Stop are taken only of models small enough to copy quickly (in parameters). */
-const SNAPSHOT_MAX_PARAMS = 4_000_000;
-
-/** Training batches per epoch (the trainer's onBatchEnd counts from 0), for the progress bar. */
-function batchesPerEpoch(kind, data, batchSize, nTrain) {
-  if (kind === 'generate') {
-    const pieces = data.mode === 'text' ? Math.ceil(data.data.length / TEXT_SEQ_LENGTH) : data.data.length;
-    return Math.max(1, Math.ceil((pieces - Math.round(pieces * VALIDATION)) / batchSize));
-  }
-  return Math.max(1, Math.ceil(nTrain / batchSize));
-}
-
-/** The parameter count of a network (the LSTM family's four blocks; good enough for the GRU's three). */
-function paramCount(network, inputSize) {
-  let n = 0, below = inputSize;
-  for (const h of network.hiddenSize) { n += 4 * h * (below + h + 2); below = h; }
-  return n;
-}
-
 async function train() {
-  if (job || ui.train.getAttribute('aria-disabled') === 'true') return;
+  if (job) return;
   const settings = readSettings();
   if (settings.error) return showSettingsError(settings.error, settings.field);
   showSettingsError('');
@@ -301,65 +248,54 @@ async function train() {
   }
   showInputError('');
 
-  job = { controller: new AbortController(), stopping: false, model: null };
-  job.ended = new Promise((resolve) => { job.end = resolve; });
+  job = { controller: new AbortController() };
   setStatus('Starting…', 'training');
   setBusy(true);
   await disposeCurrent();
   clearResults();
-  madeFrom = snapshotInputs();
   lossChart.reset();
   ui.progress.value = 0;
   ui.speed.textContent = '\u00a0';
 
   const { epochs } = settings;
   const hiddenSize = new Array(settings.layers).fill(settings.hiddenSize);
-  const progress = { done: 0, batch: 0, loss: undefined, valLoss: undefined, speed: 0, batches: 1 };
+  const progress = { epoch: 0, fraction: 0, loss: undefined, valLoss: undefined, speed: 0, batches: 1 };
   let frame = 0;
   const repaint = () => {
     frame = 0;
     lossChart.draw();
-    // the status's epoch is the chart's: both come from the same finished epochs
-    const finished = lossChart.epochs;
-    ui.progress.value = Math.min(1, (finished + Math.min(1, progress.batch / progress.batches)) / epochs);
-    if (progress.speed) ui.speed.textContent = `${Math.round(progress.speed).toLocaleString('en')} samples per second`;
-    if (job?.stopping) return;
-    setStatus(`Epoch ${Math.min(finished + 1, epochs)} of ${epochs} · loss ${fmtLoss(progress.loss)}`
+    ui.progress.value = Math.min(1, (progress.epoch + progress.fraction) / epochs);
+    ui.speed.textContent = `${Math.round(progress.speed).toLocaleString('en')} samples per second`;
+    setStatus(`Epoch ${Math.min(progress.epoch + 1, epochs)} of ${epochs} · loss ${fmtLoss(progress.loss)}`
       + (progress.valLoss !== undefined ? ` · validation ${fmtLoss(progress.valLoss)}` : ''));
   };
   const schedule = () => { frame ||= requestAnimationFrame(repaint); };
-  let offset = 0; // epochs finished by earlier pieces of the run
   const callbacks = {
     signal: job.controller.signal,
     onBatchEnd: ({ epoch, batch, loss, samplesPerSecond }) => {
-      progress.batch = batch + 1;
       progress.batches = Math.max(progress.batches, batch + 1);
-      progress.loss = loss; // the epoch's running loss, batch by batch
-      progress.speed = samplesPerSecond;
-      lossChart.addBatch(offset + epoch + Math.min(1, (batch + 1) / progress.batches), loss);
+      Object.assign(progress, { epoch, fraction: (batch + 1) / progress.batches, speed: samplesPerSecond });
+      if (progress.loss === undefined) progress.loss = loss;
       schedule();
     },
     onEpochEnd: ({ epoch, loss, valLoss, samplesPerSecond }) => {
-      Object.assign(progress, { batch: 0, loss, valLoss, speed: samplesPerSecond });
-      lossChart.add(offset + epoch + 1, loss, valLoss);
+      Object.assign(progress, { epoch: epoch + 1, fraction: 0, loss, valLoss, speed: samplesPerSecond });
+      lossChart.add(epoch + 1, loss, valLoss);
       schedule();
     },
   };
 
   const started = performance.now();
-  const thisJob = job;
-  let model = null, snapshot = null;
-  const network = { hiddenSize, layers: settings.layers, cell: settings.cell, gates: settings.gates, seed: settings.seed };
-  const common = { learningRate: settings.learningRate, clipNorm: CLIP_NORM, optimizer: settings.optimizer, ...callbacks };
-  const history = { loss: [], valLoss: [], epochs: 0, stopped: false, ended: false };
+  let model = null;
+  const network = { hiddenSize, layers: settings.layers, cell: settings.cell, gates: settings.gates, seed: SEED };
+  const training = { epochs, learningRate: settings.learningRate, clipNorm: CLIP_NORM, ...callbacks };
   try {
-    let run, extra = {}, nTrain = 0, inputSize = 1;
+    let history, extra = {};
     if (kind === 'forecast') {
       const { inputs, targets, validation } = forecastData(data, settings.window);
       model = await lstm.Model.create({ ...network, inputSize: 1, outputSize: 1 });
       setStatus(`Training on ${inputs.length} windows of ${settings.window} steps…`);
-      nTrain = inputs.length;
-      run = (n) => model.train(inputs, targets, { ...common, epochs: n, batchSize: settings.batchSize ?? BATCH_SIZE, validationData: validation });
+      history = await model.train(inputs, targets, { ...training, batchSize: BATCH_SIZE, validationData: validation });
       extra = { window: settings.window, xStart: xStartFor(data) };
     } else if (kind === 'classify') {
       const scale = classScale(data);
@@ -367,104 +303,40 @@ async function train() {
       const [inputs, targets] = pick(data.train);
       model = await lstm.Model.create({ ...network, inputSize: 1, outputSize: data.classes.length, loss: 'softmax-cross-entropy' });
       setStatus(`Training on ${inputs.length} sequences…`);
-      nTrain = inputs.length;
-      const validationData = data.test.length ? pick(data.test) : undefined;
-      run = (n) => model.train(inputs, targets, { ...common, epochs: n, batchSize: settings.batchSize ?? BATCH_SIZE, validationData });
+      history = await model.train(inputs, targets, {
+        ...training, batchSize: BATCH_SIZE, validationData: data.test.length ? pick(data.test) : undefined,
+      });
       extra = { scale };
     } else {
       model = await lstm.TextModel.create(network);
       setStatus(data.mode === 'strings' ? `Training on ${data.data.length} lines…` : `Training on ${data.data.length} characters…`);
-      inputSize = new Set(data.mode === 'text' ? data.data : data.data.join('')).size + 1;
-      run = (n) => model.train(data.data, {
-        ...common, epochs: n, batchSize: settings.batchSize ?? (data.mode === 'text' ? TEXT_BATCH_SIZE : BATCH_SIZE), validationSplit: VALIDATION,
+      history = await model.train(data.data, {
+        ...training, batchSize: data.mode === 'text' ? TEXT_BATCH_SIZE : BATCH_SIZE, validationSplit: VALIDATION,
         ...(data.mode === 'text' ? { seqLength: TEXT_SEQ_LENGTH } : {}),
       });
-    }
-    job.model = model;
-    const batchSize = settings.batchSize ?? (kind === 'generate' && data.mode === 'text' ? TEXT_BATCH_SIZE : BATCH_SIZE);
-    progress.batches = batchesPerEpoch(kind, data, batchSize, nTrain);
-    const snapshots = paramCount(network, inputSize) <= SNAPSHOT_MAX_PARAMS;
-    const state = { task: kind, model, data, layers: settings.layers, ...extra };
-    // Training runs in pieces of about LIVE_MS, the result redrawn after each: train(a) then train(b)
-    // gives the same bits as train(a + b). Stop acts inside a piece, at the next batch (or ends the worker).
-    let piece = 1;
-    while (history.epochs < epochs && !history.stopped && !thisJob.controller.signal.aborted) {
-      const n = Math.min(piece, epochs - history.epochs);
-      const t0 = performance.now();
-      const running = run(n);
-      running.catch(() => {}); // once the worker is ended, this piece rejects with ERR_DISPOSED: nobody waits for it
-      const h = await Promise.race([running, thisJob.ended]);
-      if (h === 'ended') { history.ended = true; history.stopped = true; break; }
-      history.loss.push(...h.loss), history.valLoss.push(...h.valLoss);
-      history.epochs += h.epochs, offset += h.epochs;
-      history.stopped = h.stopped;
-      if (history.stopped || history.epochs >= epochs) break;
-      const took = performance.now() - t0;
-      if (snapshots && took / n > STOP_GRACE_MS) snapshot = await model.save(); // a Stop may have to end the worker
-      // a run that ends within a few redraws anyway is finished in one piece, without live redraws
-      const left = ((epochs - history.epochs) * took) / n;
-      if (left < 3 * LIVE_MS) { piece = epochs - history.epochs; continue; }
-      await showLive(state);
-      piece = Math.max(1, Math.min(1000, Math.round((n * LIVE_MS) / Math.max(1, took))));
-    }
-    clearTimeout(thisJob.timer);
-    history.stopped ||= thisJob.controller.signal.aborted;
-    if (history.ended) {
-      // the worker was ended mid-batch: the last finished state is the snapshot, if there is one
-      model = null;
-      if (snapshot) {
-        model = kind === 'generate' ? await lstm.TextModel.load(snapshot) : await lstm.Model.load(snapshot);
-        state.model = model;
-      }
     }
     const took = performance.now() - started;
     cancelAnimationFrame(frame);
     repaint();
-    const kept = !history.ended || model;
-    if (kept) current = { ...state, model };
-    else clearResults(); // the live result was of a model that is gone
+    current = { task: kind, model, data, layers: settings.layers, ...extra };
     model = null;
-    const done = history.stopped ? `Stopped after ${history.epochs} of ${epochs} epochs` : `Trained ${history.epochs} epoch${history.epochs === 1 ? '' : 's'}`;
-    const lost = history.ended
-      ? (kept ? ' (the batch in progress was too long to wait for: the model is as it was at the last snapshot)'
-        : ' (the batch in progress was too long to wait for, and no epoch had finished: nothing was kept)')
-      : '';
-    setStatus(`${done} in ${seconds(took)} · loss ${fmtLoss(history.loss.at(-1))}`
-      + (history.valLoss.length ? ` · validation ${fmtLoss(history.valLoss.at(-1))}` : '') + lost);
+    const last = history.loss.at(-1);
+    const done = history.stopped ? `Stopped after ${history.epochs} of ${epochs} epochs` : `Trained ${history.epochs} epochs`;
+    setStatus(`${done} in ${seconds(took)} · loss ${fmtLoss(last)}`
+      + (history.valLoss.length ? ` · validation ${fmtLoss(history.valLoss.at(-1))}` : ''));
     ui.status.dataset.trainMs = String(Math.round(took));
     ui.progress.value = history.stopped ? ui.progress.value : 1;
-    if (current && history.epochs > 0) await showResults();
+    if (history.epochs > 0) await showResults();
     ui.status.dataset.state = history.stopped ? 'stopped' : 'done';
   } catch (err) {
     cancelAnimationFrame(frame);
-    clearTimeout(thisJob.timer);
-    clearResults();
-    lossChart.reset();
-    ui.speed.textContent = '\u00a0';
-    ui.progress.value = 0;
     setStatus(`Training failed: ${err.message}`, 'failed');
     console.warn(err);
-    await model?.dispose().catch(() => {});
+    await model?.dispose();
   } finally {
     job = null;
     setBusy(false);
   }
-}
-
-/** Stop: answers at once, stops at the next batch, and ends the worker if that batch takes too long. */
-function stop() {
-  if (!job || job.stopping) return;
-  const j = job;
-  j.stopping = true;
-  ui.stop.setAttribute('aria-disabled', 'true');
-  ui.stop.textContent = 'Stopping…';
-  setStatus('Stopping…');
-  j.controller.abort();
-  j.timer = setTimeout(() => {
-    if (job !== j) return;
-    j.end('ended');
-    j.model?.dispose().catch(() => {}); // ends a busy worker within about half a second
-  }, STOP_GRACE_MS);
 }
 
 /** x of the first step in the chart: the example's first year, while the box holds the example unchanged. */
@@ -492,70 +364,28 @@ async function disposeCurrent() {
 
 function clearResults() {
   ui.resultEmpty.hidden = false;
-  ui.resultStale.hidden = true;
-  ui.resultPanel.classList.remove('is-stale');
-  delete ui.resultPanel.dataset.live;
-  delete ui.resultPanel.dataset.liveDraws;
-  ui.resultPanel.dataset.stale = 'false';
-  madeFrom = null;
   ui.forecastView.hidden = ui.generateView.hidden = ui.classifyView.hidden = true;
   seriesChart.clear();
   ui.gateControls.hidden = true;
   gateView.clear('Train a model to see its gates.');
 }
 
-/** The result of `st` (the current model, or the one training): forecast, confusion table or generated text. */
-async function showResultView(st) {
+async function showResults() {
   ui.resultEmpty.hidden = true;
-  const { task: kind } = st;
+  const { task: kind } = current;
   ui.forecastView.hidden = kind !== 'forecast';
   ui.generateView.hidden = kind !== 'generate';
   ui.classifyView.hidden = kind !== 'classify';
-  if (kind === 'forecast') await showForecast(st);
-  else if (kind === 'classify') await showConfusion(st);
-  else await showGenerated(st);
-}
-
-async function showResults() {
-  await showResultView(current);
-  ui.resultPanel.dataset.live = 'final';
-  markStale();
+  if (kind === 'forecast') await showForecast();
+  else if (kind === 'classify') await showConfusion();
+  else await showGenerated();
   await setupGates();
-}
-
-/** Redraws the result from the model being trained, between two pieces of the run. */
-async function showLive(st) {
-  await showResultView(st);
-  ui.resultPanel.dataset.live = String(Number(ui.resultPanel.dataset.liveDraws || 0) + 1);
-  ui.resultPanel.dataset.liveDraws = ui.resultPanel.dataset.live;
-  ui.resultStale.hidden = false;
-  ui.resultStale.textContent = `While training: the model as of epoch ${lossChart.epochs}.`;
-}
-
-/** What the trained model was made from, to say when the box or the form no longer match it. */
-function snapshotInputs() {
-  return JSON.stringify([ui.sequence.value, task(), ui.cell.value, ui.hiddenSize.value, ui.layers.value, ui.window.value,
-    switchBoxes().map((b) => b.checked)]);
-}
-let madeFrom = null;
-
-/** Marks the result and gates stale when the data or the settings changed since the model was trained. */
-function markStale() {
-  if (job) return;
-  if (ui.resultPanel.dataset.live === 'final' && current) {
-    if (madeFrom === null) madeFrom = snapshotInputs();
-    const stale = madeFrom !== snapshotInputs();
-    ui.resultPanel.classList.toggle('is-stale', stale);
-    ui.resultStale.hidden = !stale;
-    ui.resultStale.textContent = stale ? 'Stale: the data or the settings changed since this model was trained. Train again to update.' : '';
-    ui.resultPanel.dataset.stale = String(stale);
-  }
 }
 
 const mae = (a, b) => a.reduce((s, v, k) => s + Math.abs(v - b[k]), 0) / a.length;
 
-async function showForecast(st = current) {
-  const { model, data, xStart } = st;
+async function showForecast() {
+  const { model, data, xStart } = current;
   const backtest = [], ahead = [];
   for (const [k, s] of data.series.entries()) {
     const h = data.holdout[k];
@@ -574,8 +404,8 @@ async function showForecast(st = current) {
     `${data.series.length > 1 ? `Series ${k + 1}, next` : 'Next'} ${a.length} steps: ${a.map(fmtValue).join(', ')}`).join('\n');
 }
 
-async function showConfusion(st = current) {
-  const { model, data, scale } = st;
+async function showConfusion() {
+  const { model, data, scale } = current;
   const rows = data.test.length ? data.test : data.train;
   const probs = await model.predict(rows.map((k) => scale(data.sequences[k])));
   const K = data.classes.length;
@@ -596,26 +426,12 @@ async function showConfusion(st = current) {
   ui.classifyScore.textContent = `${right} of ${rows.length} right (${Math.round((100 * right) / rows.length)}%).`;
 }
 
-async function showGenerated(st = current) {
-  const { model, data } = st;
+async function showGenerated() {
+  const { model, data } = current;
   const temperature = Number(ui.temperature.value);
   const seed = Math.max(0, Math.floor(Number(ui.seed.value) || 0));
   const prompt = ui.prompt.value;
   ui.temperatureValue.textContent = temperature.toFixed(1);
-  // a character this model never saw cannot start its text: say which, for this model only
-  const vocabulary = new Set(await model.vocabulary);
-  const unknown = [...new Set(Array.from(prompt).filter((c) => !vocabulary.has(c)))];
-  if (unknown.length) {
-    const p = document.createElement('p');
-    p.className = 'error';
-    p.dataset.testid = 'prompt-error';
-    p.textContent = `This model does not know ${unknown.map((c) => `“${c}”`).join(', ')}: the text it learned from has no such character. `
-      + 'Change the prompt, or train on text that has it.';
-    ui.generated.replaceChildren(p);
-    ui.prompt.setAttribute('aria-invalid', 'true');
-    return;
-  }
-  ui.prompt.setAttribute('aria-invalid', 'false');
   try {
     if (data.mode === 'strings') {
       const known = new Set(data.data);
@@ -646,7 +462,7 @@ async function showGenerated(st = current) {
   } catch (err) {
     const p = document.createElement('p');
     p.className = 'error';
-    p.textContent = `Could not generate: ${err.message}`;
+    p.textContent = err.message;
     ui.generated.replaceChildren(p);
   }
 }
@@ -750,7 +566,6 @@ async function save() {
   if (!current) return;
   try {
     const bytes = await current.model.save();
-    rememberSettings(bytes);
     download(bytes, `lstm-${current.task}.lstm`);
     setStatus(`Saved the model (${bytes.length.toLocaleString('en')} bytes).`);
   } catch (err) {
@@ -762,7 +577,6 @@ async function exportSafetensors() {
   if (!current) return;
   try {
     const bytes = await current.model.toSafetensors();
-    rememberSettings(bytes);
     download(bytes, `lstm-${current.task}.safetensors`);
     setStatus(`Exported the weights as safetensors (${bytes.length.toLocaleString('en')} bytes).`);
   } catch (err) {
@@ -777,49 +591,6 @@ function taskOf(config) {
   return null;
 }
 
-/** FNV-1a over a file's bytes: the key the page keeps a saved model's training settings under. */
-function fingerprint(bytes) {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
-  return `lstm-demo:${bytes.length}:${(h >>> 0).toString(16)}`;
-}
-
-/**
- * The settings a model was trained with that its file does not hold (window,
- * epochs, learning rate, seed, batch size, optimizer), kept in this browser
- * for the files this page saved.
- */
-function rememberSettings(bytes) {
-  try {
-    localStorage.setItem(fingerprint(bytes), JSON.stringify({
-      window: ui.window.value, epochs: ui.epochs.value, learningRate: ui.learningRate.value,
-      seed: ui.trainSeed.value, batchSize: ui.batchSize.value, optimizer: ui.optimizer.value,
-    }));
-  } catch { /* storage full or off: a loaded model then takes the task's defaults */ }
-}
-function recalledSettings(bytes) {
-  try {
-    return JSON.parse(localStorage.getItem(fingerprint(bytes)) ?? 'null');
-  } catch {
-    return null;
-  }
-}
-
-/** A safetensors file: an 8-byte little-endian header length, then JSON. */
-const isSafetensors = (bytes) => bytes.length > 9 && bytes[8] === 0x7b && bytes[4] === 0 && bytes[5] === 0 && bytes[6] === 0 && bytes[7] === 0;
-
-/** A sentence for a file that could not be read (the engine's own words go to the console). */
-function fileProblem(name, err) {
-  console.warn(`lstm-wasm demo: ${name}:`, err);
-  if (err.demo) return err.message;
-  if (err.code === 'ERR_FORMAT' || err.code === 'ERR_SHAPE' || err.code === 'ERR_TYPE') {
-    return `${name} is not a model this page can read: it may be damaged, cut short or another kind of file. `
-      + 'Choose a .lstm file made with “Save model”, or a .safetensors file made with “Export safetensors”.';
-  }
-  return `${name} could not be loaded (${err.message}).`;
-}
-const demoError = (message) => Object.assign(new Error(message), { demo: true });
-
 async function load(file) {
   if (!file || job) return;
   setBusy(true);
@@ -827,27 +598,17 @@ async function load(file) {
   try {
     const bytes = new Uint8Array(await file.arrayBuffer());
     let model, kind, config;
-    if (isSafetensors(bytes)) {
-      model = await lstm.Model.fromPyTorch(bytes);
+    try {
+      model = await lstm.TextModel.load(bytes);
+      kind = 'generate';
+    } catch (err) {
+      if (err.code !== 'ERR_FORMAT' || !/vocabulary/.test(err.message)) throw err;
+      model = await lstm.Model.load(bytes);
       config = await model.config;
       kind = taskOf(config);
       if (!kind) {
         await model.dispose();
-        throw demoError(`${file.name} holds weights the page cannot use alone${config.returnSequences ? ': a text model’s vocabulary is not in a safetensors file. Load the .lstm file made with “Save model” instead.' : '.'}`);
-      }
-    } else {
-      try {
-        model = await lstm.TextModel.load(bytes);
-        kind = 'generate';
-      } catch (err) {
-        if (err.code !== 'ERR_FORMAT' || !/vocabulary/.test(err.message)) throw err;
-        model = await lstm.Model.load(bytes);
-        config = await model.config;
-        kind = taskOf(config);
-        if (!kind) {
-          await model.dispose();
-          throw demoError(`${file.name} is a model the demo does not make: it makes forecasters of one series, classifiers and text models.`);
-        }
+        throw new Error('this model is not one the demo makes (a forecaster of one series, a classifier or a text model)');
       }
     }
     await disposeCurrent();
@@ -856,54 +617,37 @@ async function load(file) {
       config = network.config;
       await network.dispose();
     }
-    // the whole form from the model: its task and network, then what this page trained it with (or the task's defaults)
-    if (ui.task.value !== kind) {
-      ui.task.value = kind;
-      const fromPreset = Object.entries(PRESETS).find(([, p]) => p.text === ui.sequence.value);
-      if (fromPreset && fromPreset[1].task !== kind) choosePreset(Object.keys(PRESETS).find((k) => PRESETS[k].task === kind));
-    }
-    applySettings(TASK_DEFAULTS[kind]);
-    const kept = recalledSettings(bytes);
-    if (kept) {
-      for (const [el, v] of [[ui.window, kept.window], [ui.epochs, kept.epochs], [ui.learningRate, kept.learningRate],
-        [ui.trainSeed, kept.seed], [ui.batchSize, kept.batchSize]]) if (v !== undefined) el.value = v;
-      if (kept.optimizer) ui.optimizer.value = kept.optimizer;
-    }
+    ui.task.value = kind;
     taskChanged();
     ui.cell.value = config.cell;
     cellChanged(config.gates);
     ui.hiddenSize.value = config.hiddenSize[0];
     ui.layers.value = config.layers;
-    showSettingsError('');
-    // what the last run left: its loss curve, its speed, its progress
-    lossChart.reset();
-    ui.speed.textContent = '\u00a0';
-    ui.progress.value = 0;
-    clearResults();
     const settings = readSettings();
     const data = readData(kind, settings.error ? {} : settings);
     current = { task: kind, model, data, layers: config.layers, window: kind === 'forecast' ? Number(ui.window.value) : 0 };
-    madeFrom = snapshotInputs();
     if (data.error) {
+      clearResults();
       showInputError(data.error);
-      setStatus(`Loaded ${file.name}. To see its predictions, put data for this task in the box: see the message under it.`, 'loaded');
+      setStatus(`Loaded ${file.name}. To see its predictions, put data for this task in the box: see the message under it.`);
       return;
     }
     if (kind === 'classify') {
       if (data.classes.length !== config.outputSize) {
-        setStatus(`Loaded ${file.name}: it sorts into ${config.outputSize} classes, but the box has ${data.classes.length} labels.`, 'loaded');
+        clearResults();
+        setStatus(`Loaded ${file.name}: it sorts into ${config.outputSize} classes, but the box has ${data.classes.length} labels.`);
         return;
       }
       current.scale = classScale(data);
     }
     if (kind === 'forecast') current.xStart = xStartFor(data);
+    lossChart.reset();
     setStatus(`Loaded ${file.name}: ${kind === 'generate' ? 'a text model' : kind === 'classify' ? 'a classifier' : 'a forecaster'}, `
-      + `${config.layers} layer${config.layers > 1 ? 's' : ''} of ${config.hiddenSize.join(', ')} units`
-      + `${kept ? '' : '; window, epochs and learning rate are the task’s defaults (the file does not hold them)'}.`);
+      + `${config.layers} layer${config.layers > 1 ? 's' : ''} of ${config.hiddenSize.join(', ')} units.`);
     await showResults();
     ui.status.dataset.state = 'loaded';
   } catch (err) {
-    setStatus(`Could not load: ${fileProblem(file.name, err)}`, 'failed');
+    setStatus(`Could not load ${file.name}: ${err.message}`, 'failed');
   } finally {
     ui.loadFile.value = '';
     setBusy(false);
@@ -914,17 +658,6 @@ async function load(file) {
 
 for (const [id, p] of Object.entries(PRESETS)) ui.preset.append(new Option(p.label, id));
 ui.preset.addEventListener('change', () => choosePreset(ui.preset.value));
-ui.undoButton.addEventListener('click', () => {
-  if (!undo) return;
-  const { text, task: was } = undo;
-  undo = null;
-  ui.undo.hidden = true;
-  ui.sequence.value = text;
-  presetText = '';
-  ui.source.hidden = true;
-  if (task() !== was) { ui.task.value = was; taskChanged(); } else summarise();
-  ui.sequence.focus();
-});
 ui.task.addEventListener('change', () => {
   // An example made for another task is swapped for this task's first example; the person's own text stays.
   const fromPreset = Object.entries(PRESETS).find(([, p]) => p.text === ui.sequence.value);
@@ -937,19 +670,15 @@ ui.task.addEventListener('change', () => {
   taskChanged();
 });
 let typing = 0;
-ui.sequence.addEventListener('input', () => {
-  clearTimeout(typing);
-  typing = setTimeout(summarise, 150);
-  if (undo) { undo = null; ui.undo.hidden = true; } // edited on: the replaced data is not coming back
-});
-for (const el of [ui.window, ui.hiddenSize, ui.layers, ui.epochs, ui.learningRate, ui.trainSeed, ui.batchSize]) {
+ui.sequence.addEventListener('input', () => { clearTimeout(typing); typing = setTimeout(summarise, 150); });
+for (const el of [ui.window, ui.hiddenSize, ui.layers, ui.epochs, ui.learningRate]) {
   el.addEventListener('input', () => {
     refreshSettingsError();
     if (el === ui.window) summarise();
   });
 }
 ui.train.addEventListener('click', train);
-ui.stop.addEventListener('click', stop);
+ui.stop.addEventListener('click', () => job?.controller.abort());
 ui.save.addEventListener('click', save);
 ui.export.addEventListener('click', exportSafetensors);
 ui.load.addEventListener('click', () => ui.loadFile.click());
@@ -963,9 +692,6 @@ ui.temperature.addEventListener('input', () => {
 });
 ui.gateLayer.addEventListener('change', () => drawGates());
 ui.cell.addEventListener('change', () => cellChanged());
-// results that no longer match the box or the form are marked stale
-for (const ev of ['input', 'change']) document.querySelector('.col').addEventListener(ev, () => markStale());
-ui.prompt.addEventListener('input', () => ui.prompt.setAttribute('aria-invalid', 'false'));
 ui.switches.addEventListener('change', refreshSettingsError);
 
 choosePreset(DEFAULT_PRESET);

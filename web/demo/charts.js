@@ -1,6 +1,6 @@
 // The demo's two line charts, drawn by uPlot (vendor/, copied from
-// node_modules by tests/build-demo.js): the loss while training (per epoch,
-// training and validation, and a running loss per batch; log scale), and the series with its held-out
+// node_modules by tests/build-demo.js): the loss per epoch while training
+// (training and validation, log scale), and the series with its held-out
 // tail and the forecasts. Each chart follows its box's width and the page's
 // colours (style.css custom properties). The gate heat maps are in gates.js.
 import uPlot from './vendor/uPlot.esm.js';
@@ -38,76 +38,40 @@ const EPOCH_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000
 /** Axis labels of a log scale: 1, 0.1, 0.01, 1e-3. */
 const tick = (v) => (v === null ? '' : v >= 0.01 ? String(Number(v.toPrecision(2))) : v.toExponential(0));
 
-/**
- * Training and validation loss per epoch, and the running training loss
- * batch by batch (smoothed), on a log scale; add() and addBatch() collect,
- * draw() repaints. x is in epochs: batch b of n in epoch e sits at e + (b+1)/n.
- */
+/** Training and validation loss per epoch, on a log scale; add() collects, draw() repaints. */
 export class LossChart {
   #chart;
-  #data = [[], [], [], []];
-  #epochs = 0;
-  #smooth = null;
+  #data = [[], [], []];
   #dirty = false;
   #host;
 
   constructor(host) {
     this.#host = host;
-    // a lone epoch point would be invisible as a line: points show while there are few
-    const few = () => this.#epochs <= 2;
     this.#chart = plot(host, {
-      // x from 0 to a little past the last epoch, so that the last point (a lone one too) is not cut at the edge
-      scales: { x: { time: false, range: (u, min, max) => [0, Math.max(1, Math.ceil(max ?? 1)) * 1.04] }, y: { distr: 3 } },
-      axes: [{ ...axis('epoch'), incrs: EPOCH_STEPS }, { ...axis('loss (log scale)'), size: 56, values: (u, ticks) => ticks.map(tick) }],
+      scales: { x: { time: false }, y: { distr: 3 } },
+      axes: [{ ...axis('epoch'), incrs: EPOCH_STEPS }, { ...axis('loss'), size: 56, values: (u, ticks) => ticks.map(tick) }],
       series: [
-        { label: 'epoch', value: (u, v) => (v === null ? '–' : Number(v.toFixed(2))) },
-        { label: 'training, per epoch', stroke: css('--accent'), width: 2, value: (u, v) => short(v), spanGaps: true, points: { show: few, size: 7, fill: css('--accent') } },
-        { label: 'validation', stroke: css('--forecast'), width: 2, dash: [6, 4], value: (u, v) => short(v), spanGaps: true, points: { show: few, size: 7, fill: css('--forecast') } },
-        { label: 'running, per batch', stroke: css('--muted'), width: 1, value: (u, v) => short(v), spanGaps: true, points: { show: false } },
+        { label: 'epoch' },
+        { label: 'training', stroke: css('--accent'), width: 2, value: (u, v) => short(v), points: { show: false } },
+        { label: 'validation', stroke: css('--forecast'), width: 2, dash: [6, 4], value: (u, v) => short(v), spanGaps: true, points: { show: false } },
       ],
-      legend: { live: true },
+      legend: { live: false },
       cursor: { drag: { x: false, y: false } },
     }, this.#data, 220);
     this.#describe();
   }
 
   reset() {
-    this.#data = [[], [], [], []];
-    this.#epochs = 0;
-    this.#smooth = null;
+    this.#data = [[], [], []];
     this.#chart.setData(this.#data);
     this.#describe();
   }
 
   /** One epoch's losses; valLoss may be undefined. Drawn at the next draw(). */
   add(epoch, loss, valLoss) {
-    this.#push(epoch, loss, valLoss ?? null, null);
-    this.#epochs++;
-  }
-
-  /**
-   * A batch's running loss (the epoch's mean so far) at fractional epoch x,
-   * smoothed by an exponential moving average so one odd batch does not jump.
-   */
-  addBatch(x, loss) {
-    if (!Number.isFinite(loss)) return;
-    // s = 0.7 s + 0.3 loss
-    this.#smooth = this.#smooth === null ? loss : 0.7 * this.#smooth + 0.3 * loss;
-    this.#push(x, null, null, this.#smooth);
-  }
-
-  /** Epochs on the chart, and the last epoch's number (the x of its point). */
-  get epochs() {
-    return this.#epochs;
-  }
-
-  #push(x, loss, val, batch) {
-    const [xs] = this.#data;
-    if (xs.length && x < xs.at(-1)) x = xs.at(-1); // uPlot wants x in order
-    this.#data[0].push(x);
+    this.#data[0].push(epoch);
     this.#data[1].push(loss);
-    this.#data[2].push(val);
-    this.#data[3].push(batch);
+    this.#data[2].push(valLoss ?? null);
     this.#dirty = true;
   }
 
@@ -121,17 +85,14 @@ export class LossChart {
 
   // The chart's words for screen readers (and tests): how many epochs, first and last loss.
   #describe() {
-    const [, all, allVal, batch] = this.#data;
-    const loss = all.filter((v) => v !== null), val = allVal.filter((v) => v !== null);
-    const n = loss.length, batches = batch.filter((v) => v !== null).length;
+    const [epochs, loss, val] = this.#data;
+    const n = epochs.length;
     const text = n
       ? `Loss over ${n} epoch${n === 1 ? '' : 's'}: training ${short(loss[0])} to ${short(loss[n - 1])}`
-        + (val.length ? `, validation ${short(val[0])} to ${short(val.at(-1))}` : '')
-      : batches ? `Loss of the first epoch so far, ${batches} batch points: ${short(batch.findLast((v) => v !== null))}` : 'Loss chart: no training yet';
+        + (val[n - 1] !== null ? `, validation ${short(val.find((v) => v !== null))} to ${short(val[n - 1])}` : '')
+      : 'Loss chart: no training yet';
     this.#host.setAttribute('aria-label', text);
     this.#host.dataset.epochs = String(n);
-    this.#host.dataset.batchPoints = String(batches);
-    this.#host.dataset.empty = String(!n && !batches);
   }
 }
 
@@ -143,7 +104,6 @@ export class LossChart {
  */
 export class SeriesChart {
   #chart = null;
-  #shape = '';
   #host;
 
   constructor(host) {
@@ -177,13 +137,6 @@ export class SeriesChart {
       line.points = { show: false };
       line.value = (u, v) => (v === null ? '–' : String(Math.round(v * 100) / 100));
     }
-    // a redraw of the same lines (live, while training) only swaps the data: rebuilding costs frames
-    const shape = JSON.stringify([lines.map((l) => l.label), xStart]);
-    if (this.#chart && this.#shape === shape) {
-      this.#chart.setData(data);
-      return;
-    }
-    this.#shape = shape;
     this.#chart?.destroy();
     this.#host.replaceChildren();
     this.#chart = plot(this.#host, {
@@ -198,7 +151,6 @@ export class SeriesChart {
   clear() {
     this.#chart?.destroy();
     this.#chart = null;
-    this.#shape = '';
     this.#host.replaceChildren();
   }
 }

@@ -20,7 +20,6 @@ function colour(stops, u) {
   return stops[k].map((a, j) => Math.round(a + (stops[k + 1][j] - a) * w));
 }
 
-const MAX_MAP_PX = 240; // the tallest a map is drawn, whatever the hidden size
 const ROW_PX = (H) => Math.max(3, Math.min(12, Math.round(160 / H)));
 const fmt = (v) => (Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(3));
 
@@ -76,7 +75,7 @@ export class GateView {
       const canvas = document.createElement('canvas');
       canvas.width = T;
       canvas.height = H;
-      canvas.style.height = `${Math.min(MAX_MAP_PX, H * ROW_PX(H))}px`; // a 512-unit map stays on the screen
+      canvas.style.height = `${H * ROW_PX(H)}px`;
       canvas.tabIndex = 0;
       canvas.setAttribute('role', 'img');
       canvas.setAttribute('aria-label', `${q.name} (${q.key}): ${H} units by ${T} steps; arrow keys read the values`);
@@ -125,10 +124,7 @@ export class GateView {
       return [Math.min(map.T - 1, Math.max(0, t)), Math.min(map.H - 1, Math.max(0, u))];
     };
     canvas.addEventListener('pointermove', (event) => this.#point(map, cell(event), false));
-    // a tap has no move before it: it picks its cell on the way down (before the focus it gives)
-    canvas.addEventListener('pointerdown', (event) => this.#point(map, cell(event), false));
-    // a finger leaves as it lifts: the tip stays until the next tap elsewhere
-    canvas.addEventListener('pointerleave', (event) => { if (event.pointerType === 'mouse') this.#hide(); });
+    canvas.addEventListener('pointerleave', () => this.#hide());
     canvas.addEventListener('focus', () => this.#point(map, map.at, true));
     canvas.addEventListener('blur', () => this.#hide());
     canvas.addEventListener('keydown', (event) => {

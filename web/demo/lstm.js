@@ -21,7 +21,6 @@ async function mainThread() {
   const wrap = (Class) => ({
     create: async (options) => asyncView(await Class.create(options)),
     load: async (bytes, options) => asyncView(await Class.load(bytes, options)),
-    ...(Class.fromPyTorch ? { fromPyTorch: async (bytes, options) => asyncView(await Class.fromPyTorch(bytes, options)) } : {}),
   });
   return { Model: wrap(api.Model), TextModel: wrap(api.TextModel), windows: api.windows, features: api.features, thread: 'main' };
 }
@@ -41,7 +40,7 @@ function offlineFallback(api, name) {
       return (await mainThread())[name][method](...args);
     }
   };
-  return { create: retry('create'), load: retry('load'), fromPyTorch: retry('fromPyTorch') };
+  return { create: retry('create'), load: retry('load') };
 }
 
 async function worker() {

@@ -1,7 +1,5 @@
 // Reads the demo's input box for each task and says plainly what is wrong
 // with it: { ...data, summary } when it can be trained on, { error } when not.
-// Numbers may use decimal commas, and a table pasted from a spreadsheet
-// (header, a date or time column, value columns) gives one series per column.
 // Nothing here trains or draws; app.js shows the error next to the box. The
 // same rules are written out for people in index.html's hints.
 
@@ -15,83 +13,17 @@ const TEST_EVERY = 4; // classify: every 4th example of a class is held out for 
 
 const quote = (s) => `“${s.length > 20 ? `${s.slice(0, 20)}…` : s}”`;
 
-const FLOAT32_MAX = 3.4028234663852886e38; // the network computes in float32: nothing larger can be learned
-const DECIMAL_COMMA = /^[-+]?\d+,\d+$/;
-
-/**
- * Whether commas in `text` are decimal commas ("1,5" for 1.5): when no comma
- * is followed by a space and every comma sits alone between digits in an item
- * that spaces, tabs, semicolons or new lines separate ("1,5 2,5" or "1,5;2,5").
- * "1,2,3" stays three numbers.
- */
-export function decimalCommas(text) {
-  if (!/\d,\d/.test(text) || /,\s/.test(text)) return false;
-  const items = text.split(/[\s;]+/).filter(Boolean);
-  return items.some((i) => i.includes(',')) && items.every((i) => !i.includes(',') || DECIMAL_COMMA.test(i));
-}
-
 /** Numbers of one line; { values } or { error } naming the line and position. */
-function numbersOf(line, where, { decimal = false } = {}) {
-  const items = line.split(decimal ? /[\s;]+/ : /[\s,;]+/).filter(Boolean);
+function numbersOf(line, where) {
+  const items = line.split(/[\s,;]+/).filter(Boolean);
   const values = [];
-  for (const [k, raw] of items.entries()) {
-    const item = decimal ? raw.replace(',', '.') : raw;
+  for (const [k, item] of items.entries()) {
     if (!NUMBER.test(item)) {
-      return { error: `${quote(raw)} (${where}, item ${k + 1}) is not a number. Separate numbers with commas or spaces.` };
+      return { error: `${quote(item)} (${where}, item ${k + 1}) is not a number. Separate numbers with commas or spaces.` };
     }
-    const v = Number(item);
-    if (!Number.isFinite(v) || Math.abs(v) > FLOAT32_MAX) {
-      return { error: `${quote(raw)} (${where}, item ${k + 1}) is too large: the network computes in 32-bit floats, which end near 3.4e38. Scale the data down.` };
-    }
-    values.push(v);
+    values.push(Number(item));
   }
   return { values };
-}
-
-const DATE = /^(\d{4}[-/.]\d{1,2}([-/.]\d{1,2})?([ T]\d{1,2}:\d{2}(:\d{2})?)?|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})$/;
-const TIME_NAMES = /^(time|date|day|month|year|t|step|x|index|datetime|timestamp|week|hour)$/i;
-
-/**
- * A table pasted from a spreadsheet: cells split by tabs, semicolons or
- * commas, an optional header line, an optional first column of dates or
- * times; each remaining column is a series. null when the text is no table.
- * @returns {{ rows: string[][], names: string[]|null, timeColumn: boolean, sep: string } | null}
- */
-function tableOf(lines) {
-  if (lines.length < 3) return null;
-  const sep = lines.every((l) => l.includes('\t')) ? '\t' : lines.every((l) => l.includes(';')) ? ';'
-    : lines.every((l) => l.includes(',')) && !decimalCommas(lines.join('\n')) ? ',' : null;
-  if (!sep) return null;
-  const cells = lines.map((l) => l.split(sep).map((c) => c.trim().replace(/^"(.*)"$/, '$1')));
-  const width = cells[1].length;
-  if (width < 2 || width > 10 || !cells.slice(1).every((r) => r.length === width)) return null;
-  const numeric = (c) => NUMBER.test(c.replace(',', '.'));
-  const header = cells[0].length === width && cells[0].some((c) => c && !numeric(c)) ? cells[0] : null;
-  const body = header ? cells.slice(1) : cells;
-  const firstIsDate = body.every((r) => DATE.test(r[0]));
-  const firstIsTime = firstIsDate || (header && TIME_NAMES.test(header[0]));
-  if (!header && !firstIsDate) return null; // rows of numbers: several series one per line, or one series
-  return { rows: body, names: header, timeColumn: Boolean(firstIsTime), sep };
-}
-
-/** The series of a spreadsheet table, one per value column; { series, names, labels, summaryLead } or { error }. */
-function seriesOfTable(table) {
-  const { rows, names, timeColumn, sep } = table;
-  const from = timeColumn ? 1 : 0;
-  const decimal = sep !== ',' && rows.some((r) => r.slice(from).some((c) => DECIMAL_COMMA.test(c)));
-  const series = [];
-  for (let j = from; j < rows[0].length; j++) {
-    const column = rows.map((r) => r[j]).join(' ');
-    const p = numbersOf(column, `column ${j + 1}${names?.[j] ? ` (${names[j]})` : ''}`, { decimal });
-    if (p.error) return { error: p.error };
-    series.push(p.values);
-  }
-  const cols = names ? names.slice(from).map((n, k) => n || `column ${from + k + 1}`) : series.map((_, k) => `column ${from + k + 1}`);
-  const lead = `A table of ${rows.length} rows${names ? ' with a header' : ''}`
-    + `${timeColumn ? `; the first column (${names?.[0] || 'dates'}) is the time` : ''}`
-    + `; ${series.length === 1 ? `the series is ${cols[0]}` : `${series.length} series: ${cols.join(', ')}`}`
-    + `${decimal ? '; decimal commas read as points (1,5 = 1.5)' : ''}. `;
-  return { series, names: cols, labels: timeColumn ? rows.map((r) => r[0]) : null, lead };
 }
 
 /** Steps held out at the end of a series of n to check the forecast against. */
@@ -117,45 +49,33 @@ const lettersHint = (text) =>
 export function parseSeries(text, { window }) {
   if (!text.trim()) return { error: 'The box is empty: type or paste a series of numbers, such as 3, 5, 8, 6, 4, … or pick an example.' };
   if (text.length > MAX_CHARS) return { error: `The box holds ${text.length} characters; the demo takes up to ${MAX_CHARS}.` };
-  const lines = text.replace(/\r\n?/g, '\n').split('\n').map((l) => l.trim()).filter(Boolean);
-  const table = tableOf(lines);
-  let series, several, lead = '', decimal = false, labels = null;
-  if (table) {
-    const t = seriesOfTable(table);
-    if (t.error) return { error: t.error };
-    ({ series, lead, labels } = t);
-    several = series.length > 1;
-  } else {
-    decimal = decimalCommas(text);
-    const parsed = [];
-    for (const [k, line] of lines.entries()) {
-      const p = numbersOf(line, `line ${k + 1}`, { decimal });
-      if (p.error) return { error: p.error + lettersHint(text) };
-      parsed.push(p.values);
-    }
-    // A column of numbers (one per line) is one series; lines of several numbers are several series.
-    several = lines.length > 1 && parsed.some((v) => v.length > 1);
-    series = several ? parsed : [parsed.flat()];
-    if (decimal) lead = 'Decimal commas read as points (1,5 = 1.5). ';
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const parsed = [];
+  for (const [k, line] of lines.entries()) {
+    const p = numbersOf(line, `line ${k + 1}`);
+    if (p.error) return { error: p.error + lettersHint(text) };
+    parsed.push(p.values);
   }
+  // A column of numbers (one per line) is one series; lines of several numbers are several series.
+  const several = lines.length > 1 && parsed.some((v) => v.length > 1);
+  const series = several ? parsed : [parsed.flat()];
   const total = series.reduce((n, s) => n + s.length, 0);
   if (total > MAX_NUMBERS) return { error: `The box holds ${total} numbers; the demo takes up to ${MAX_NUMBERS}.` };
   const need = shortestFor(window);
-  const unit = table ? 'Column' : 'Line';
   for (const [k, s] of series.entries()) {
-    const count = several ? `${unit} ${k + 1} has ${s.length} numbers` : `There are ${s.length} numbers`;
+    const count = several ? `Line ${k + 1} has ${s.length} numbers` : `There are ${s.length} numbers`;
     if (s.length === 1) {
-      return { error: `${several ? `${unit} ${k + 1} holds` : 'The box holds'} one number only: a series needs at least ${need} numbers to learn from with a window of ${window}.` };
+      return { error: `${several ? `Line ${k + 1} holds` : 'The box holds'} one number only: a series needs at least ${need} numbers to learn from with a window of ${window}.` };
     }
     if (s.length < need) {
       return { error: `${count}; a window of ${window} needs at least ${need} (${window} to look at, ${MIN_WINDOWS} windows to learn from and ${holdoutFor(need)} held out). Add numbers or lower the window.` };
     }
   }
   const holdout = series.map((s) => holdoutFor(s.length));
-  const summary = lead + (several
+  const summary = several
     ? `${series.length} series of ${series.map((s) => s.length).join(', ')} numbers; the last ${holdout.join(', ')} of each are held out.`
-    : `One series of ${series[0].length} numbers; the last ${holdout[0]} are held out to check the forecast.`);
-  return { series, holdout, summary, decimal, labels };
+    : `One series of ${series[0].length} numbers; the last ${holdout[0]} are held out to check the forecast.`;
+  return { series, holdout, summary };
 }
 
 /**
@@ -168,7 +88,6 @@ export function parseClasses(text) {
   if (text.length > MAX_CHARS) return { error: `The box holds ${text.length} characters; the demo takes up to ${MAX_CHARS}.` };
   const sequences = [], labels = [], classes = [];
   const lines = text.split('\n');
-  const decimal = decimalCommas(lines.map((l) => l.slice(l.indexOf(':') + 1)).join('\n'));
   for (const [k, raw] of lines.entries()) {
     const line = raw.trim();
     if (!line) continue;
@@ -176,7 +95,7 @@ export function parseClasses(text) {
     if (colon < 0) return { error: `Line ${k + 1} has no label: write it as “label: numbers”, such as rise: 1 2 3 4.` };
     const label = line.slice(0, colon).trim();
     if (!label) return { error: `Line ${k + 1} has an empty label before the colon.` };
-    const p = numbersOf(line.slice(colon + 1), `line ${k + 1}`, { decimal });
+    const p = numbersOf(line.slice(colon + 1), `line ${k + 1}`);
     if (p.error) return { error: p.error };
     if (p.values.length < 2) return { error: `Line ${k + 1} holds ${p.values.length ? 'one number only' : 'no numbers'}: a sequence needs at least 2.` };
     if (!classes.includes(label)) classes.push(label);
@@ -187,7 +106,7 @@ export function parseClasses(text) {
   if (classes.length > MAX_CLASSES) return { error: `There are ${classes.length} labels; the demo takes up to ${MAX_CLASSES}.` };
   const train = [], test = [], seen = new Array(classes.length).fill(0);
   labels.forEach((c, k) => ((++seen[c] % TEST_EVERY === 0) ? test : train).push(k));
-  const summary = (decimal ? 'Decimal commas read as points (1,5 = 1.5). ' : '') + `${sequences.length} sequences in ${classes.length} classes (${classes.map((c, k) => `${c}: ${seen[k]}`).join(', ')}); `
+  const summary = `${sequences.length} sequences in ${classes.length} classes (${classes.map((c, k) => `${c}: ${seen[k]}`).join(', ')}); `
     + (test.length ? `${test.length} held out for the confusion table.` : 'too few to hold any out: the table shows the training examples.');
   return { sequences, labels, classes, train, test, summary };
 }
